@@ -1,0 +1,142 @@
+"""``config.toml`` (CONTRACT §6): storage, schedule, seller accounts, policy.
+
+Secrets are never written in the file: credentials are ``env:NAME`` references resolved only when
+the SP-API client is built, so they cannot reach the database, logs or reports.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError, validation_lines
+from .models import Acp, Filing, Licence, Party, Seller
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret"})
+DEFAULT_CONFIG = "config.toml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageConfig(Section):
+    path: str = "fba_jp.db"
+
+
+class ScheduleConfig(Section):
+    interval_minutes: Annotated[int, Field(gt=0)] | None = None
+    cron: str | None = None
+    jitter_seconds: Annotated[int, Field(ge=0)] = 30
+
+
+EnvRef = Annotated[str, Field(pattern=r"^env:[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class AccountConfig(Section):
+    """One seller account: SP-API credentials (as env references) and its import profile."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    marketplace: Literal["JP"] = "JP"
+    refresh_token: EnvRef | None = None
+    lwa_app_id: EnvRef | None = None
+    lwa_client_secret: EnvRef | None = None
+    endpoint: str | None = None
+    token_url: str | None = None
+    seller: Seller
+    importer_of_record: Party | None = None
+    consignee: Party | None = None
+    acp: Acp | None = None
+    acp_id: str | None = None
+    licences: list[Licence] = []
+    filings: list[Filing] = []
+    products: str | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    annotate: bool = False
+
+    @field_validator("refresh_token", "lwa_app_id", "lwa_client_secret", mode="before")
+    @classmethod
+    def _env_only(cls, value):
+        if isinstance(value, str) and not value.startswith("env:"):
+            raise ValueError('secrets may only be env: references, e.g. "env:MY_SELLER_REFRESH_TOKEN"')
+        return value
+
+    def secret(self, key: str) -> str | None:
+        """Resolve an ``env:`` reference; ``None`` when the key is unset or the variable is empty."""
+        ref = getattr(self, key)
+        return os.environ.get(ref[4:]) or None if ref else None
+
+
+class PolicyConfig(Section):
+    fail_on_warn: bool = False
+    severity: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], Literal["block", "warn", "info"]] = {}
+
+
+class ValuationConfig(Section):
+    identical_goods_window_days: Annotated[int, Field(ge=0, le=366)] = 31
+    prefer_computed: bool = False
+    small_value_excluded_hs: list[str] | None = None
+
+
+class RegulatedConfig(Section):
+    pse_domestic_admin_from: date = date(2025, 12, 25)
+
+
+class Config(Section):
+    storage: StorageConfig = StorageConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    accounts: list[AccountConfig] = []
+    policy: PolicyConfig = PolicyConfig()
+    valuation: ValuationConfig = ValuationConfig()
+    regulated: RegulatedConfig = RegulatedConfig()
+    # the directory relative paths (products.csv, storage.path) are resolved against
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts) or "none configured"
+        raise ConfigError(f"no account named {name!r} in config (accounts: {known})")
+
+    def resolve(self, path: str) -> Path:
+        return (self.base_dir / path) if not Path(path).is_absolute() else Path(path)
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read ``path`` (or ``./config.toml`` if it exists; else defaults). Bad config → ``ConfigError``."""
+    if path is None:
+        if not Path(DEFAULT_CONFIG).exists():
+            return Config()
+        path = DEFAULT_CONFIG
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found; copy config.example.toml or pass --config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(validation_lines(exc, str(path), redact=SECRET_KEYS))) from None
+    names = [a.name for a in config.accounts]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ConfigError(f"{path}: accounts: duplicate account name(s) {sorted(duplicates)}")
+    if config.schedule.cron and config.schedule.interval_minutes:
+        raise ConfigError(f"{path}: schedule: give interval_minutes or cron, not both")
+    config.base_dir = path.parent
+    return config

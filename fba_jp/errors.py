@@ -1,0 +1,78 @@
+"""Errors the CLI turns into one-line messages and exit codes (CONTRACT §1)."""
+
+
+class FbaJpError(Exception):
+    """Base class: a problem the user can fix; ``str(exc)`` is the one-line message."""
+
+    exit_code = 3
+
+
+class InputError(FbaJpError):
+    """A declaration file or SP-API payload that cannot be screened.
+
+    ``lines`` holds one ``SOURCE: field.path: message (got X)`` line per problem.
+    """
+
+    def __init__(self, lines):
+        self.lines = list(lines) if not isinstance(lines, str) else [lines]
+        super().__init__("\n".join(self.lines))
+
+
+class ConfigError(FbaJpError):
+    """``config.toml`` is missing, malformed, holds a literal secret or an unknown key."""
+
+
+class StoreError(FbaJpError):
+    """The SQLite database could not be opened or written (locked, corrupt, read-only)."""
+
+
+class SpApiError(FbaJpError):
+    """SP-API authentication or network failure after retries."""
+
+
+class UsageError(FbaJpError):
+    """Wrong command-line usage that click itself cannot detect."""
+
+    exit_code = 2
+
+
+def validation_lines(exc, source: str, redact: frozenset[str] = frozenset()) -> list[str]:
+    """Turn a pydantic ``ValidationError`` into ``SOURCE: field.path: message (got X)`` lines.
+
+    Values of fields named in ``redact`` (secrets) are never echoed.
+    """
+    lines = []
+    for error in exc.errors(include_url=False):
+        path = ""
+        for part in error["loc"]:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            elif part in ("function-after[_hs(), nullable[str]]",) or "[" in str(part):
+                continue  # pydantic's internal validator names are not field names
+            else:
+                path += ("." if path else "") + str(part)
+        message = _friendly(error)
+        got = ""
+        if error["type"] not in ("missing",) and "input" in error:
+            value = error["input"]
+            hidden = redact.intersection(str(p) for p in error["loc"])
+            if hidden:
+                got = " (got a literal value, not shown)"
+            elif not isinstance(value, (dict, list)):
+                text = str(value) if not isinstance(value, str) else repr(value)
+                got = f" (got {text[:60]}{'…' if len(text) > 60 else ''})"
+        lines.append(f"{source}: {path or '(top level)'}: {message}{got}")
+    return lines
+
+
+def _friendly(error) -> str:
+    kind, msg, loc = error["type"], error["msg"], error["loc"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; `fba-jp schema` lists the fields)"
+    if loc and loc[-1] == "quantity":
+        return "must be a positive integer"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return msg[:1].lower() + msg[1:]

@@ -1,0 +1,75 @@
+"""The plugin contract: every hook fba-jp calls, when it calls it, what it passes and what it expects back.
+
+Plugins implement hooks with ``@fba_jp.hookimpl`` and a function named like the spec. They may accept
+fewer arguments than the spec lists (pluggy passes only the ones asked for), never more. The built-in
+checks in ``fba_jp/plugins/`` are written exactly this way; read them as examples. Each hook is
+documented with the same signature in ``docs/plugins.md`` (a test keeps the two in step).
+"""
+
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("fba_jp")
+hookimpl = HookimplMarker("fba_jp")
+
+
+@hookspec
+def register_checks(register):
+    """Register the checks this plugin provides.
+
+    Called once, when the plugin manager is built (before any shipment is screened).
+
+    ``register(function, name=None, codes=())`` adds one check. ``function(shipment)`` or
+    ``function(shipment, context)`` is called for every shipment with the validated
+    :class:`fba_jp.models.Declaration` and a :class:`fba_jp.runner.ScreeningContext`; it returns
+    or yields :class:`fba_jp.Finding` objects (or nothing). ``name`` defaults to the function's
+    name and must be unique; ``codes`` lists the finding codes the check can emit (shown by
+    ``fba-jp plugins`` and used as SARIF rules).
+
+    A check that raises does not stop the run: its shipment gets a ``PLUGIN_ERROR`` block finding
+    naming the plugin and the message, and the other checks and shipments still run.
+    Return value of the hook itself: ignored.
+    """
+
+
+@hookspec(firstresult=True)
+def valuate_shipment(shipment, context):
+    """Compute the customs valuation and the duty and consumption-tax estimate of a shipment.
+
+    Called once per shipment, after the checks. The first implementation that returns something
+    other than ``None`` wins (``tryfirst=True`` lets a plugin replace the built-in ``valuation``
+    plugin). Implementations are called one at a time and isolated like checks: one that raises
+    becomes ``PLUGIN_ERROR`` and the next implementation is not asked.
+
+    Receives the :class:`fba_jp.models.Declaration` and the screening context. Returns a
+    :class:`fba_jp.Valuation` (its ``findings`` are added to the shipment's findings) or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def reduced_tax_rate(item, shipment):
+    """Say whether an item is taxed at the reduced consumption-tax rate (food and drink, not alcohol).
+
+    Called by the valuation for every item whose declaration does not set ``reduced_tax_rate``.
+    Receives the :class:`fba_jp.models.Item` and its :class:`fba_jp.models.Declaration`.
+    Returns ``True`` (reduced 6.24 % national rate), ``False`` (standard 7.8 %) or ``None`` when
+    this plugin has no opinion; the first non-``None`` answer wins and no answer means standard.
+    """
+
+
+@hookspec
+def register_output_formats(register):
+    """Register extra ``--output`` formats.
+
+    Called once when the CLI starts. ``register(name, render)`` where ``render(document) -> str``
+    receives the :class:`fba_jp.models.ResultDocument` and returns the text written to stdout.
+    A name that is already taken is an error. Return value: ignored.
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add sub-commands to the ``fba-jp`` command line.
+
+    Called once when the CLI starts, with the root :class:`click.Group`; add commands with
+    ``@cli.command()``. Return value: ignored.
+    """

@@ -1,0 +1,71 @@
+"""Reading declaration files (JSON or TOML, ``-`` for JSON on stdin) into validated models."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import InputError, validation_lines
+from .models import Declaration
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def _no_duplicate_keys(pairs):
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"key {key!r} appears twice in one object")
+        data[key] = value
+    return data
+
+
+def parse_declaration(data: object, source: str) -> Declaration:
+    """Validate already-parsed data; every problem becomes one ``SOURCE: path: message`` line."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: (top level): must be an object with the shipment's fields (got {type(data).__name__})")
+    try:
+        return Declaration.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(validation_lines(exc, source)) from None
+
+
+def parse_text(text: str, source: str, fmt: str = "json") -> Declaration:
+    try:
+        if fmt == "toml":
+            data = tomllib.loads(text, parse_float=Decimal)
+        else:
+            data = json.loads(text, parse_float=Decimal, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{source}: not valid JSON: {exc}") from None
+    return parse_declaration(data, source)
+
+
+def read_declaration(path: str) -> tuple[Declaration, str]:
+    """Read one declaration file (``-`` = stdin, JSON); return the model and the source name to report."""
+    if path == "-":
+        return parse_text(sys.stdin.read(), "<stdin>"), "<stdin>"
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; pass declaration files (e.g. {path}/*.json)") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; save the declaration as UTF-8 JSON or TOML") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    fmt = "toml" if file.suffix.lower() == ".toml" else "json"
+    return parse_text(text, path, fmt), path

@@ -1,0 +1,336 @@
+"""Pydantic models at the edges: the declaration (`fba-jp/shipment/v1`) and the result (`fba-jp/result/v1`).
+
+Money in a foreign currency is ``Decimal``; yen amounts are ``int``; dates are real calendar dates.
+Every model forbids unknown keys so a typo in a declaration fails instead of passing silently.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+
+SHIPMENT_SCHEMA = "fba-jp/shipment/v1"
+RESULT_SCHEMA = "fba-jp/result/v1"
+JST = timezone(timedelta(hours=9), "JST")
+
+CATEGORIES = ("cosmetics", "pse", "food", "tableware", "radio", "psc")
+Category = Literal["cosmetics", "pse", "food", "tableware", "radio", "psc"]
+Severity = Literal["block", "warn", "info"]
+Verdict = Literal["blocked", "annotated", "cleared"]
+
+
+def today_jst() -> date:
+    """Today's date in Japan, the calendar Customs uses."""
+    return datetime.now(JST).date()
+
+
+def _iso_day(value: Any) -> Any:
+    # JSON has no date type: accept only the YYYY-MM-DD string (TOML gives a real date),
+    # never a number that pydantic would read as a Unix timestamp.
+    if isinstance(value, datetime):
+        raise ValueError("must be a date YYYY-MM-DD, not a date-time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError("must be a date YYYY-MM-DD")
+
+
+def _decimal_amount(value: Any) -> Any:
+    # bool is an int in Python; "true" is never an amount.
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError("must be a decimal number or a string such as \"12.50\"")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def _yen(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number of yen")
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if not isinstance(value, int):
+        raise ValueError("must be a whole number of yen (integer, no decimals)")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError("must be a positive integer")
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise ValueError("must be a positive integer")
+        return int(value)
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+Amount = Annotated[Decimal, BeforeValidator(_decimal_amount), Field(ge=0, allow_inf_nan=False)]
+Rate = Annotated[Decimal, BeforeValidator(_decimal_amount), Field(gt=0, allow_inf_nan=False)]
+Yen = Annotated[int, BeforeValidator(_yen), Field(ge=0)]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+def normalise_hs_code(value: str) -> str:
+    """``3304.99``, ``330499``, ``3304.99-000`` or ``330499000`` → ``3304.99`` / ``3304.99.000``."""
+    digits = re.sub(r"[.\-\s]", "", value)
+    if not re.fullmatch(r"\d{6}|\d{9}", digits):
+        raise ValueError("must be an HS code as NNNN.NN, NNNNNN or the 9-digit Japanese code")
+    hs = f"{digits[:4]}.{digits[4:6]}"
+    return f"{hs}.{digits[6:]}" if len(digits) == 9 else hs
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+
+class Seller(Strict):
+    name: NonEmpty
+    country: CountryCode | None = None
+    japan_resident: StrictBool = False
+
+
+class Party(Strict):
+    name: NonEmpty
+    address: str | None = None
+    country: CountryCode | None = None
+    is_seller: StrictBool = False
+
+
+class Acp(Strict):
+    """An Attorney for Customs Procedures (税関事務管理人) as written in a declaration or the registry."""
+
+    name: NonEmpty
+    status: Literal["registered", "pending", "revoked"]
+    accepted_on: Day | None = None
+    notified_on: Day | None = None
+    customs_office: str | None = None
+    address: str | None = None
+
+
+class Licence(Strict):
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    number: NonEmpty
+    holder: str | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
+    skus: list[NonEmpty] | None = None
+
+    def covers(self, sku: str, on: date) -> bool:
+        return (self.skus is None or sku in self.skus) and self.valid_on(on)
+
+    def valid_on(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (
+            self.valid_until is None or on <= self.valid_until
+        )
+
+
+class Filing(Licence):
+    """A per-shipment filing such as a food import notification; without ``skus`` it covers all."""
+
+
+class PseInfo(Strict):
+    type: Literal["specified", "non_specified"] | None = None
+    certificate: str | None = None
+
+
+class ItemValuation(Strict):
+    identical_goods_unit_value_jpy: Yen | None = None
+    identical_goods_export_date: Day | None = None
+    identical_goods_origin: CountryCode | None = None
+    domestic_unit_price_jpy: Yen | None = None
+    domestic_unit_deductions_jpy: Yen | None = None
+    production_unit_cost: Amount | None = None
+    production_unit_profit_and_expenses: Amount | None = None
+    prefer_computed: StrictBool = False
+
+
+class Item(Strict):
+    msku: NonEmpty
+    quantity: Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
+    asin: str | None = None
+    fnsku: str | None = None
+    title: str | None = None
+    unit_value: Amount | None = None
+    hs_code: str | None = None
+    origin_country: CountryCode | None = None
+    duty_rate: Annotated[Decimal, BeforeValidator(_decimal_amount), Field(ge=0, le=1000)] | None = None
+    reduced_tax_rate: StrictBool | None = None
+    categories: list[Category] = []
+    product_type: str | None = None
+    cosmetics_notification: str | None = None
+    pse: PseInfo | None = None
+    giteki: str | None = None
+    psc: str | None = None
+    positive_list_statement: StrictBool | None = None
+    valuation: ItemValuation | None = None
+
+    @field_validator("hs_code")
+    @classmethod
+    def _hs(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_hs_code(value)
+
+    @property
+    def hs_digits(self) -> str:
+        """The HS code as bare digits (``""`` when not declared)."""
+        return (self.hs_code or "").replace(".", "")
+
+
+class Declaration(Strict):
+    """One shipment as the gate screens it: a declaration file, or built from SP-API data."""
+
+    schema_: Literal["fba-jp/shipment/v1"] = Field(SHIPMENT_SCHEMA, alias="schema")
+    shipment_id: Annotated[str, Field(min_length=1, max_length=100)]
+    inbound_plan_id: str | None = None
+    declaration_date: Day = Field(default_factory=today_jst)
+    export_date: Day | None = None
+    seller: Seller
+    importer_of_record: Party | None = None
+    consignee: Party | None = None
+    acp: Acp | None = None
+    acp_id: str | None = None
+    import_transaction: StrictBool = False
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    freight: Amount = Decimal(0)
+    insurance: Amount = Decimal(0)
+    other_additions: Amount = Decimal(0)
+    fx_rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Rate] = {}
+    licences: list[Licence] = []
+    filings: list[Filing] = []
+    items: Annotated[list[Item], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_skus(self) -> "Declaration":
+        seen: set[str] = set()
+        for item in self.items:
+            if item.msku in seen:
+                raise ValueError(f"items: msku {item.msku!r} appears twice; merge the lines")
+            seen.add(item.msku)
+        if self.acp is not None and self.acp_id is not None:
+            raise ValueError("give either acp or acp_id, not both")
+        return self
+
+    @property
+    def ship_date(self) -> date:
+        """The date the identical-goods window is measured from (CONTRACT §2)."""
+        return self.export_date or self.declaration_date
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Finding(BaseModel):
+    """One thing a check has to say about a shipment. Checks create these; the runner fills ``plugin``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+    severity: Severity
+    message: str
+    remedy: str = ""
+    reference: str = ""
+    sku: str | None = None
+    evidence: str | None = None
+    plugin: str | None = None
+    waived: bool = False
+    waiver: dict[str, Any] | None = None
+
+
+class ScreeningError(BaseModel):
+    """A check that could not run. Always blocks the shipment (fail closed)."""
+
+    plugin: str
+    check: str | None = None
+    message: str
+
+
+class ValuationLine(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    hs_code: str | None
+    skus: list[str]
+    customs_value_jpy: int
+    duty_rate: Decimal | None
+    duty_jpy: int | None
+    consumption_tax_rate: Decimal
+    consumption_tax_base_jpy: int | None
+    national_consumption_tax_jpy: int | None
+    local_consumption_tax_jpy: int | None
+
+
+class Valuation(BaseModel):
+    """The customs valuation and tax estimate of one shipment (CONTRACT §3 ``valuation``).
+
+    Extra keys (the worksheet: per-item methods and reasons, rounding steps, documents to keep)
+    are allowed and kept in every output.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    currency: str
+    exchange_rate: Decimal | None
+    rate_week_start: date | None
+    methods: dict[str, str]
+    lines: list[ValuationLine]
+    customs_value_jpy: int
+    duty_jpy: int | None
+    national_consumption_tax_jpy: int | None
+    local_consumption_tax_jpy: int | None
+    total_tax_jpy: int | None
+    small_value_exemption: bool
+    complete: bool
+    findings: list[Finding] = Field(default_factory=list, exclude=True)
+
+
+class ShipmentResult(BaseModel):
+    shipment_id: str
+    inbound_plan_id: str | None = None
+    source: str
+    account: str | None = None
+    verdict: Verdict
+    input_sha256: str
+    findings: list[Finding]
+    errors: list[ScreeningError]
+    valuation: Valuation | None
+    screening_id: int | None = None
+    screened_at: str | None = None
+
+
+class Summary(BaseModel):
+    shipments: int = 0
+    blocked: int = 0
+    annotated: int = 0
+    cleared: int = 0
+    waived: int = 0
+    errors: int = 0
+
+    @classmethod
+    def of(cls, results: list[ShipmentResult]) -> "Summary":
+        summary = cls(shipments=len(results))
+        for result in results:
+            setattr(summary, result.verdict, getattr(summary, result.verdict) + 1)
+            summary.waived += sum(f.waived for f in result.findings)
+            summary.errors += len(result.errors)
+        return summary
+
+
+class ResultDocument(BaseModel):
+    schema_: Literal["fba-jp/result/v1"] = Field(RESULT_SCHEMA, alias="schema")
+    results: list[ShipmentResult]
+    summary: Summary
+
+    model_config = ConfigDict(populate_by_name=True)

@@ -1,0 +1,197 @@
+"""Screening: run every check on a declaration, isolated, and turn the findings into a verdict.
+
+The runner, not pluggy, executes checks: pluggy stops a hook call at the first exception, and a gate
+must not let one broken check hide the others. A check that raises or returns garbage gives a
+``PLUGIN_ERROR`` block finding for that shipment only (fail closed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .config import AccountConfig, Config
+from .models import (
+    Acp,
+    Declaration,
+    Filing,
+    Finding,
+    Licence,
+    ScreeningError,
+    ShipmentResult,
+    Valuation,
+    today_jst,
+)
+from .names import normalise_name
+from .plugin_manager import Check, Plugins
+from .store import Store
+
+
+@dataclass
+class ScreeningContext:
+    """What a check may consult besides the declaration. Passed as ``context`` to checks and hooks."""
+
+    config: Config = field(default_factory=Config)
+    store: Store | None = None
+    account: AccountConfig | None = None
+    hook: object | None = None  # the plugin manager's hook relay, for hooks like reduced_tax_rate
+    today: date = field(default_factory=today_jst)
+
+    def lookup_acp(self, acp_id: str) -> Acp | None:
+        """The ACP registry record ``acp_id`` (``None`` if unknown or there is no database)."""
+        return self.store.get_acp(acp_id) if self.store is not None else None
+
+    def exchange_rate(self, currency: str, week_start: date) -> Decimal | None:
+        """The stored customs rate for ``currency`` in the week starting on Sunday ``week_start``."""
+        return self.store.exchange_rate(currency, week_start) if self.store is not None else None
+
+    def licences(self, shipment: Declaration) -> list[Licence]:
+        """Licences of the declaration plus those in the account's profile (an ACP firm keeps them)."""
+        return list(shipment.licences) + (list(self.account.licences) if self.account else [])
+
+    def filings(self, shipment: Declaration) -> list[Filing]:
+        return list(shipment.filings) + (list(self.account.filings) if self.account else [])
+
+
+def input_sha256(declaration: Declaration) -> str:
+    """Hash of the canonical JSON of the validated declaration: what a waiver is tied to."""
+    canonical = json.dumps(
+        declaration.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def account_for(config: Config, declaration: Declaration, name: str | None = None) -> AccountConfig | None:
+    """The account named ``name``, else the one whose seller name matches the declaration's seller."""
+    if name:
+        return config.account(name)
+    wanted = normalise_name(declaration.seller.name)
+    for account in config.accounts:
+        if normalise_name(account.seller.name) == wanted:
+            return account
+    return None
+
+
+def verdict_of(findings: list[Finding], errors: list[ScreeningError]) -> str:
+    if errors or any(f.severity == "block" and not f.waived for f in findings):
+        return "blocked"
+    if any(f.severity == "warn" and not f.waived for f in findings):
+        return "annotated"
+    return "cleared"
+
+
+def _plugin_error(plugin: str, check: str | None, exc: BaseException | str) -> tuple[Finding, ScreeningError]:
+    message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    where = f"check {check!r} of plugin {plugin!r}" if check else f"plugin {plugin!r}"
+    finding = Finding(
+        code="PLUGIN_ERROR",
+        severity="block",
+        plugin=plugin,
+        message=f"{where} failed, so this shipment could not be fully screened: {message}",
+        remedy="Fix or update the plugin (run with --debug for the traceback), then screen again; "
+        "the shipment stays blocked until every check has run.",
+        reference="fba-jp: fail closed",
+    )
+    return finding, ScreeningError(plugin=plugin, check=check, message=message)
+
+
+def run_check(check: Check, shipment: Declaration, context: ScreeningContext) -> list[Finding]:
+    """Run one check; raise whatever it raises, or ``TypeError`` if it returns something other than findings."""
+    out = check.function(shipment, context) if check.takes_context else check.function(shipment)
+    findings = [] if out is None else list(out)
+    for finding in findings:
+        if not isinstance(finding, Finding):
+            raise TypeError(f"returned {type(finding).__name__} {finding!r:.80}, expected fba_jp.Finding")
+    return [f if f.plugin else f.model_copy(update={"plugin": check.plugin}) for f in findings]
+
+
+class Screener:
+    """Screens declarations with a set of plugins, applies policy and waivers, and stores the result."""
+
+    def __init__(self, plugins: Plugins, config: Config | None = None, store: Store | None = None):
+        self.plugins = plugins
+        self.config = config or Config()
+        self.store = store
+        self.plugin_names = plugins.names()
+
+    def context(self, declaration: Declaration, account: str | None = None) -> ScreeningContext:
+        return ScreeningContext(
+            config=self.config,
+            store=self.store,
+            account=account_for(self.config, declaration, account),
+            hook=self.plugins.hook,
+        )
+
+    def screen(self, declaration: Declaration, source: str, account: str | None = None) -> ShipmentResult:
+        """Screen one declaration and (if there is a store) record it. Never raises for a plugin's fault."""
+        context = self.context(declaration, account)
+        findings: list[Finding] = []
+        errors: list[ScreeningError] = []
+        for check in self.plugins.checks:
+            try:
+                findings.extend(run_check(check, declaration, context))
+            except Exception as exc:  # noqa: BLE001 - isolation is the point
+                finding, error = _plugin_error(check.plugin, check.name, exc)
+                findings.append(finding)
+                errors.append(error)
+        valuation = self._valuate(declaration, context, findings, errors)
+        sha = input_sha256(declaration)
+        findings = self._apply_policy(findings)
+        if self.store is not None:
+            findings = self._apply_waivers(declaration.shipment_id, sha, findings, context.today)
+        result = ShipmentResult(
+            shipment_id=declaration.shipment_id,
+            inbound_plan_id=declaration.inbound_plan_id,
+            source=source,
+            account=context.account.name if context.account else account,
+            verdict=verdict_of(findings, errors),
+            input_sha256=sha,
+            findings=findings,
+            errors=errors,
+            valuation=valuation,
+        )
+        if self.store is not None:
+            result = self.store.record_screening(result, declaration, self.plugin_names)
+        return result
+
+    def _valuate(self, declaration, context, findings, errors) -> Valuation | None:
+        # firstresult semantics, but each implementation isolated like a check
+        for impl in reversed(self.plugins.hook.valuate_shipment.get_hookimpls()):
+            try:
+                valuation = impl.function(
+                    **{arg: {"shipment": declaration, "context": context}[arg] for arg in impl.argnames}
+                )
+                if valuation is None:
+                    continue
+                if not isinstance(valuation, Valuation):
+                    raise TypeError(f"returned {type(valuation).__name__}, expected fba_jp.Valuation")
+            except Exception as exc:  # noqa: BLE001
+                finding, error = _plugin_error(impl.plugin_name, "valuate_shipment", exc)
+                findings.append(finding)
+                errors.append(error)
+                return None
+            findings.extend(
+                f if f.plugin else f.model_copy(update={"plugin": impl.plugin_name}) for f in valuation.findings
+            )
+            return valuation
+        return None
+
+    def _apply_policy(self, findings: list[Finding]) -> list[Finding]:
+        overrides = self.config.policy.severity
+        return [
+            f.model_copy(update={"severity": overrides[f.code]}) if f.code in overrides else f for f in findings
+        ]
+
+    def _apply_waivers(self, shipment_id: str, sha: str, findings: list[Finding], today: date) -> list[Finding]:
+        waivers = self.store.active_waivers(shipment_id, sha, today)
+        if not waivers:
+            return findings
+        return [
+            f.model_copy(update={"waived": True, "waiver": waivers[f.code]})
+            if f.code in waivers and f.severity == "block"
+            else f
+            for f in findings
+        ]

@@ -1,0 +1,542 @@
+"""The SQLite audit trail (CONTRACT §5), through sqlite-utils.
+
+Migrations own the schema: each is a function applied once, in order, in its own transaction, and
+recorded in ``_migrations``. A screening is written in one transaction (shipment, screening, findings,
+valuation) so a crash never leaves half a screening. History is append-only: re-screening adds a row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterable
+
+import sqlite_utils
+
+from .errors import StoreError
+from .models import Acp, Declaration, Finding, ScreeningError, ShipmentResult, Valuation
+
+BUSY_TIMEOUT_S = 30
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def to_json(value) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=True)
+
+
+def _json_default(value):
+    if isinstance(value, (Decimal, date)):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------- migrations
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(function):
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["shipments"].create(
+        {
+            "shipment_id": str,
+            "inbound_plan_id": str,
+            "account": str,
+            "source": str,
+            "name": str,
+            "status": str,
+            "declaration": str,  # latest validated declaration, JSON (no secrets: none are in it)
+            "input_sha256": str,
+            "first_seen_at": str,
+            "updated_at": str,
+            "latest_screening_id": int,
+            "latest_verdict": str,
+        },
+        pk="shipment_id",
+    )
+    db["items"].create(
+        {"shipment_id": str, "msku": str, "asin": str, "fnsku": str, "title": str, "quantity": int},
+        pk=("shipment_id", "msku"),
+    )
+    db["screenings"].create(
+        {
+            "id": int,
+            "shipment_id": str,
+            "inbound_plan_id": str,
+            "account": str,
+            "source": str,
+            "verdict": str,
+            "input_sha256": str,
+            "screened_at": str,
+            "plugins": str,
+            "errors": str,
+            "fba_jp_version": str,
+        },
+        pk="id",
+    )
+    db["screenings"].create_index(["shipment_id", "id"])
+    db["findings"].create(
+        {
+            "id": int,
+            "screening_id": int,
+            "code": str,
+            "severity": str,
+            "plugin": str,
+            "sku": str,
+            "message": str,
+            "remedy": str,
+            "reference": str,
+            "evidence": str,
+            "waived": int,
+            "waiver_id": int,
+        },
+        pk="id",
+        foreign_keys=[("screening_id", "screenings", "id")],
+    )
+    db["findings"].create_index(["screening_id"])
+    db["findings"].create_index(["code"])
+    db["valuations"].create(
+        {
+            "screening_id": int,
+            "currency": str,
+            "exchange_rate": str,
+            "rate_week_start": str,
+            "customs_value_jpy": int,
+            "duty_jpy": int,
+            "national_consumption_tax_jpy": int,
+            "local_consumption_tax_jpy": int,
+            "total_tax_jpy": int,
+            "small_value_exemption": int,
+            "complete": int,
+            "worksheet": str,
+        },
+        pk="screening_id",
+        foreign_keys=[("screening_id", "screenings", "id")],
+    )
+    db["acps"].create(
+        {
+            "id": str,
+            "name": str,
+            "address": str,
+            "customs_office": str,
+            "notified_on": str,
+            "accepted_on": str,
+            "status": str,
+            "sellers": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["acp_events"].create(
+        {"id": int, "acp_id": str, "at": str, "status": str, "accepted_on": str, "note": str}, pk="id"
+    )
+    db["waivers"].create(
+        {
+            "id": int,
+            "shipment_id": str,
+            "code": str,
+            "reason": str,
+            "by": str,
+            "created_at": str,
+            "expires_on": str,
+            "input_sha256": str,
+        },
+        pk="id",
+    )
+    db["waivers"].create_index(["shipment_id"])
+    db["exchange_rates"].create(
+        {"currency": str, "week_start": str, "rate": str, "source": str, "imported_at": str},
+        pk=("currency", "week_start"),
+    )
+    db["sync_state"].create(
+        {"account": str, "status": str, "watermark": str, "updated_at": str}, pk=("account", "status")
+    )
+    db["sync_runs"].create(
+        {
+            "id": int,
+            "account": str,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,
+            "message": str,
+            "calls": int,
+            "plans": int,
+            "shipments": int,
+            "items": int,
+            "errors": int,
+            "throttled": int,
+        },
+        pk="id",
+    )
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        with db.atomic():
+            function(db)
+            db["_migrations"].insert({"name": name, "applied_at": utcnow()})
+        applied.append(name)
+    return applied
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """The audit-trail database. Open with ``Store(path)``; every write method is one transaction."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            if self.path != ":memory:":
+                self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def write(self):
+        """A transaction; ``sqlite3`` errors inside become a one-line :class:`StoreError`."""
+        return _Transaction(self)
+
+    # ----- screenings
+
+    def record_screening(
+        self, result: ShipmentResult, declaration: Declaration | None, plugin_names: Iterable[str]
+    ) -> ShipmentResult:
+        """Store one screening (and the shipment's latest state) atomically; return it with its id."""
+        now = utcnow()
+        with self.write():
+            screening_id = (
+                self.db["screenings"]
+                .insert(
+                    {
+                        "shipment_id": result.shipment_id,
+                        "inbound_plan_id": result.inbound_plan_id,
+                        "account": result.account,
+                        "source": result.source,
+                        "verdict": result.verdict,
+                        "input_sha256": result.input_sha256,
+                        "screened_at": now,
+                        "plugins": to_json(sorted(plugin_names)),
+                        "errors": to_json([e.model_dump() for e in result.errors]),
+                        "fba_jp_version": _version(),
+                    }
+                )
+                .last_pk
+            )
+            self.db["findings"].insert_all(
+                {
+                    "screening_id": screening_id,
+                    "code": f.code,
+                    "severity": f.severity,
+                    "plugin": f.plugin,
+                    "sku": f.sku,
+                    "message": f.message,
+                    "remedy": f.remedy,
+                    "reference": f.reference,
+                    "evidence": f.evidence,
+                    "waived": int(f.waived),
+                    "waiver_id": (f.waiver or {}).get("id"),
+                }
+                for f in result.findings
+            )
+            if result.valuation is not None:
+                self._insert_valuation(screening_id, result.valuation)
+            existing = self.db["shipments"].get(result.shipment_id) if self._has_shipment(result.shipment_id) else None
+            shipment = {
+                "shipment_id": result.shipment_id,
+                "inbound_plan_id": result.inbound_plan_id,
+                "account": result.account,
+                "source": result.source,
+                "input_sha256": result.input_sha256,
+                "updated_at": now,
+                "latest_screening_id": screening_id,
+                "latest_verdict": result.verdict,
+                "first_seen_at": existing["first_seen_at"] if existing else now,
+            }
+            if declaration is not None:
+                shipment["declaration"] = declaration.model_dump_json(by_alias=True)
+            self.db["shipments"].upsert(shipment, pk="shipment_id")
+        return result.model_copy(update={"screening_id": screening_id, "screened_at": now})
+
+    def _has_shipment(self, shipment_id: str) -> bool:
+        return bool(self.db.execute("select 1 from shipments where shipment_id = ?", [shipment_id]).fetchone())
+
+    def _insert_valuation(self, screening_id: int, valuation: Valuation) -> None:
+        data = valuation.model_dump(mode="json")
+        self.db["valuations"].insert(
+            {
+                "screening_id": screening_id,
+                "currency": valuation.currency,
+                "exchange_rate": None if valuation.exchange_rate is None else str(valuation.exchange_rate),
+                "rate_week_start": valuation.rate_week_start and valuation.rate_week_start.isoformat(),
+                "customs_value_jpy": valuation.customs_value_jpy,
+                "duty_jpy": valuation.duty_jpy,
+                "national_consumption_tax_jpy": valuation.national_consumption_tax_jpy,
+                "local_consumption_tax_jpy": valuation.local_consumption_tax_jpy,
+                "total_tax_jpy": valuation.total_tax_jpy,
+                "small_value_exemption": int(valuation.small_value_exemption),
+                "complete": int(valuation.complete),
+                "worksheet": to_json(data),
+            }
+        )
+
+    def latest_results(self, account: str | None = None) -> list[ShipmentResult]:
+        """The latest screening of every stored shipment (optionally one account's), oldest first."""
+        sql = "select s.* from screenings s join shipments sh on sh.latest_screening_id = s.id"
+        params: list = []
+        if account:
+            sql += " where s.account = ?"
+            params.append(account)
+        return [self.load_result(row) for row in self.db.query(sql + " order by s.id", params)]
+
+    def load_result(self, row: dict) -> ShipmentResult:
+        findings = [
+            Finding(
+                code=f["code"],
+                severity=f["severity"],
+                plugin=f["plugin"],
+                sku=f["sku"],
+                message=f["message"],
+                remedy=f["remedy"] or "",
+                reference=f["reference"] or "",
+                evidence=f["evidence"],
+                waived=bool(f["waived"]),
+                waiver=self._waiver(f["waiver_id"]) if f["waiver_id"] else None,
+            )
+            for f in self.db.query("select * from findings where screening_id = ? order by id", [row["id"]])
+        ]
+        valuation = None
+        for v in self.db.query("select worksheet from valuations where screening_id = ?", [row["id"]]):
+            valuation = Valuation.model_validate(json.loads(v["worksheet"]))
+        return ShipmentResult(
+            shipment_id=row["shipment_id"],
+            inbound_plan_id=row["inbound_plan_id"],
+            source=row["source"],
+            account=row["account"],
+            verdict=row["verdict"],
+            input_sha256=row["input_sha256"],
+            findings=findings,
+            errors=[ScreeningError(**e) for e in json.loads(row["errors"] or "[]")],
+            valuation=valuation,
+            screening_id=row["id"],
+            screened_at=row["screened_at"],
+        )
+
+    def latest_screening(self, shipment_id: str) -> dict | None:
+        rows = list(
+            self.db.query("select * from screenings where shipment_id = ? order by id desc limit 1", [shipment_id])
+        )
+        return rows[0] if rows else None
+
+    # ----- waivers
+
+    def add_waiver(self, shipment_id: str, code: str, reason: str, by: str, expires_on: date | None) -> dict:
+        """Waive ``code`` for the shipment's latest screened input. Raises if there is nothing to waive."""
+        latest = self.latest_screening(shipment_id)
+        if latest is None:
+            raise StoreError(f"{shipment_id}: no screening stored for this shipment; screen it first")
+        codes = {
+            r["code"]
+            for r in self.db.query(
+                "select code from findings where screening_id = ? and severity = 'block'", [latest["id"]]
+            )
+        }
+        if code not in codes:
+            raise StoreError(
+                f"{shipment_id}: the latest screening has no blocking finding {code}"
+                f" (blocking codes: {', '.join(sorted(codes)) or 'none'})"
+            )
+        waiver = {
+            "shipment_id": shipment_id,
+            "code": code,
+            "reason": reason,
+            "by": by,
+            "created_at": utcnow(),
+            "expires_on": expires_on.isoformat() if expires_on else None,
+            "input_sha256": latest["input_sha256"],
+        }
+        with self.write():
+            waiver["id"] = self.db["waivers"].insert(waiver).last_pk
+        return waiver
+
+    def active_waivers(self, shipment_id: str, input_sha256: str, today: date) -> dict[str, dict]:
+        """Waivers that still count: same input hash and not expired on ``today``. Keyed by code."""
+        active = {}
+        for w in self.db.query(
+            "select * from waivers where shipment_id = ? and input_sha256 = ? order by id",
+            [shipment_id, input_sha256],
+        ):
+            if w["expires_on"] is None or date.fromisoformat(w["expires_on"]) >= today:
+                active[w["code"]] = w
+        return active
+
+    def _waiver(self, waiver_id: int) -> dict | None:
+        rows = list(self.db.query("select * from waivers where id = ?", [waiver_id]))
+        return rows[0] if rows else None
+
+    # ----- ACP registry
+
+    def add_acp(self, acp_id: str, acp: Acp, sellers: list[str]) -> None:
+        now = utcnow()
+        if self.get_acp_record(acp_id) is not None:
+            raise StoreError(f"ACP {acp_id!r} already exists; use `fba-jp acp set-status` to change it")
+        with self.write():
+            self.db["acps"].insert(
+                {
+                    "id": acp_id,
+                    **_acp_columns(acp),
+                    "sellers": to_json(sorted(sellers)),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            self.db["acp_events"].insert(
+                {"acp_id": acp_id, "at": now, "status": acp.status, "accepted_on": _iso(acp.accepted_on), "note": "added"}
+            )
+
+    def set_acp_status(
+        self, acp_id: str, status: str, accepted_on: date | None = None, note: str | None = None,
+        add_sellers: list[str] = (),
+    ) -> dict:
+        record = self.get_acp_record(acp_id)
+        if record is None:
+            raise StoreError(f"no ACP {acp_id!r} in the registry; add it with `fba-jp acp add`")
+        now = utcnow()
+        update = {"status": status, "updated_at": now}
+        if accepted_on is not None:
+            update["accepted_on"] = accepted_on.isoformat()
+        if add_sellers:
+            update["sellers"] = to_json(sorted(set(json.loads(record["sellers"] or "[]")) | set(add_sellers)))
+        with self.write():
+            self.db["acps"].update(acp_id, update)
+            self.db["acp_events"].insert(
+                {"acp_id": acp_id, "at": now, "status": status, "accepted_on": _iso(accepted_on), "note": note}
+            )
+        return self.get_acp_record(acp_id)
+
+    def get_acp_record(self, acp_id: str) -> dict | None:
+        rows = list(self.db.query("select * from acps where id = ?", [acp_id]))
+        return rows[0] if rows else None
+
+    def get_acp(self, acp_id: str) -> Acp | None:
+        record = self.get_acp_record(acp_id)
+        if record is None:
+            return None
+        return Acp(
+            name=record["name"],
+            status=record["status"],
+            accepted_on=record["accepted_on"],
+            notified_on=record["notified_on"],
+            customs_office=record["customs_office"],
+            address=record["address"],
+        )
+
+    def list_acps(self) -> list[dict]:
+        return [{**r, "sellers": json.loads(r["sellers"] or "[]")} for r in self.db.query("select * from acps order by id")]
+
+    # ----- exchange rates
+
+    def import_rates(self, rows: Iterable[tuple[date, str, Decimal]], source: str) -> int:
+        now = utcnow()
+        records = [
+            {"currency": c, "week_start": w.isoformat(), "rate": str(r), "source": source, "imported_at": now}
+            for w, c, r in rows
+        ]
+        with self.write():
+            self.db["exchange_rates"].upsert_all(records, pk=("currency", "week_start"))
+        return len(records)
+
+    def exchange_rate(self, currency: str, week_start: date) -> Decimal | None:
+        rows = list(
+            self.db.query(
+                "select rate from exchange_rates where currency = ? and week_start = ?",
+                [currency, week_start.isoformat()],
+            )
+        )
+        return Decimal(rows[0]["rate"]) if rows else None
+
+    def list_rates(self, currency: str | None = None) -> list[dict]:
+        sql, params = "select * from exchange_rates", []
+        if currency:
+            sql, params = sql + " where currency = ?", [currency]
+        return list(self.db.query(sql + " order by week_start, currency", params))
+
+
+class _Transaction:
+    def __init__(self, store: Store):
+        self.store = store
+        self._cm = store.db.atomic()
+
+    def __enter__(self):
+        try:
+            return self._cm.__enter__()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.store.path}: {exc}; another process may hold the database") from None
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self._cm.__exit__(exc_type, exc, tb)
+        except sqlite3.OperationalError as error:
+            raise StoreError(
+                f"{self.store.path}: write failed ({error}); nothing was saved — retry when the other writer is done"
+            ) from None
+        if isinstance(exc, sqlite3.OperationalError):
+            raise StoreError(
+                f"{self.store.path}: write failed ({exc}); nothing was saved — retry when the other writer is done"
+            ) from None
+        return False
+
+
+def _acp_columns(acp: Acp) -> dict:
+    return {
+        "name": acp.name,
+        "address": acp.address,
+        "customs_office": acp.customs_office,
+        "notified_on": _iso(acp.notified_on),
+        "accepted_on": _iso(acp.accepted_on),
+        "status": acp.status,
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
