@@ -283,3 +283,6 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         code = 3
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Commands defined in their own modules (add one import + add_command line each).
