@@ -78,7 +78,28 @@ def output_option(function):
     )(function)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FbaJpGroup(click.Group):
+    """Turns every error into one line on stderr and the contract's exit code (tracebacks only with --debug)."""
+
+    def invoke(self, ctx):
+        debug = ctx.params.get("debug", False)
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except FbaJpError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(str(exc) if isinstance(exc, InputError) else f"fba-jp: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 3
+            if debug:
+                traceback.print_exc()
+            click.echo(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+            ctx.exit(3)
+
+
+@click.group(cls=FbaJpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fba-jp")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def cli(debug):
@@ -136,7 +157,7 @@ def gate(app: App, files, plan_id, account, output, fail_on_warn):
         results.append(screener.screen(declaration, source, account))
     code = gate_exit_code(results, fail_on_warn or app.config.policy.fail_on_warn, input_failed)
     emit(results, output, app, exit_code=code)
-    return code
+    click.get_current_context().exit(code)
 
 
 def _read_files(files):
@@ -253,36 +274,12 @@ def _register_plugin_commands() -> None:
     try:
         get_plugins().hook.register_commands(cli=cli)
     except FbaJpError:
-        pass  # reported when a command loads the plugins; `fba-jp --help` must still work
+        pass  # reported again when a command loads the plugins; `fba-jp --help` must still work
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
-    try:
-        _register_plugin_commands()
-        code = cli.main(args=args, prog_name="fba-jp", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.Abort:
-        click.echo("aborted", err=True)
-        code = 130
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except FbaJpError as exc:
-        if debug:
-            traceback.print_exc()
-        click.echo(f"fba-jp: {exc}" if not isinstance(exc, InputError) else str(exc), err=True)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        code = 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 3
-        if debug:
-            traceback.print_exc()
-        click.echo(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
-        code = 3
-    sys.exit(code if isinstance(code, int) else 0)
+    _register_plugin_commands()
+    cli.main(args=argv, prog_name="fba-jp")
 
 
 # Commands defined in their own modules (add one import + add_command line each).

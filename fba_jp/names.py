@@ -23,6 +23,7 @@ else:  # pragma: no cover
 # Japanese legal forms are written without spaces, before or after the name.
 _JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|\(株\)|\(同\)|\(有\)")
 _SEPARATORS = re.compile(r"[^\w]+", re.UNICODE)
+_DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _LEGAL_SUFFIXES = [
     ("kabushiki", "kaisha"), ("godo", "kaisha"), ("yugen", "kaisha"), ("co", "ltd"), ("pte", "ltd"),
     ("pty", "ltd"), ("k", "k"), ("g", "k"), ("y", "k"), ("s", "a"), ("b", "v"), ("n", "v"),
@@ -30,12 +31,16 @@ _LEGAL_SUFFIXES = [
     ("corporation",), ("co",), ("company",), ("kk",), ("gk",), ("gmbh",), ("ag",), ("sa",), ("bv",),
     ("plc",), ("sarl",), ("srl",), ("spa",), ("oy",), ("ab",), ("as",), ("nv",), ("the",),
 ]
+# legal forms may also sit inside a name ("Amazon Japan G.K. (c/o NRT5)"): harmless around an alias
+_LEGAL_TOKENS = frozenset(s[0] for s in _LEGAL_SUFFIXES if len(s) == 1) | {"kabushiki", "godo", "kaisha"}
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
     """Normalised tokens of a company name with legal forms removed."""
     text = unicodedata.normalize("NFKC", name).casefold()
     text = _JA_LEGAL.sub(" ", text).replace("&", " and ")
+    # dotted abbreviations are one word: "L.L.C." → "llc", "K.K." → "kk", "C.H. Robinson" → "ch robinson"
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
     tokens = [t for t in _SEPARATORS.split(text) if t and t != "_"]
     changed = True
     while changed and tokens:
@@ -88,7 +93,7 @@ class NameList:
         return None
 
     def _is_qualifier(self, token: str) -> bool:
-        return token in self.qualifiers or any(p.fullmatch(token) for p in self.qualifier_patterns)
+        return token in self.qualifiers or token in _LEGAL_TOKENS or any(p.fullmatch(token) for p in self.qualifier_patterns)
 
     def _is_alias_with_qualifiers(self, tokens: tuple[str, ...], alias: tuple[str, ...]) -> bool:
         n = len(alias)

@@ -1,0 +1,93 @@
+"""IOR rules (DOMAIN §1, rules 1–4): each rule blocks when it should and stays quiet when it should not."""
+
+import pytest
+
+from fba_jp.names import load_name_list, normalise_name
+from fba_jp.testing import make_declaration, screen
+
+
+def codes(**overrides):
+    return screen(make_declaration(**overrides)).codes
+
+
+def test_missing_ior_blocks():
+    result = screen(make_declaration(importer_of_record=None))
+    assert result.verdict == "blocked"
+    finding = result.finding("IOR_MISSING")
+    assert finding.severity == "block" and "Importer of Record" in finding.remedy
+    assert "Basic Notice 6-1" in finding.reference
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Amazon Japan G.K.", "Amazon.co.jp", "アマゾンジャパン合同会社", "ＡＭＡＺＯＮ ＪＡＰＡＮ", "amazon japan gk",
+     "NRT5", "Amazon FC KIX4", "Amazon.com Services LLC"],
+)
+def test_amazon_as_ior_blocks(name):
+    result = screen(make_declaration(importer_of_record={"name": name}))
+    finding = result.finding("IOR_AMAZON")
+    assert finding.severity == "block"
+    assert name in finding.evidence and "amazon_entities.toml" in finding.evidence
+    assert "IOR_CARRIER" not in result.codes and "ACP_MISSING" not in result.codes
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["DHL Express Japan K.K.", "FedEx", "Federal Express Corporation", "United Parcel Service Japan", "UPS",
+     "Yamato Transport Co., Ltd.", "ヤマト運輸株式会社", "Sagawa Express Co., Ltd.", "佐川急便株式会社",
+     "Japan Post Co., Ltd.", "日本郵便株式会社", "Nippon Express Co., Ltd.", "Kuehne + Nagel", "DB Schenker",
+     "DSV Air & Sea Inc.", "Expeditors International of Washington, Inc.", "CEVA Logistics", "Flexport, Inc.",
+     "Kintetsu World Express, Inc."],
+)
+def test_carrier_forwarder_or_broker_as_ior_blocks(name):
+    finding = screen(make_declaration(importer_of_record={"name": name})).finding("IOR_CARRIER")
+    assert finding.severity == "block" and "carriers.toml" in finding.evidence
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ups and Downs Toys LLC", "Yamato Trading Co., Ltd.", "Amazonas Coffee Roasters", "Toll Brothers Inc.",
+     "Kerry Gold Foods", "Oneida Ltd", "Dhaliwal Imports", "Postmodern Design GmbH", "Seiko Watch Corporation"],
+)
+def test_ordinary_words_inside_other_names_do_not_match(name):
+    assert load_name_list("carriers.toml").match(name) is None
+    assert load_name_list("amazon_entities.toml").match(name) is None
+
+
+def test_name_lists_are_versioned_data():
+    for file in ("carriers.toml", "amazon_entities.toml"):
+        names = load_name_list(file)
+        assert names.as_of and names.source
+    assert len(load_name_list("carriers.toml").entities) >= 40
+
+
+def test_normalisation_handles_case_punctuation_fullwidth_and_legal_suffixes():
+    assert normalise_name("ACME Trading, Inc.") == normalise_name("acme trading") == "acme trading"
+    assert normalise_name("Ａｃｍｅ　Ｔｒａｄｉｎｇ　ＬＬＣ") == "acme trading"
+    assert normalise_name("株式会社さくら") == normalise_name("さくら合同会社") == "さくら"
+    assert normalise_name("Sakura Goods K.K.") == normalise_name("Sakura Goods Kabushiki Kaisha")
+
+
+def test_third_party_without_sale_is_nominal_importer():
+    result = screen(make_declaration(importer_of_record={"name": "Tokyo Import Services K.K."}))
+    finding = result.finding("IOR_NOMINAL")
+    assert finding.severity == "block" and "import_transaction" in finding.remedy
+    assert result.verdict == "blocked"
+
+
+def test_third_party_buyer_in_import_transaction_is_fine():
+    result = screen(make_declaration(importer_of_record={"name": "Tokyo Retail K.K."}, import_transaction=True))
+    assert result.finding("IOR_BUYER").severity == "info"
+    assert "IOR_NOMINAL" not in result.codes
+
+
+def test_seller_as_ior_by_name_or_flag_is_not_nominal():
+    assert "IOR_NOMINAL" not in codes(importer_of_record={"name": "ACME TRADING, L.L.C."})
+    assert "IOR_NOMINAL" not in codes(importer_of_record={"name": "Acme US", "is_seller": True})
+
+
+def test_amazon_consignee_blocks_even_with_correct_ior():
+    result = screen(make_declaration(consignee={"name": "Amazon Japan G.K. (c/o NRT5)"}))
+    assert result.finding("CONSIGNEE_AMAZON").severity == "block"
+    assert "IOR_AMAZON" not in result.codes
+    assert "CONSIGNEE_AMAZON" not in codes(consignee={"name": "Acme Trading LLC"})

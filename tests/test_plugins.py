@@ -1,0 +1,170 @@
+"""The plugin system: isolation (fail closed), entry-point loading, allow-list, --plugins-dir, `fba-jp plugins`."""
+
+import json
+import textwrap
+
+import pytest
+
+from fba_jp import Finding, hookimpl
+from fba_jp.plugin_manager import PluginLoadError, get_plugins
+from fba_jp.testing import declaration_data, make_declaration, screen
+
+
+class Exploding:
+    @hookimpl
+    def register_checks(self, register):
+        def explode(shipment):
+            if shipment.shipment_id == "BOOM":
+                raise RuntimeError("lookup table missing")
+            return []
+
+        register(explode, name="explode")
+
+
+def test_raising_check_blocks_only_its_shipment_with_plugin_error():
+    boom = screen(make_declaration(shipment_id="BOOM"), plugins=[Exploding()])
+    assert boom.verdict == "blocked"
+    finding = boom.finding("PLUGIN_ERROR")
+    assert finding.severity == "block" and "explode" in finding.message and "lookup table missing" in finding.message
+    assert boom.errors[0].message == "RuntimeError: lookup table missing"
+    # the other checks still ran on that shipment, and other shipments are unaffected
+    assert "ACP_REGISTERED" in boom.codes
+    assert screen(make_declaration(shipment_id="FINE"), plugins=[Exploding()]).errors == []
+
+
+def test_check_returning_garbage_is_a_plugin_error():
+    class Garbage:
+        @hookimpl
+        def register_checks(self, register):
+            register(lambda shipment: ["not a finding"], name="garbage")
+
+    result = screen(make_declaration(), plugins=[Garbage()])
+    assert result.verdict == "blocked" and "expected fba_jp.Finding" in result.finding("PLUGIN_ERROR").message
+
+
+def test_plugin_error_cannot_be_waived_away_by_severity_policy():
+    from fba_jp.config import Config
+
+    config = Config.model_validate({"policy": {"severity": {"PLUGIN_ERROR": "info"}}})
+    result = screen(make_declaration(shipment_id="BOOM"), plugins=[Exploding()], config=config)
+    assert result.verdict == "blocked"  # errors always block: the gate fails closed
+
+
+def test_duplicate_check_names_and_bad_codes_are_rejected():
+    class Dup:
+        @hookimpl
+        def register_checks(self, register):
+            register(lambda s: [], name="acp")
+
+    with pytest.raises(PluginLoadError, match="already registered"):
+        get_plugins(load_entrypoints=False, extra=(Dup(),))
+
+    class BadCode:
+        @hookimpl
+        def register_checks(self, register):
+            register(lambda s: [], name="x", codes=["lower_case"])
+
+    with pytest.raises(PluginLoadError, match="UPPER_SNAKE_CASE"):
+        get_plugins(load_entrypoints=False, extra=(BadCode(),))
+
+
+def test_misspelled_hook_fails_loudly():
+    class Typo:
+        @hookimpl
+        def register_chekcs(self, register):
+            pass
+
+    with pytest.raises(PluginLoadError, match="register_chekcs"):
+        get_plugins(load_entrypoints=False, extra=(Typo(),))
+
+
+PLUGIN_SOURCE = textwrap.dedent('''
+    from fba_jp import Finding, hookimpl
+
+    @hookimpl
+    def register_checks(register):
+        register(no_lithium, codes=["ACME_LITHIUM"])
+
+    def no_lithium(shipment):
+        for item in shipment.items:
+            if "lithium" in (item.title or "").lower():
+                yield Finding(code="ACME_LITHIUM", severity="block", sku=item.msku,
+                              message="Lithium cells need a dangerous-goods declaration.")
+''')
+
+
+@pytest.fixture
+def installed_plugin(tmp_path, monkeypatch):
+    """A plugin installed the way pip would: a module plus a dist-info with an `fba_jp` entry point."""
+    site = tmp_path / "site"
+    (site / "acme_lithium-1.2.0.dist-info").mkdir(parents=True)
+    (site / "fba_jp_acme_lithium.py").write_text(PLUGIN_SOURCE)
+    (site / "acme_lithium-1.2.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-lithium\nVersion: 1.2.0\n")
+    (site / "acme_lithium-1.2.0.dist-info" / "entry_points.txt").write_text("[fba_jp]\nacme_lithium = fba_jp_acme_lithium\n")
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def lithium_declaration(write_declaration):
+    data = declaration_data()
+    data["items"][0]["title"] = "Lithium camping lantern"
+    return write_declaration(data)
+
+
+def test_entry_point_plugin_runs_in_gate(installed_plugin, run_cli, write_declaration):
+    result = run_cli("gate", lithium_declaration(write_declaration), "--output", "json")
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["results"][0]["findings"]
+    lithium = [f for f in findings if f["code"] == "ACME_LITHIUM"]
+    assert lithium and lithium[0]["plugin"] == "acme_lithium" and lithium[0]["sku"] == "TENT-2P"
+
+
+def test_plugins_command_lists_entry_point_plugin(installed_plugin, run_cli):
+    listed = json.loads(run_cli("plugins").stdout)
+    assert listed == [{"name": "acme_lithium", "version": "1.2.0", "builtin": False, "hooks": ["register_checks"],
+                       "checks": [{"name": "no_lithium", "codes": ["ACME_LITHIUM"]}]}]
+    everything = {p["name"]: p for p in json.loads(run_cli("plugins", "--all").stdout)}
+    assert {"ior", "acp", "acme_lithium"} <= set(everything) and everything["ior"]["builtin"] is True
+
+
+def test_allow_list_limits_entry_points_but_never_builtins(installed_plugin, run_cli, write_declaration, monkeypatch):
+    monkeypatch.setenv("FBA_JP_LOAD_PLUGINS", "")
+    result = run_cli("gate", lithium_declaration(write_declaration), "--output", "json")
+    codes = [f["code"] for f in json.loads(result.stdout)["results"][0]["findings"]]
+    assert "ACME_LITHIUM" not in codes and "ACP_REGISTERED" in codes
+    monkeypatch.setenv("FBA_JP_LOAD_PLUGINS", "acme-lithium")
+    assert json.loads(run_cli("plugins").stdout)[0]["name"] == "acme_lithium"
+
+
+def test_broken_entry_point_stops_the_gate_with_exit_3(tmp_path, monkeypatch, run_cli, write_declaration):
+    site = tmp_path / "site"
+    (site / "broken-0.1.dist-info").mkdir(parents=True)
+    (site / "broken_plugin.py").write_text("raise ImportError('needs numpy')\n")
+    (site / "broken-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 0.1\n")
+    (site / "broken-0.1.dist-info" / "entry_points.txt").write_text("[fba_jp]\nbroken = broken_plugin\n")
+    monkeypatch.syspath_prepend(str(site))
+    result = run_cli("gate", write_declaration(declaration_data()))
+    assert result.exit_code == 3
+    assert "plugin 'broken'" in result.stderr and "needs numpy" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plugins_dir(tmp_path, run_cli, write_declaration):
+    plugins = tmp_path / "myplugins"
+    plugins.mkdir()
+    (plugins / "lithium.py").write_text(PLUGIN_SOURCE)
+    result = run_cli("gate", lithium_declaration(write_declaration), "--plugins-dir", plugins, "-o", "json")
+    codes = [f["code"] for f in json.loads(result.stdout)["results"][0]["findings"]]
+    assert "ACME_LITHIUM" in codes and result.exit_code == 1
+
+
+def test_builtin_plugins_are_written_like_third_party_ones():
+    plugins = get_plugins(load_entrypoints=False)
+    for name in plugins.builtins:
+        module = plugins.pm.get_plugin(name)
+        assert module.__name__ == f"fba_jp.plugins.{name}" and module.__doc__, name
+        assert plugins.pm.get_hookcallers(module), f"{name} implements no hook"
+
+
+def test_finding_model_rejects_bad_severity():
+    with pytest.raises(ValueError):
+        Finding(code="X", severity="fatal", message="m")

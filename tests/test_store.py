@@ -1,0 +1,77 @@
+"""The SQLite audit trail: migrations, WAL, append-only history, one transaction per screening."""
+
+import sqlite3
+
+import pytest
+
+from fba_jp.errors import StoreError
+from fba_jp.plugin_manager import get_plugins
+from fba_jp.runner import Screener
+from fba_jp.store import MIGRATIONS, Store
+from fba_jp.testing import make_declaration
+
+
+def test_schema_has_contract_tables_and_wal(tmp_path):
+    store = Store(tmp_path / "a.db")
+    tables = set(store.db.table_names())
+    assert {"shipments", "items", "screenings", "findings", "valuations", "acps", "waivers", "exchange_rates",
+            "sync_state", "sync_runs"} <= tables
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+    # reopening applies nothing twice
+    again = Store(tmp_path / "a.db")
+    assert [r["name"] for r in again.db["_migrations"].rows] == [name for name, _ in MIGRATIONS]
+
+
+def test_rescreening_adds_history_and_keeps_the_old_rows(tmp_path):
+    store = Store(tmp_path / "a.db")
+    screener = Screener(get_plugins(load_entrypoints=False), store=store)
+    first = screener.screen(make_declaration(acp=None), "v1.json")
+    second = screener.screen(make_declaration(), "v2.json")
+    assert (first.verdict, second.verdict) != (None, None)
+    rows = list(store.db.query("select id, verdict, input_sha256 from screenings order by id"))
+    assert len(rows) == 2 and rows[0]["input_sha256"] != rows[1]["input_sha256"]
+    assert store.db["findings"].count_where("screening_id = ? and code = 'ACP_MISSING'", [first.screening_id]) == 1
+    shipment = store.db["shipments"].get("FBA15TEST001")
+    assert shipment["latest_screening_id"] == second.screening_id and shipment["source"] == "v2.json"
+    assert [r.screening_id for r in store.latest_results()] == [second.screening_id]
+
+
+def test_a_failed_write_leaves_no_half_screening(tmp_path, monkeypatch):
+    store = Store(tmp_path / "a.db")
+    screener = Screener(get_plugins(load_entrypoints=False), store=store)
+    def fail(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store.db["shipments"].__class__, "upsert", fail)
+    with pytest.raises(StoreError, match="nothing was saved"):
+        screener.screen(make_declaration(), "x.json")
+    monkeypatch.undo()
+    for table in ("screenings", "findings", "valuations", "shipments"):
+        assert store.db[table].count == 0, table
+    screener.screen(make_declaration(), "x.json")  # the store still works afterwards
+    assert store.db["screenings"].count == 1 and store.db["shipments"].count == 1
+
+
+def test_locked_database_waits_then_fails_with_a_clear_message(tmp_path, monkeypatch):
+    import fba_jp.store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "a.db"
+    store = Store(path)
+    blocker = sqlite3.connect(path)
+    blocker.execute("BEGIN IMMEDIATE")
+    screener = Screener(get_plugins(load_entrypoints=False), store=Store(path))
+    with pytest.raises(StoreError, match="database is locked.*nothing was saved.*other writer"):
+        screener.screen(make_declaration(), "x.json")
+    blocker.rollback()
+    assert screener.screen(make_declaration(), "x.json").screening_id is not None
+    assert store.db["screenings"].count == 1
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_unopenable_database_is_a_store_error(tmp_path):
+    bad = tmp_path / "not.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(bad)
