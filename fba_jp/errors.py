@@ -1,5 +1,8 @@
 """Errors the CLI turns into one-line messages and exit codes (CONTRACT §1)."""
 
+import json
+import re
+
 
 class FbaJpError(Exception):
     """Base class: a problem the user can fix; ``str(exc)`` is the one-line message."""
@@ -47,10 +50,12 @@ def validation_lines(exc, source: str, redact: frozenset[str] = frozenset()) -> 
         for part in error["loc"]:
             if isinstance(part, int):
                 path += f"[{part}]"
-            elif part in ("function-after[_hs(), nullable[str]]",) or "[" in str(part):
+            elif "[" in str(part) and "(" in str(part):
                 continue  # pydantic's internal validator names are not field names
-            else:
+            elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
                 path += ("." if path else "") + str(part)
+            else:  # a key with spaces or control characters, shown unambiguously on one line
+                path += f"[{json.dumps(str(part))}]"
         message = _friendly(error)
         got = ""
         if error["type"] not in ("missing",) and "input" in error:
@@ -61,7 +66,8 @@ def validation_lines(exc, source: str, redact: frozenset[str] = frozenset()) -> 
             elif not isinstance(value, (dict, list)):
                 text = str(value) if not isinstance(value, str) else repr(value)
                 got = f" (got {text[:60]}{'…' if len(text) > 60 else ''})"
-        lines.append(f"{source}: {path or '(top level)'}: {message}{got}")
+        line = f"{source}: {path or '(top level)'}: {message}{got}"
+        lines.append(line.replace("\r", "\\r").replace("\n", "\\n"))
     return lines
 
 
