@@ -46,3 +46,27 @@ def test_example_plugin_tests_pass():
         cwd=example, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(example)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def config_keys(model, prefix=""):
+    """Every key path of the config model, e.g. ``accounts.refresh_token``."""
+    from pydantic import BaseModel
+
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        yield prefix + name
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        for candidate in inner:
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel) and candidate.__module__ == "fba_jp.config":
+                yield from config_keys(candidate, prefix + name + ".")
+
+
+def test_config_example_documents_every_key_and_loads():
+    from fba_jp.config import Config, load_config
+
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    missing = [key for key in config_keys(Config) if not re.search(rf"\b{re.escape(key.split('.')[-1])}\b", text)]
+    assert not missing, f"config.example.toml does not document: {missing}"
+    assert load_config(ROOT / "config.example.toml").accounts[0].name == "northwind"
