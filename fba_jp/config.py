@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, validation_lines
 from .models import Acp, Filing, Licence, Party, Seller
@@ -22,7 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret"})
+SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password"})
 DEFAULT_CONFIG = "config.toml"
 
 
@@ -40,7 +40,18 @@ class ScheduleConfig(Section):
     jitter_seconds: Annotated[int, Field(ge=0)] = 30
 
 
-EnvRef = Annotated[str, Field(pattern=r"^env:[A-Za-z_][A-Za-z0-9_]*$")]
+def _env_reference(value):
+    if isinstance(value, str) and not value.startswith("env:"):
+        raise ValueError('secrets may only be env: references, e.g. "env:MY_SELLER_REFRESH_TOKEN"')
+    return value
+
+
+EnvRef = Annotated[str, BeforeValidator(_env_reference), Field(pattern=r"^env:[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+def resolve_env(ref: str | None) -> str | None:
+    """The value of an ``env:NAME`` reference (``None`` when unset or empty)."""
+    return (os.environ.get(ref[4:]) or None) if ref else None
 
 
 class AccountConfig(Section):
@@ -63,18 +74,12 @@ class AccountConfig(Section):
     products: str | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     annotate: bool = False
-
-    @field_validator("refresh_token", "lwa_app_id", "lwa_client_secret", mode="before")
-    @classmethod
-    def _env_only(cls, value):
-        if isinstance(value, str) and not value.startswith("env:"):
-            raise ValueError('secrets may only be env: references, e.g. "env:MY_SELLER_REFRESH_TOKEN"')
-        return value
+    # SP-API sync: days from the ready-to-ship date to the import declaration in Japan
+    transit_days: Annotated[int, Field(ge=0, le=120)] = 0
 
     def secret(self, key: str) -> str | None:
         """Resolve an ``env:`` reference; ``None`` when the key is unset or the variable is empty."""
-        ref = getattr(self, key)
-        return os.environ.get(ref[4:]) or None if ref else None
+        return resolve_env(getattr(self, key))
 
 
 class PolicyConfig(Section):
@@ -92,6 +97,31 @@ class RegulatedConfig(Section):
     pse_domestic_admin_from: date = date(2025, 12, 25)
 
 
+class WebhookConfig(Section):
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    # HMAC-SHA256 key for the X-FBA-JP-Signature header; a secret, so only as an env: reference
+    secret: EnvRef | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+
+
+class EmailConfig(Section):
+    smtp_host: str
+    smtp_port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    starttls: bool = True
+    username: str | None = None
+    password: EnvRef | None = None
+    sender: str
+    to: Annotated[list[str], Field(min_length=1)]
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
+
+
+class ActionsConfig(Section):
+    log: bool = True
+    webhook: WebhookConfig | None = None
+    email: EmailConfig | None = None
+
+
 class Config(Section):
     storage: StorageConfig = StorageConfig()
     schedule: ScheduleConfig = ScheduleConfig()
@@ -99,6 +129,7 @@ class Config(Section):
     policy: PolicyConfig = PolicyConfig()
     valuation: ValuationConfig = ValuationConfig()
     regulated: RegulatedConfig = RegulatedConfig()
+    actions: ActionsConfig = ActionsConfig()
     # the directory relative paths (products.csv, storage.path) are resolved against
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -73,3 +73,21 @@ def register_commands(cli):
     Called once when the CLI starts, with the root :class:`click.Group`; add commands with
     ``@cli.command()``. Return value: ignored.
     """
+
+
+@hookspec
+def on_verdict_change(change, context):
+    """Act when a shipment's verdict is new or has changed: notify someone, annotate it on Amazon.
+
+    Called by ``fba-jp run`` and ``fba-jp daemon`` after screening, once per shipment whose state (its
+    verdict and unwaived blocking codes) differs from the last state announced — never twice for the
+    same state, also across restarts. Each implementation is one *action*, called isolated: one that
+    raises is recorded as failed in the ``notifications`` table and retried on later runs (up to 5
+    attempts); the others still run.
+
+    Receives a :class:`fba_jp.models.VerdictChange` (``event_id``, ``shipment_id``, ``account``,
+    ``previous_verdict``, ``verdict``, ``blocking_codes``, ``warning_codes``, ``result``) and the
+    screening context (``context.config``, ``context.account``, ``context.store``).
+    Returns ``True`` when the action was delivered, ``None`` when it does not apply (not configured,
+    or not for this change); raise to report a failure.
+    """

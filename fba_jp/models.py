@@ -328,6 +328,21 @@ class Summary(BaseModel):
         return summary
 
 
+class VerdictChange(BaseModel):
+    """A shipment whose verdict is new or changed: what ``on_verdict_change`` actions receive."""
+
+    event_id: str
+    shipment_id: str
+    inbound_plan_id: str | None = None
+    account: str | None = None
+    previous_verdict: Verdict | None
+    verdict: Verdict
+    blocking_codes: list[str]
+    warning_codes: list[str]
+    screened_at: str | None = None
+    result: ShipmentResult
+
+
 class ResultDocument(BaseModel):
     schema_: Literal["fba-jp/result/v1"] = Field(RESULT_SCHEMA, alias="schema")
     results: list[ShipmentResult]

@@ -184,6 +184,103 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m002_spapi_sync(db: sqlite_utils.Database) -> None:
+    """SP-API sync (fba_jp/sync.py): raw plans and shipments as fetched, and the catalog cache.
+
+    Raw payloads are kept so ``fba-jp screen`` can rebuild declarations offline when the account
+    profile or product master changes. They hold no credentials.
+    """
+    db["spapi_plans"].create(
+        {
+            "inbound_plan_id": str,
+            "account": str,
+            "status": str,
+            "name": str,
+            "created_at": str,
+            "last_updated_at": str,  # Amazon's lastUpdatedAt of the version stored
+            "plan": str,  # getInboundPlan, JSON
+            "items": str,  # listInboundPlanItems, JSON list
+            "fetched_at": str,
+            "error": str,  # why SP-API refused this plan (400/404); NULL when fetched fine
+        },
+        pk="inbound_plan_id",
+    )
+    db["spapi_plans"].create_index(["account", "status"])
+    db["spapi_shipments"].create(
+        {
+            "spapi_shipment_id": str,  # Amazon's shipmentId
+            "shipment_id": str,  # shipments.shipment_id: the FBA confirmation id once there is one
+            "inbound_plan_id": str,
+            "account": str,
+            "status": str,
+            "name": str,
+            "shipment": str,  # getShipment, JSON
+            "items": str,  # listShipmentItems, JSON list
+            "first_seen_at": str,
+            "fetched_at": str,
+        },
+        pk="spapi_shipment_id",
+    )
+    db["spapi_shipments"].create_index(["account"])
+    db["spapi_shipments"].create_index(["shipment_id"])
+    db["catalog_items"].create(
+        {
+            "marketplace_id": str,
+            "asin": str,
+            "found": int,
+            "title": str,
+            "product_type": str,
+            "classification": str,
+            "item": str,  # getCatalogItem, JSON
+            "fetched_at": str,
+        },
+        pk=("marketplace_id", "asin"),
+    )
+
+
+@migration
+def m003_actions_and_daemon(db: sqlite_utils.Database) -> None:
+    """Actions on verdict change (fba_jp/actions.py) and the daemon's status (fba_jp/daemon.py)."""
+    # the last state each shipment was announced in: an action fires once per new state
+    db["notified_states"].create(
+        {"shipment_id": str, "state": str, "verdict": str, "screening_id": int, "at": str}, pk="shipment_id"
+    )
+    # one row per (event, action): pending → sent | skipped | failed (retried while attempts remain)
+    db["notifications"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "shipment_id": str,
+            "account": str,
+            "action": str,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "payload": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["notifications"].create_index(["event_id", "action"], unique=True)
+    db["notifications"].create_index(["status"])
+    db["daemon_accounts"].create(
+        {
+            "account": str,
+            "last_started_at": str,
+            "last_finished_at": str,
+            "outcome": str,
+            "message": str,
+            "consecutive_failures": int,
+            "backoff_until": str,
+            "next_run_at": str,
+        },
+        pk="account",
+    )
+    db["heartbeat"].create({"id": int, "pid": int, "at": str, "version": str, "state": str}, pk="id")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations in order; return the names applied."""
     if "_migrations" not in db.table_names():

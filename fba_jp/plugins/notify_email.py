@@ -1,0 +1,45 @@
+"""Action: e-mail each verdict change through SMTP (``[actions.email]``), using only the standard library."""
+
+import smtplib
+from email.message import EmailMessage
+
+from fba_jp import hookimpl
+from fba_jp.config import resolve_env
+
+
+def compose(change, sender, to) -> EmailMessage:
+    message = EmailMessage()
+    codes = ", ".join(change.blocking_codes or change.warning_codes) or "no findings"
+    message["Subject"] = f"[fba-jp] {change.shipment_id} {change.verdict.upper()}: {codes}"
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["X-FBA-JP-Event"] = change.event_id
+    lines = [
+        f"Shipment {change.shipment_id} (account {change.account or '-'}, plan {change.inbound_plan_id or '-'})",
+        f"is now {change.verdict}" + (f" (was {change.previous_verdict})." if change.previous_verdict else "."),
+        "",
+    ]
+    for f in change.result.findings:
+        if f.severity in ("block", "warn") and not f.waived:
+            lines += [f"{f.severity.upper()} {f.code}{' [' + f.sku + ']' if f.sku else ''}: {f.message}",
+                      f"  Fix: {f.remedy}" if f.remedy else "", f"  Rule: {f.reference}" if f.reference else "", ""]
+    message.set_content("\n".join(line for line in lines if line is not None))
+    return message
+
+
+@hookimpl
+def on_verdict_change(change, context):
+    email = context.config.actions.email
+    if email is None:
+        return None
+    message = compose(change, email.sender, email.to)
+    with smtplib.SMTP(email.smtp_host, email.smtp_port, timeout=email.timeout_seconds) as smtp:
+        if email.starttls:
+            smtp.starttls()
+        if email.username:
+            password = resolve_env(email.password)
+            if password is None:
+                raise RuntimeError(f"SMTP password {email.password} is not set in the environment")
+            smtp.login(email.username, password)
+        smtp.send_message(message)
+    return True
