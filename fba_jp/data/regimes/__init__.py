@@ -1,0 +1,1 @@
+"""Classification tables of the regulated-product regimes (one TOML file per regime)."""

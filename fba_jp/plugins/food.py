@@ -1,0 +1,69 @@
+"""Food and drink under the Food Sanitation Act: DOMAIN §5, table ``data/regimes/food.toml``.
+
+Every shipment of food for sale needs a food import notification (食品等輸入届出) to the MHLW quarantine
+station; Customs permits the import only after seeing it stamped (Customs Act Art. 70, FAQ 1802). Food is
+also taxed at the reduced consumption-tax rate, alcohol (HS 2203–2208) is not: this plugin answers the
+``reduced_tax_rate`` hook for the valuation.
+
+Codes, for an item in the regime (declared category or HS): no ``food_import_notification`` filing covering
+its SKU and in force on the declaration date → ``FOOD_NO_IMPORT_NOTIFICATION``; one that covered it but
+expired (a planned-import notification past its period) → ``LICENCE_EXPIRED``. Product type or keyword alone
+→ ``REG_POSSIBLY_REGULATED`` (warn), so a title that merely says "coffee" is never blocked.
+"""
+
+from fba_jp import Finding, hookimpl
+from fba_jp.regimes import expired_finding, hs_prefix, load_regime, lookup, possibly_regulated
+
+RULE = "Food Sanitation Act Art. 27; Customs Act Art. 70; Customs FAQ 1802"
+NEEDS = "a food import notification (食品等輸入届出) to the quarantine station for every shipment"
+FIX = (
+    "File a food import notification (食品等輸入届出) for this shipment with the MHLW quarantine station at the "
+    "port of entry — the importer files it, usually through a customs broker or notification agent, with the "
+    "ingredients and manufacturing process. Document examination usually takes 1–2 business days; longer if an "
+    "inspection is ordered. The Japanese label must name the importer. Record it in the declaration's filings "
+    "as kind \"food_import_notification\" listing this SKU."
+)
+
+
+@hookimpl
+def register_checks(register):
+    register(check_food, name="food",
+             codes=["FOOD_NO_IMPORT_NOTIFICATION", "LICENCE_EXPIRED", "REG_POSSIBLY_REGULATED"])
+
+
+@hookimpl
+def reduced_tax_rate(item, shipment):
+    """Food and drink (declared, or HS ch. 01–24 in the food table) → reduced rate; alcohol → standard."""
+    regime = load_regime("food")
+    digits = item.hs_digits
+    if digits and hs_prefix(digits, regime.tables["reduced_rate_exclude_hs"]) is not None:
+        return False
+    match = regime.classify(item)
+    if match is not None and match.applies:
+        return True
+    return None
+
+
+def check_food(shipment, context):
+    regime = load_regime("food")
+    filings = context.filings(shipment)
+    on = shipment.declaration_date
+    for item in shipment.items:
+        match = regime.classify(item)
+        if match is None:
+            continue
+        if not match.applies:
+            yield possibly_regulated(match, item, needs=NEEDS)
+            continue
+        held = lookup(filings, "food_import_notification", item.msku, on, where="filings")
+        if held.expired is not None:
+            yield expired_finding(held, item, on, what="food import notification", evidence=match.evidence,
+                                  remedy=FIX, reference=RULE)
+        elif not held.ok:
+            yield Finding(
+                code="FOOD_NO_IMPORT_NOTIFICATION", severity="block", sku=item.msku, reference=RULE,
+                evidence=f"{match.evidence}; {held.why_missing}",
+                message=f"{item.msku} is food ({match.evidence}) but no food import notification covers it; "
+                        "Customs will not permit the import without the stamped notification.",
+                remedy=FIX,
+            )

@@ -1,0 +1,89 @@
+"""Consumer products under the Consumer Product Safety Act (PSC): DOMAIN §5, table ``data/regimes/psc.toml``.
+
+Specified products (pressure cookers, motorcycle helmets, lighters, laser pointers, infant beds, magnet sets,
+water beads and, from 25 Dec 2025, toys for children under 3) may be sold only with the PSC mark, after
+self-confirmation or, for special specified (◇) products, third-party inspection. Since 25 Dec 2025 an overseas
+business selling directly to Japanese consumers is a specified importer (特定輸入事業者) and must appoint a
+domestic administrator (国内管理人); without one it may not affix the PSC mark.
+
+Codes, for an item in the regime (declared category or HS): no ``psc`` number on the item and no in-force
+``psc`` licence covering its SKU → ``PSC_NO_CONFORMITY``; seller not resident in Japan, no import transaction,
+a declaration on or after ``[regulated] pse_domestic_admin_from`` (one amendment of the four
+product-safety Acts, PSE and PSC alike, in force the same day) and no in-force ``domestic_administrator``
+licence → also ``PSC_NO_CONFORMITY`` (not a PSE code: without an administrator the PSC mark cannot lawfully be
+affixed, so conformity is what is missing; the message names the administrator). A licence that covered the
+item but expired → ``LICENCE_EXPIRED``. Product type or keyword alone → ``REG_POSSIBLY_REGULATED`` (warn).
+"""
+
+from fba_jp import Finding, hookimpl
+from fba_jp.regimes import (
+    expired_finding,
+    load_regime,
+    lookup,
+    needs_domestic_administrator,
+    possibly_regulated,
+)
+
+LAW = "Consumer Product Safety Act (消費生活用製品安全法)"
+RULE = f"{LAW} Art. 4 (sale only with the PSC mark)"
+ADMIN_RULE = f"{LAW} as amended, in force 25 Dec 2025 (specified importers must appoint a domestic administrator)"
+NEEDS = "the PSC mark (conformity confirmation, third-party inspection for ◇ products) and a METI notification"
+FIX = (
+    "Notify METI of the import business for this product type, have the product meet the technical standard "
+    "(special specified ◇ products — infant beds, laser pointers, lighters — need inspection by a registered "
+    "body) and label it with the PSC mark (children's PSC mark, target age and warnings for toys for under-3s). "
+    "Testing and inspection typically take several weeks. Record the notification or certificate number in "
+    "the item's \"psc\" or as licence kind \"psc\"."
+)
+ADMIN_FIX = (
+    "Appoint a domestic administrator (国内管理人) with an address in Japan who can communicate in Japanese, "
+    "under a written contract, and name it in your METI notification (allow 2–4 weeks). Record it as licence "
+    "kind \"domestic_administrator\"."
+)
+
+
+@hookimpl
+def register_checks(register):
+    register(check_psc, name="psc", codes=["PSC_NO_CONFORMITY", "LICENCE_EXPIRED", "REG_POSSIBLY_REGULATED"])
+
+
+def check_psc(shipment, context):
+    regime = load_regime("psc")
+    licences = context.licences(shipment)
+    on = shipment.declaration_date
+    admin_from = context.config.regulated.pse_domestic_admin_from  # same amendment, same date
+    admin_needed = needs_domestic_administrator(shipment, admin_from)
+    for item in shipment.items:
+        match = regime.classify(item)
+        if match is None:
+            continue
+        if not match.applies:
+            yield possibly_regulated(match, item, needs=NEEDS)
+            continue
+        held = lookup(licences, "psc", item.msku, on)
+        if not item.psc and held.expired is not None:
+            yield expired_finding(held, item, on, what="PSC conformity record", evidence=match.evidence,
+                                  remedy=FIX, reference=RULE)
+        elif not item.psc and not held.ok:
+            yield Finding(
+                code="PSC_NO_CONFORMITY", severity="block", sku=item.msku, reference=RULE,
+                evidence=f"{match.evidence}; item has no psc and {held.why_missing}",
+                message=f"{item.msku} is a PSC-regulated consumer product ({match.evidence}) but no PSC "
+                        "conformity is recorded; it may not be sold in Japan without the PSC mark.",
+                remedy=FIX,
+            )
+        if admin_needed:
+            admin = lookup(licences, "domestic_administrator", item.msku, on)
+            if admin.expired is not None:
+                yield expired_finding(admin, item, on, what="domestic administrator appointment",
+                                      evidence=match.evidence, remedy=ADMIN_FIX, reference=ADMIN_RULE)
+            elif not admin.ok:
+                yield Finding(
+                    code="PSC_NO_CONFORMITY", severity="block", sku=item.msku, reference=ADMIN_RULE,
+                    evidence=f"{match.evidence}; seller {shipment.seller.name!r} is not resident in Japan and "
+                             f"imports in its own name on {on}; {admin.why_missing}",
+                    message=f"{item.msku} is a PSC product sold directly by an overseas seller; since {admin_from} "
+                            "such a seller must appoint a domestic administrator (国内管理人), without which the "
+                            "PSC mark may not be affixed.",
+                    remedy=ADMIN_FIX,
+                )

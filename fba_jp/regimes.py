@@ -1,0 +1,302 @@
+"""Regulated-product regimes: the classification tables in ``fba_jp/data/regimes/`` and the look-ups
+the regime plugins (cosmetics, pse, food, tableware, radio, psc) share — DOMAIN §5.
+
+An item belongs to a regime by, in order of authority:
+
+1. its declared ``categories``;
+2. its HS code: a heading in the table's ``hs`` list; or a heading in ``hs_broad`` (a heading wider than
+   the regime, such as 9503 toys or 8544 wire) *together with* a product-type or keyword match;
+3. its Amazon ``product_type``;
+4. keywords in its title (English with word boundaries and an optional plural ``s``/``es``; Japanese as
+   substrings, Japanese has no spaces).
+
+1–2 mean the regime's requirements apply, so a missing licence blocks. 3–4 alone, or a broad heading
+alone, only make the item *possibly* regulated: ``REG_POSSIBLY_REGULATED`` (warn) naming the evidence.
+An HS code in ``hs_exclude`` (pet food in chapter 23, tobacco in 24…) takes the item out of the regime,
+keywords notwithstanding: a declared HS code outranks a title. ``exclude`` phrases are masked out of the
+title before matching ("coffee table" never says "coffee"), and ``yields_to`` names regimes whose keywords
+win: a food word in a title that also names tableware ("coffee mug") is the mug's description, not food.
+
+Licences and filings are records with a kind, number, holder, validity dates and optional SKUs
+(``context.licences(shipment)``, ``context.filings(shipment)``: the declaration plus the account profile).
+Which code a plugin emits:
+
+- a record of the kind that covers the SKU and is in force on the declaration date → nothing;
+- one that covers the SKU but ended before the declaration date → ``LICENCE_EXPIRED`` (block), naming it;
+- none at all, one for other SKUs only, or one not yet in force → the regime's own code (``COS_NO_MAH``…).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+from .models import Finding, Item, Licence
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REGIMES = ("cosmetics", "pse", "food", "tableware", "radio", "psc")
+DATA_PACKAGE = "fba_jp.data.regimes"
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, case-folded, hyphens and underscores as spaces, whitespace collapsed: what keywords match."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[-_\u2010\u2011]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """One keyword or phrase of a table, compiled once."""
+
+    text: str
+    pattern: re.Pattern
+
+    @classmethod
+    def compile(cls, text: str) -> "Keyword":
+        norm = normalise_text(text)
+        if norm.isascii():
+            # ASCII boundaries, not \b: in "LED電球" the kanji count as word characters for \b.
+            body = re.escape(norm).replace(r"\ ", r"\s+")
+            return cls(text, re.compile(rf"(?<![a-z0-9]){body}(?:s|es)?(?![a-z0-9])"))
+        return cls(text, re.compile(re.escape(norm)))
+
+    def search(self, normalised: str) -> bool:
+        return self.pattern.search(normalised) is not None
+
+
+@dataclass(frozen=True)
+class HsPrefix:
+    """An HS heading or subheading as written in the table (``"8504.40"``) and as bare digits."""
+
+    text: str
+    digits: str
+
+    @classmethod
+    def parse(cls, text: str) -> "HsPrefix":
+        digits = re.sub(r"[.\-\s]", "", text)
+        if not re.fullmatch(r"\d{2,9}", digits):
+            raise ValueError(f"not an HS heading: {text!r}")
+        return cls(text, digits)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why an item is in a regime. ``applies``: by category or HS (requirements apply) or only possibly."""
+
+    regime: "Regime"
+    applies: bool
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One regime's classification table, loaded from ``fba_jp/data/regimes/<name>.toml``."""
+
+    name: str
+    title: str
+    law: str
+    file: str
+    as_of: str
+    source: str
+    hs: tuple[HsPrefix, ...]
+    hs_broad: tuple[HsPrefix, ...]
+    hs_exclude: tuple[HsPrefix, ...]
+    product_types: frozenset[str]
+    keywords: tuple[Keyword, ...]
+    exclude: tuple[Keyword, ...]
+    yields_to: tuple[str, ...]
+    tables: dict
+
+    @property
+    def stamp(self) -> str:
+        return f"{self.file}, as of {self.as_of}"
+
+    def classify(self, item: Item) -> Match | None:
+        """The strongest evidence that ``item`` belongs to this regime, or ``None``."""
+        if self.name in item.categories:
+            return Match(self, True, f"declared category {self.name!r}")
+        hint = self.hint(item)
+        digits = item.hs_digits
+        if digits:
+            if hs_prefix(digits, self.hs_exclude) is not None:
+                return None
+            if (heading := hs_prefix(digits, self.hs)) is not None:
+                return Match(self, True, f"HS {item.hs_code} is under {heading.text} in the {self.name} table ({self.stamp})")
+            if (heading := hs_prefix(digits, self.hs_broad)) is not None:
+                if hint:
+                    return Match(self, True, f"HS {item.hs_code} (heading {heading.text}, which includes "
+                                             f"{self.title} products) and {hint}")
+                return Match(self, False, f"HS {item.hs_code} is under {heading.text}, which includes "
+                                          f"{self.title} products ({self.stamp})")
+        if hint:
+            return Match(self, False, hint)
+        return None
+
+    def hint(self, item: Item) -> str | None:
+        """Product-type or title-keyword evidence (the weak kinds), or ``None``."""
+        if item.product_type and item.product_type.strip().upper() in self.product_types:
+            return f"product_type {item.product_type.strip().upper()!r}"
+        hits = self.title_hits(item.title)
+        if hits:
+            return f"title contains {hits[0]!r}"
+        return None
+
+    def title_hits(self, title: str | None) -> list[str]:
+        """This regime's keywords in ``title``, after masking ``exclude`` phrases and yielding to others."""
+        if not title:
+            return []
+        hits = self.raw_hits(title)
+        if hits and any(load_regime(other).raw_hits(title) for other in self.yields_to):
+            return []
+        return hits
+
+    def raw_hits(self, title: str) -> list[str]:
+        text = normalise_text(title)
+        for phrase in self.exclude:
+            text = phrase.pattern.sub(" | ", text)
+        return [k.text for k in self.keywords if k.search(text)]
+
+    def table_hits(self, table: str, title: str | None) -> list[str]:
+        """Hits of the extra keyword list ``tables.<table>`` (e.g. ``resin_keywords``) in ``title``."""
+        if not title:
+            return []
+        text = normalise_text(title)
+        return [k.text for k in self.tables[table] if k.search(text)]
+
+    def table_hs(self, table: str, item: Item) -> HsPrefix | None:
+        """The heading of the extra HS list ``tables.<table>`` (e.g. ``specified_hs``) the item is under."""
+        return hs_prefix(item.hs_digits, self.tables[table]) if item.hs_digits else None
+
+
+def hs_prefix(digits: str, prefixes: Iterable[HsPrefix]) -> HsPrefix | None:
+    """The first of ``prefixes`` that the bare-digit HS code ``digits`` starts with."""
+    for prefix in prefixes:
+        if digits.startswith(prefix.digits):
+            return prefix
+    return None
+
+
+@lru_cache(maxsize=None)
+def load_regime(name: str) -> Regime:
+    """Load and compile ``fba_jp/data/regimes/<name>.toml``.
+
+    ``tables`` holds regime-specific extra lists: keys ending in ``_hs`` are HS prefixes, keys ending
+    in ``_keywords`` are keyword lists; anything else is kept as written.
+    """
+    filename = f"{name}.toml"
+    data = tomllib.loads(resources.files(DATA_PACKAGE).joinpath(filename).read_text(encoding="utf-8"))
+    tables = {}
+    for key, value in data.get("tables", {}).items():
+        if key.endswith("_hs"):
+            tables[key] = tuple(HsPrefix.parse(v) for v in value)
+        elif key.endswith("_keywords"):
+            tables[key] = tuple(Keyword.compile(v) for v in value)
+        else:
+            tables[key] = value
+    return Regime(
+        name=data["regime"],
+        title=data["title"],
+        law=data["law"],
+        file=f"data/regimes/{filename}",
+        as_of=str(data["as_of"]),
+        source=data["source"],
+        hs=tuple(HsPrefix.parse(v) for v in data.get("hs", [])),
+        hs_broad=tuple(HsPrefix.parse(v) for v in data.get("hs_broad", [])),
+        hs_exclude=tuple(HsPrefix.parse(v) for v in data.get("hs_exclude", [])),
+        product_types=frozenset(p.upper() for p in data.get("product_types", [])),
+        keywords=tuple(Keyword.compile(k) for k in [*data.get("keywords", []), *data.get("keywords_ja", [])]),
+        exclude=tuple(Keyword.compile(k) for k in data.get("exclude", [])),
+        yields_to=tuple(data.get("yields_to", [])),
+        tables=tables,
+    )
+
+
+# --------------------------------------------------------------------------- licences and filings
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What the records say about one kind of licence or filing for one SKU on one date."""
+
+    kind: str
+    valid: Licence | None
+    expired: Licence | None
+    why_missing: str
+
+    @property
+    def ok(self) -> bool:
+        return self.valid is not None
+
+
+def lookup(records: Iterable[Licence], kind: str, sku: str, on: date, where: str = "licences") -> Holding:
+    """Find a record of ``kind`` covering ``sku`` in force on ``on`` (see the module docstring for codes)."""
+    of_kind = [r for r in records if r.kind == kind]
+    for_sku = [r for r in of_kind if r.skus is None or sku in r.skus]
+    valid = next((r for r in for_sku if r.valid_on(on)), None)
+    if valid is not None:
+        return Holding(kind, valid, None, "")
+    expired = next((r for r in for_sku if r.valid_until is not None and r.valid_until < on), None)
+    future = next((r for r in for_sku if r.valid_from is not None and r.valid_from > on), None)
+    if expired is not None:
+        why = f"{kind} {expired.number} expired on {expired.valid_until}"
+    elif future is not None:
+        why = f"{kind} {future.number} is valid only from {future.valid_from}, after the declaration date {on}"
+    elif of_kind:
+        other = of_kind[0]
+        why = f"{kind} {other.number} covers only SKUs {', '.join(other.skus or [])}, not {sku}"
+    else:
+        why = f"no {kind} in the declaration's {where} or the account profile"
+    return Holding(kind, None, expired, why)
+
+
+def needs_domestic_administrator(shipment, from_date: date) -> bool:
+    """Whether the seller is a specified importer (特定輸入事業者) that needs a domestic administrator.
+
+    That is an overseas seller importing in its own name (no sale to a Japan-based buyer, who would be
+    the importer instead) on or after ``from_date`` (PSE and PSC amendments, in force 25 Dec 2025).
+    """
+    return (not shipment.seller.japan_resident and not shipment.import_transaction
+            and shipment.declaration_date >= from_date)
+
+
+def describe(record: Licence) -> str:
+    holder = f" held by {record.holder}" if record.holder else ""
+    return f"{record.kind} {record.number}{holder}"
+
+
+def expired_finding(holding: Holding, item: Item, on: date, *, what: str, evidence: str,
+                    remedy: str, reference: str) -> Finding:
+    """``LICENCE_EXPIRED`` for a record that covered this SKU but ended before the declaration date."""
+    record = holding.expired
+    return Finding(
+        code="LICENCE_EXPIRED", severity="block", sku=item.msku, reference=reference,
+        evidence=f"{evidence}; {describe(record)} valid until {record.valid_until}",
+        message=f"{item.msku}: the {what} {describe(record)} expired on {record.valid_until}, before the "
+                f"declaration date {on}; an expired {what} counts as missing.",
+        remedy=remedy,
+    )
+
+
+def possibly_regulated(match: Match, item: Item, *, needs: str) -> Finding:
+    """``REG_POSSIBLY_REGULATED``: weak evidence (product type, keyword, broad heading) for a regime."""
+    regime = match.regime
+    title = regime.title
+    return Finding(
+        code="REG_POSSIBLY_REGULATED", severity="warn", sku=item.msku, evidence=match.evidence,
+        reference=regime.law,
+        message=f"{item.msku} may be a {title} product ({match.evidence}); if it is, Japan requires {needs}.",
+        remedy=f"Check what the item is. If it is a {title} product, add \"{regime.name}\" to the item's "
+               f"categories (or declare its HS code) so fba-jp checks {needs} before it ships. "
+               "If it is not, no action is needed.",
+    )
