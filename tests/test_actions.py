@@ -1,0 +1,144 @@
+"""Actions on verdict change: once per state, signed webhooks, e-mail, failures retried, nothing repeated."""
+
+import hashlib
+import hmac
+import json
+import socketserver
+import threading
+
+import httpx
+import pytest
+import respx
+
+import fba_jp.plugins.notify_webhook as webhook_plugin
+from fba_jp.actions import action_names, deliver_pending, queue_changes
+from fba_jp.config import Config
+from fba_jp.plugin_manager import get_plugins
+from fba_jp.runner import Screener
+from fba_jp.testing import make_declaration
+
+URL = "https://hooks.example.test/fba-jp"
+
+
+@pytest.fixture
+def setup(fba_jp_store, monkeypatch):
+    monkeypatch.setattr(webhook_plugin, "BACKOFF_S", 0)
+    monkeypatch.setenv("HOOK_SECRET", "s3cr3t-hmac-key")
+
+    def make(**actions):
+        config = Config.model_validate({"actions": {"log": False, **actions}})
+        plugins = get_plugins(load_entrypoints=False)
+        screener = Screener(plugins, config, fba_jp_store)
+
+        def run(declaration):
+            result = screener.screen(declaration, "test")
+            changes = queue_changes(fba_jp_store, [result], action_names(plugins))
+            return changes, deliver_pending(fba_jp_store, plugins, config)
+
+        return run
+
+    return make
+
+
+def test_webhook_fires_once_per_state_with_hmac_signature(setup):
+    run = setup(webhook={"url": URL, "secret": "env:HOOK_SECRET"})
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(URL).mock(return_value=httpx.Response(204))
+        changes, counts = run(make_declaration(acp=None))
+        assert len(changes) == 1 and counts["sent"] == 1
+        request = route.calls.last.request
+        body = request.content
+        expected = "sha256=" + hmac.new(b"s3cr3t-hmac-key", body, hashlib.sha256).hexdigest()
+        assert request.headers["X-FBA-JP-Signature"] == expected
+        payload = json.loads(body)
+        assert payload["verdict"] == "blocked" and payload["blocking_codes"] == ["ACP_MISSING"]
+        assert payload["previous_verdict"] is None and payload["result"]["shipment_id"] == "FBA15TEST001"
+        assert "s3cr3t" not in body.decode()
+        # same state again: nothing queued, nothing sent
+        changes, counts = run(make_declaration(acp=None))
+        assert changes == [] and route.call_count == 1
+        # the ACP gets registered: a new state → exactly one more call, with the previous verdict
+        changes, _ = run(make_declaration())
+        assert len(changes) == 1 and route.call_count == 2
+        assert json.loads(route.calls.last.request.content)["previous_verdict"] == "blocked"
+
+
+def test_webhook_retries_then_fails_and_is_retried_next_run(setup, fba_jp_store):
+    run = setup(webhook={"url": URL, "retries": 2})
+    with respx.mock() as mock:
+        route = mock.post(URL).mock(side_effect=[httpx.Response(503), httpx.ConnectError("refused"),
+                                                 httpx.Response(500), httpx.Response(200)])
+        _, counts = run(make_declaration(acp=None))
+        assert counts["sent"] == 0 and counts["failed"] == 1 and route.call_count == 3
+        row = fba_jp_store.db.execute("select status, attempts, last_error from notifications where action = 'notify_webhook'").fetchone()
+        assert row[0] == "failed" and row[1] == 1 and "HTTP 500" in row[2]
+        # next run: the failed delivery is retried and succeeds; no new event for the unchanged state
+        _, counts = run(make_declaration(acp=None))
+        assert counts["sent"] == 1 and route.call_count == 4
+
+
+def test_client_error_is_not_retried_immediately(setup):
+    run = setup(webhook={"url": URL, "retries": 3})
+    with respx.mock() as mock:
+        route = mock.post(URL).mock(return_value=httpx.Response(401))
+        _, counts = run(make_declaration(acp=None))
+        assert counts["failed"] == 1 and route.call_count == 1
+
+
+def test_unconfigured_actions_are_skipped_not_sent(setup, fba_jp_store):
+    run = setup()
+    _, counts = run(make_declaration(acp=None))
+    assert counts["sent"] == 0 and counts["skipped"] >= 2  # webhook, email (and log switched off)
+    statuses = {r["action"]: r["status"] for r in fba_jp_store.db["notifications"].rows}
+    assert statuses["notify_webhook"] == "skipped" and statuses["notify_email"] == "skipped"
+
+
+class FakeSMTP(socketserver.StreamRequestHandler):
+    """Just enough SMTP to receive one message on loopback."""
+
+    received: list = []
+
+    def handle(self):
+        self.wfile.write(b"220 fake ESMTP\r\n")
+        data_mode, lines = False, []
+        while line := self.rfile.readline():
+            if data_mode:
+                if line == b".\r\n":
+                    FakeSMTP.received.append(b"".join(lines).decode())
+                    data_mode = False
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    lines.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                self.wfile.write(b"250 fake\r\n")
+            elif verb == b"DATA":
+                data_mode = True
+                self.wfile.write(b"354 go\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+def test_email_action_sends_one_message(setup):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeSMTP)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    FakeSMTP.received = []
+    try:
+        run = setup(email={"smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "starttls": False,
+                           "sender": "fba-jp@example.test", "to": ["ops@example.test"]})
+        _, counts = run(make_declaration(importer_of_record={"name": "Amazon Japan G.K."}))
+        assert counts["sent"] == 1 and len(FakeSMTP.received) == 1
+        message = FakeSMTP.received[0]
+        assert "Subject: [fba-jp] FBA15TEST001 BLOCKED: IOR_AMAZON" in message and "Fix:" in message
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_literal_webhook_secret_is_refused():
+    with pytest.raises(ValueError, match="env:"):
+        Config.model_validate({"actions": {"webhook": {"url": URL, "secret": "plain-text"}}})
