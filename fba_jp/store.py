@@ -310,6 +310,9 @@ class Store:
             self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":
                 self.db.enable_wal()
+                # WAL + NORMAL: a commit never corrupts the file; only the last commits before a power
+                # cut can be lost (they are re-screened on the next run). FULL would fsync every screening.
+                self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db)
         except sqlite3.DatabaseError as exc:
