@@ -283,3 +283,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Commands defined in their own modules (add one import + add_command line each).
+
+from .rates_cli import rates  # noqa: E402
+cli.add_command(rates)

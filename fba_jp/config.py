@@ -90,7 +90,8 @@ class PolicyConfig(Section):
 class ValuationConfig(Section):
     identical_goods_window_days: Annotated[int, Field(ge=0, le=366)] = 31
     prefer_computed: bool = False
-    small_value_excluded_hs: list[str] | None = None
+    # HS prefixes ("4202", "61", "6403.99") that replace the shipped list fba_jp/data/small_value_excluded.toml
+    small_value_excluded_hs: list[Annotated[str, Field(pattern=r"^\s*\d{2}(\d|[.\-\s])*$")]] | None = None
 
 
 class RegulatedConfig(Section):

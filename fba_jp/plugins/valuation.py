@@ -1,0 +1,86 @@
+"""Customs valuation and the duty and consumption-tax estimate (DOMAIN §2–4), as a built-in plugin.
+
+The arithmetic lives in :mod:`fba_jp.valuation`; this plugin supplies what it needs from the screening:
+the customs exchange rate (the declaration's ``fx_rates``, else the stored rate for the week of the
+declaration date), each item's consumption-tax rate (asked of the ``reduced_tax_rate`` hook, so the food
+plugin decides), and ``[valuation]`` config.
+
+The two blocking findings, ``VAL_NO_BASIS`` and ``VAL_NO_EXCHANGE_RATE``, come from a check rather than
+from ``valuate_shipment``: when no item can be valued at all the hook returns ``None`` (``valuation:
+null`` in the result), and a hook that returns nothing cannot carry findings. They also still appear
+when another plugin replaces ``valuate_shipment``.
+"""
+
+from fba_jp import hookimpl
+from fba_jp.valuation import excluded_goods, food_by_hs, valuate
+
+BASIS_CODES = frozenset({"VAL_NO_BASIS", "VAL_NO_EXCHANGE_RATE"})
+
+
+@hookimpl
+def register_checks(register):
+    register(check_valuation_basis, name="valuation_basis", codes=sorted(BASIS_CODES))
+
+
+def check_valuation_basis(shipment, context):
+    """Block items that cannot be valued and foreign amounts without a customs rate."""
+    return [f for f in valuation_outcome(shipment, context).findings if f.code in BASIS_CODES]
+
+
+@hookimpl
+def valuate_shipment(shipment, context):
+    outcome = valuation_outcome(shipment, context)
+    if outcome.valuation is None:
+        return None
+    outcome.valuation.findings = [f for f in outcome.findings if f.code not in BASIS_CODES]
+    return outcome.valuation
+
+
+@hookimpl(trylast=True)
+def reduced_tax_rate(item, shipment):
+    """Default until a regime plugin knows better: food and drink by HS chapter, not alcohol."""
+    return food_by_hs(item)
+
+
+def valuation_outcome(shipment, context):
+    """Run :func:`fba_jp.valuation.valuate` with this screening's rate, tax rates and config."""
+    config = context.config.valuation
+    rate, source = customs_rate(shipment, context)
+    return valuate(
+        shipment,
+        exchange_rate=rate,
+        rate_source=source,
+        reduced={item.msku: reduced_rate_of(item, shipment, context) for item in shipment.items},
+        window_days=config.identical_goods_window_days,
+        prefer_computed=config.prefer_computed,
+        excluded=excluded_goods(config.small_value_excluded_hs),
+    )
+
+
+def customs_rate(shipment, context):
+    """The customs rate for the declaration's week and where it came from; ``(None, ...)`` if there is none."""
+    from fba_jp.rates import week_start
+
+    currency = shipment.currency
+    if currency == "JPY":
+        return None, "not needed: the shipment is in yen"
+    if currency in shipment.fx_rates:
+        return shipment.fx_rates[currency], "declaration fx_rates (overrides the stored customs rate)"
+    week = week_start(shipment.declaration_date)
+    rate = context.exchange_rate(currency, week)
+    if rate is None:
+        return None, f"no customs rate for {currency} in the week from {week}"
+    return rate, f"stored customs rate for the week from {week} (fba-jp rates import)"
+
+
+def reduced_rate_of(item, shipment, context):
+    """(reduced rate?, who said so): the declaration, else the ``reduced_tax_rate`` hook."""
+    if item.reduced_tax_rate is not None:
+        return item.reduced_tax_rate, "declaration (items[].reduced_tax_rate)"
+    if context.hook is None:
+        answer, source = food_by_hs(item), "fba-jp default by HS chapter"
+    else:
+        answer, source = context.hook.reduced_tax_rate(item=item, shipment=shipment), "reduced_tax_rate hook"
+    if answer is None:
+        return False, "standard rate: no plugin classed the item as food"
+    return bool(answer), source

@@ -1,0 +1,860 @@
+"""Customs value, duty and import consumption tax of one declaration, to the yen (DOMAIN §2–4).
+
+Plain functions over the validated :class:`~fba_jp.models.Declaration`: foreign amounts and rates are
+``Decimal``, yen are ``int``, nothing is a float. The ``valuation`` plugin gathers what these functions
+cannot know themselves (the customs exchange rate, each item's consumption-tax rate, the config) and
+calls :func:`valuate`.
+
+1. :func:`choose_method` picks each item's valuation method in the legal order (transaction value →
+   identical or similar goods → deductive ⇄ computed → fallback) and records why each earlier one
+   did not apply.
+2. Freight, insurance and other additions are shared among the items pro rata by declared value and
+   added only for the methods that build a CIF value (transaction, computed, fallback).
+3. Items are grouped into declaration lines by (HS code, duty rate, consumption-tax rate);
+   :func:`line_tax` rounds exactly as Japan Customs does and :func:`declaration_totals` adds the lines
+   the way Customs Answer 1111 does.
+
+``VAL_TRANSACTION_VALUE_MISUSED`` is merged into ``VAL_FALLBACK``: an item valued at its invoice value
+without an import transaction is exactly the case both codes describe, so fba-jp reports it once, as
+``VAL_FALLBACK`` (warn), and never emits ``VAL_TRANSACTION_VALUE_MISUSED``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_DOWN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
+from functools import lru_cache
+from importlib import resources
+from typing import Callable, Iterable, Mapping, Sequence
+
+from .models import Declaration, Finding, Item, Valuation, ValuationLine
+from .names import same_party
+from .rates import week_end, week_start
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+METHODS = ("transaction_value", "identical_or_similar_goods", "deductive", "computed", "fallback")
+# The methods whose value is CIF built up from a price or cost: freight, insurance and other costs to
+# the Japanese port are added. Identical-goods values and deductive values already stand at that level.
+ADDS_COSTS = frozenset({"transaction_value", "computed", "fallback"})
+METHOD_LABEL = {
+    "transaction_value": "transaction value",
+    "identical_or_similar_goods": "identical or similar goods",
+    "deductive": "deductive",
+    "computed": "computed",
+    "fallback": "fallback",
+}
+METHOD_RULE = {
+    "transaction_value": "Customs Tariff Act Art. 4(1)",
+    "identical_or_similar_goods": "Customs Tariff Act Art. 4-2",
+    "deductive": "Customs Tariff Act Art. 4-3(1)",
+    "computed": "Customs Tariff Act Art. 4-3(2)",
+    "fallback": "Customs Tariff Act Art. 4-4",
+}
+STANDARD_RATE = Decimal("7.8")  # national consumption tax; with 2.2 % local tax, 10 %
+REDUCED_RATE = Decimal("6.24")  # food and drink except alcohol; with 1.76 % local tax, 8 %
+SMALL_VALUE_LIMIT_JPY = 10_000
+RECORD_KEEPING = {
+    "books_years": 7,
+    "documents_years": 5,
+    "electronic_records_years": 5,
+    "counted_from": "the day after import permission",
+    "reference": "Customs Act Art. 94; Customs Answer 1117",
+}
+COMMON_DOCUMENTS = (
+    "Commercial invoice and packing list",
+    "Freight and insurance statements (costs to the Japanese port)",
+    "Import permit and the import declaration",
+)
+METHOD_DOCUMENTS = {
+    "transaction_value": (
+        "Sales contract or purchase order with the buyer in Japan, and proof of payment",
+        "Statements of commissions, packing, containers, assists and royalties not included in the price",
+    ),
+    "identical_or_similar_goods": (
+        "Import permit and declaration of the identical or similar goods showing the customs value Customs accepted",
+        "Evidence that the goods are identical or similar and from the same country of production (specifications, catalogue)",
+    ),
+    "deductive": (
+        "Japan selling-price records for the goods (Amazon.co.jp order, settlement and price-history reports)",
+        "Breakdown of the deductions: referral and FBA fees, profit and general expenses, domestic transport "
+        "and insurance, Japanese duty and consumption tax",
+        "The deductive-value calculation agreed with Customs (through your ACP)",
+    ),
+    "computed": (
+        "Manufacturer's cost ledger: materials, labour and overheads per unit",
+        "Evidence of the profit and general expenses usual for export sales of such goods to Japan",
+        "The computed-value calculation agreed with Customs (through your ACP)",
+    ),
+    "fallback": (
+        "How the invoice value was set (price list, production cost or transfer-price basis)",
+        "The valuation method agreed with Customs and your ACP, with its calculation",
+    ),
+}
+NO_IMPORT_TRANSACTION = (
+    "no import transaction: the goods are not sold to a buyer based in Japan (stock an FBA seller sends to "
+    "its own inventory is not a sale), so the invoice price is not a transaction value (Customs Tariff Act "
+    "Art. 4(1); Customs Answer 1404)"
+)
+VALUATION_RULE = "Customs Tariff Act Arts. 4 to 4-4; Customs Answers 1403, 1404, 1404-2"
+TAX_RULE = "Customs Act Art. 13-4 (Act on General Rules for National Taxes Arts. 118, 119); Customs Answer 1111"
+RATE_RULE = "Customs Tariff Act Art. 4-7; its Enforcement Ordinance Art. 1; Customs Answer 1406"
+SMALL_VALUE_RULE = "Customs Tariff Act Art. 14(18); its Cabinet Order Art. 16-3; Customs Answer 1006"
+
+# Enough digits that sums and products of declared amounts are never rounded; Inexact proves it.
+_EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow, DivisionByZero])
+
+
+# --------------------------------------------------------------------------- rounding
+
+
+def round_down(amount: Decimal | int, unit: int) -> int:
+    """``amount`` rounded down to a multiple of ``unit`` yen (amounts are never negative)."""
+    return int(Decimal(amount) // unit) * unit
+
+
+@dataclass(frozen=True)
+class LineTax:
+    """Duty and consumption tax of one declaration line, with every rounding step (DOMAIN §4)."""
+
+    customs_value_jpy: int
+    duty_rate: Decimal | None
+    consumption_tax_rate: Decimal
+    duty_base_jpy: int
+    duty_unrounded_jpy: Decimal | None
+    duty_jpy: int | None
+    consumption_tax_base_unrounded_jpy: int | None
+    consumption_tax_base_jpy: int | None
+    national_unrounded_jpy: Decimal | None
+    national_jpy: int | None
+    local_jpy: int | None
+    exempt: bool = False
+
+
+def line_tax(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, excise_jpy: int = 0) -> LineTax:
+    """Tax one line: duty base ↓¥1,000, duty ↓¥100, tax base (value + duty + excise) ↓¥1,000,
+    national tax ↓¥100, local tax = national × 22/78 with fractions of a yen dropped.
+
+    ``duty_rate`` is a percentage; ``None`` (unknown) leaves duty and everything after it unknown.
+    """
+    tax_rate = REDUCED_RATE if reduced else STANDARD_RATE
+    duty_base = round_down(customs_value_jpy, 1000)
+    if duty_rate is None:
+        return LineTax(customs_value_jpy, None, tax_rate, duty_base, None, None, None, None, None, None, None)
+    with localcontext(_EXACT):
+        duty_raw = duty_base * duty_rate / 100
+        duty = round_down(duty_raw, 100)
+        tax_base_raw = customs_value_jpy + duty + excise_jpy
+        tax_base = round_down(tax_base_raw, 1000)
+        national_raw = tax_base * tax_rate / 100
+        national = round_down(national_raw, 100)
+    local = national * 22 // 78
+    return LineTax(
+        customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty,
+        tax_base_raw, tax_base, national_raw, national, local,
+    )
+
+
+def exempt_line(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool) -> LineTax:
+    """A line under the small-value exemption: no duty and no consumption tax."""
+    tax_rate = REDUCED_RATE if reduced else STANDARD_RATE
+    base = round_down(customs_value_jpy, 1000)
+    zero = Decimal(0)
+    return LineTax(customs_value_jpy, duty_rate, tax_rate, base, zero, 0, customs_value_jpy,
+                   base, zero, 0, 0, exempt=True)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the declaration pays. ``None`` throughout when any line's duty is unknown."""
+
+    duty_jpy: int | None
+    national_jpy: int | None
+    local_jpy: int | None
+    total_jpy: int | None
+    duty_unrounded_jpy: Decimal | None = None
+    national_unrounded_jpy: Decimal | None = None
+    local_sum_jpy: int | None = None
+
+
+def declaration_totals(lines: Iterable[LineTax]) -> Totals:
+    """Customs Answer 1111: duty and national tax are the sums of the *unrounded* line amounts rounded
+    down to ¥100; local tax is the sum of the per-line yen amounts rounded down to ¥100."""
+    lines = list(lines)
+    if any(line.duty_unrounded_jpy is None for line in lines):
+        return Totals(None, None, None, None)
+    with localcontext(_EXACT):
+        duty_raw = sum((line.duty_unrounded_jpy for line in lines), Decimal(0))
+        national_raw = sum((line.national_unrounded_jpy for line in lines), Decimal(0))
+    local_sum = sum(line.local_jpy for line in lines)
+    duty, national, local = round_down(duty_raw, 100), round_down(national_raw, 100), round_down(local_sum, 100)
+    return Totals(duty, national, local, duty + national + local, duty_raw, national_raw, local_sum)
+
+
+# --------------------------------------------------------------------------- methods
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    """The method that values one item, why, and why each earlier method did not apply.
+
+    ``amount`` is in the shipment's currency (transaction, computed, fallback: before freight and
+    insurance); ``yen`` is the value of identical-goods and deductive items. ``method`` is ``None``
+    when nothing applies (no unit value and no usable method data).
+    """
+
+    sku: str
+    method: str | None
+    reason: str
+    skipped: tuple[tuple[str, str], ...]
+    amount: Decimal = Decimal(0)
+    yen: int = 0
+
+    @property
+    def adds_costs(self) -> bool:
+        return self.method in ADDS_COSTS
+
+
+@dataclass(frozen=True)
+class _Applies:
+    reason: str
+    amount: Decimal = Decimal(0)
+    yen: int = 0
+
+
+def choose_method(
+    item: Item, shipment: Declaration, window_days: int = 31, prefer_computed: bool = False
+) -> MethodChoice:
+    """The first method that applies to ``item`` in the legal order (DOMAIN §2).
+
+    Deductive comes before computed unless the importer asks otherwise (``prefer_computed`` here, in
+    the config, or on the item). The identical-goods window is measured from ``shipment.ship_date``.
+    """
+    data = item.valuation
+    computed_first = prefer_computed or bool(data and data.prefer_computed)
+    tries: list[tuple[str, Callable[[], _Applies | str]]] = [
+        ("transaction_value", lambda: _transaction_value(item, shipment)),
+        ("identical_or_similar_goods", lambda: _identical_goods(item, shipment, window_days)),
+    ]
+    alternatives = [("deductive", lambda: _deductive(item)), ("computed", lambda: _computed(item, shipment))]
+    tries += alternatives[::-1] if computed_first else alternatives
+    tries.append(("fallback", lambda: _fallback(item, shipment)))
+    skipped: list[tuple[str, str]] = []
+    for method, attempt in tries:
+        outcome = attempt()
+        if isinstance(outcome, _Applies):
+            reason = outcome.reason
+            if method == "computed" and computed_first:
+                reason += " (the importer asked for the computed method before deductive: prefer_computed)"
+            return MethodChoice(item.msku, method, reason, tuple(skipped), outcome.amount, outcome.yen)
+        skipped.append((method, outcome))
+    return MethodChoice(item.msku, None, "no method applies: no unit_value and no usable valuation data", tuple(skipped))
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,} {currency}" if currency != "JPY" else f"¥{amount:,}"
+
+
+def _transaction_value(item: Item, shipment: Declaration) -> _Applies | str:
+    if not shipment.import_transaction:
+        return NO_IMPORT_TRANSACTION
+    if item.unit_value is None:
+        return "there is an import transaction but no unit_value (the price paid or payable) is declared"
+    amount = item.unit_value * item.quantity
+    return _Applies(
+        f"price paid or payable by the buyer in Japan: {_money(item.unit_value, shipment.currency)} × "
+        f"{item.quantity} = {_money(amount, shipment.currency)}, plus its share of freight, insurance and "
+        "other costs to the port",
+        amount=amount,
+    )
+
+
+def _identical_goods(item: Item, shipment: Declaration, window_days: int) -> _Applies | str:
+    data = item.valuation
+    if data is None or data.identical_goods_unit_value_jpy is None:
+        return "no customs value accepted for identical or similar goods is given (valuation.identical_goods_unit_value_jpy)"
+    if data.identical_goods_origin is None or item.origin_country is None:
+        missing = "valuation.identical_goods_origin" if data.identical_goods_origin is None else "the item's origin_country"
+        return f"{missing} is not declared, so the same-country-of-production condition (Art. 4-2) cannot be checked"
+    if data.identical_goods_origin != item.origin_country:
+        return (
+            f"the identical or similar goods were produced in {data.identical_goods_origin}, this item in "
+            f"{item.origin_country}; they must come from the same country of production (Art. 4-2)"
+        )
+    if data.identical_goods_export_date is None:
+        return f"valuation.identical_goods_export_date is missing, so the {window_days}-day window cannot be checked"
+    days = abs((shipment.ship_date - data.identical_goods_export_date).days)
+    if days > window_days:
+        return (
+            f"the identical or similar goods were exported on {data.identical_goods_export_date}, {days} days from "
+            f"this shipment's {shipment.ship_date}; the window is {window_days} days "
+            "([valuation] identical_goods_window_days)"
+        )
+    yen = data.identical_goods_unit_value_jpy * item.quantity
+    return _Applies(
+        f"customs value accepted for identical or similar goods from {data.identical_goods_origin}, exported on "
+        f"{data.identical_goods_export_date} ({days} days from {shipment.ship_date}, within {window_days}): "
+        f"¥{data.identical_goods_unit_value_jpy:,} × {item.quantity} = ¥{yen:,}; no freight added",
+        yen=yen,
+    )
+
+
+def _deductive(item: Item) -> _Applies | str:
+    data = item.valuation
+    if data is None or data.domestic_unit_price_jpy is None:
+        return "no Japan selling price is given (valuation.domestic_unit_price_jpy)"
+    if data.domestic_unit_deductions_jpy is None:
+        return (
+            "the Japan selling price is given but not the deductions (valuation.domestic_unit_deductions_jpy: "
+            "commission or profit and general expenses, domestic transport and insurance, Japanese duty and taxes)"
+        )
+    unit = data.domestic_unit_price_jpy - data.domestic_unit_deductions_jpy
+    if unit <= 0:
+        return (
+            f"the deductions ¥{data.domestic_unit_deductions_jpy:,} are not less than the Japan selling price "
+            f"¥{data.domestic_unit_price_jpy:,}"
+        )
+    yen = unit * item.quantity
+    return _Applies(
+        f"Japan selling price ¥{data.domestic_unit_price_jpy:,} minus deductions "
+        f"¥{data.domestic_unit_deductions_jpy:,} = ¥{unit:,} × {item.quantity} = ¥{yen:,}; no freight added",
+        yen=yen,
+    )
+
+
+def _computed(item: Item, shipment: Declaration) -> _Applies | str:
+    data = item.valuation
+    if data is None or data.production_unit_cost is None:
+        return "no production cost is given (valuation.production_unit_cost)"
+    if data.production_unit_profit_and_expenses is None:
+        return "the production cost is given but not the profit and general expenses (valuation.production_unit_profit_and_expenses)"
+    unit = data.production_unit_cost + data.production_unit_profit_and_expenses
+    amount = unit * item.quantity
+    currency = shipment.currency
+    return _Applies(
+        f"production cost {_money(data.production_unit_cost, currency)} + profit and general expenses "
+        f"{_money(data.production_unit_profit_and_expenses, currency)} = {_money(unit, currency)} × "
+        f"{item.quantity} = {_money(amount, currency)}, plus its share of freight, insurance and other costs",
+        amount=amount,
+    )
+
+
+def _fallback(item: Item, shipment: Declaration) -> _Applies | str:
+    if item.unit_value is None:
+        return "no unit_value is declared"
+    amount = item.unit_value * item.quantity
+    return _Applies(
+        f"other reasonable means: declared unit value {_money(item.unit_value, shipment.currency)} × "
+        f"{item.quantity} = {_money(amount, shipment.currency)}, plus its share of freight, insurance and "
+        "other costs to the port",
+        amount=amount,
+    )
+
+
+# --------------------------------------------------------------------------- rate tables (data files)
+
+
+@dataclass(frozen=True)
+class DutyRate:
+    hs: str
+    rate: Decimal
+    description: str
+
+
+@dataclass(frozen=True)
+class DutyTable:
+    """Default duty rates by HS prefix (``fba_jp/data/duty_rates.toml``)."""
+
+    file: str
+    as_of: str
+    source: str
+    rates: tuple[DutyRate, ...]
+
+    def lookup(self, hs_digits: str) -> DutyRate | None:
+        """The entry with the longest prefix of ``hs_digits``, or ``None`` (the rate is unknown)."""
+        matches = [r for r in self.rates if hs_digits and hs_digits.startswith(r.hs)]
+        return max(matches, key=lambda r: len(r.hs)) if matches else None
+
+
+@lru_cache(maxsize=None)
+def load_duty_table(filename: str = "duty_rates.toml") -> DutyTable:
+    data = tomllib.loads(resources.files("fba_jp.data").joinpath(filename).read_text(encoding="utf-8"))
+    rates = tuple(DutyRate(_digits(r["hs"]), Decimal(str(r["rate"])), r.get("description", "")) for r in data["rates"])
+    return DutyTable(filename, str(data["as_of"]), data["source"], rates)
+
+
+@dataclass(frozen=True)
+class ExcludedGoods:
+    """Articles the small-value exemption never covers, by HS prefix."""
+
+    origin: str  # the data file, or the config key that replaced it
+    as_of: str | None
+    source: str
+    entries: tuple[tuple[str, str], ...]  # (hs prefix, article)
+
+    def match(self, hs_digits: str) -> tuple[str, str] | None:
+        for prefix, article in self.entries:
+            if hs_digits.startswith(prefix):
+                return prefix, article
+        return None
+
+
+@lru_cache(maxsize=None)
+def load_excluded_goods(filename: str = "small_value_excluded.toml") -> ExcludedGoods:
+    data = tomllib.loads(resources.files("fba_jp.data").joinpath(filename).read_text(encoding="utf-8"))
+    entries = tuple((_digits(hs), e["article"]) for e in data["excluded"] for hs in e["hs"])
+    return ExcludedGoods(filename, str(data["as_of"]), data["source"], entries)
+
+
+def excluded_goods(configured: Sequence[str] | None) -> ExcludedGoods:
+    """``[valuation] small_value_excluded_hs`` when set (it replaces the list), else the shipped default."""
+    if configured is None:
+        return load_excluded_goods()
+    entries = tuple((_digits(p), "listed in [valuation] small_value_excluded_hs") for p in configured)
+    return ExcludedGoods("config [valuation] small_value_excluded_hs", None, "config.toml", entries)
+
+
+def _digits(hs: str) -> str:
+    return "".join(c for c in str(hs) if c.isdigit())
+
+
+def food_by_hs(item: Item) -> bool | None:
+    """fba-jp's default for the reduced consumption-tax rate, by HS code: food and drink (ch. 01–23)
+    except alcohol (2203–2208) and the chapters that are not food for people: live animals (01), live
+    plants and cut flowers (06), pet food and animal feed (2309); tobacco (ch. 24) is not food either.
+    ``None`` (no opinion) when the item has no HS code. The food plugin refines this.
+    """
+    digits = item.hs_digits
+    if not digits:
+        return None
+    chapter = int(digits[:2])
+    if not 1 <= chapter <= 23 or chapter in (1, 6):
+        return False
+    return not ("2203" <= digits[:4] <= "2208" or digits[:4] == "2309")
+
+
+# --------------------------------------------------------------------------- the whole declaration
+
+
+@dataclass
+class Outcome:
+    """What :func:`valuate` found: the valuation (``None`` if no item could be valued) and the findings."""
+
+    valuation: Valuation | None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def needs_exchange_rate(shipment: Declaration, choices: Iterable[MethodChoice]) -> bool:
+    """Whether any item's value is in a foreign currency (identical-goods and deductive values are yen)."""
+    return shipment.currency != "JPY" and any(c.adds_costs for c in choices)
+
+
+def valuate(
+    shipment: Declaration,
+    *,
+    exchange_rate: Decimal | None = None,
+    rate_source: str = "",
+    reduced: Mapping[str, tuple[bool, str]] | None = None,
+    window_days: int = 31,
+    prefer_computed: bool = False,
+    excluded: ExcludedGoods | None = None,
+    duty_table: DutyTable | None = None,
+) -> Outcome:
+    """Value every item, group them into declaration lines, tax each line, and total the declaration.
+
+    ``exchange_rate`` is the customs rate (yen per unit of ``shipment.currency``) for the week of the
+    declaration date, or ``None`` when there is none. ``reduced`` maps each SKU to (reduced rate?,
+    where that answer came from); items missing from it get :func:`food_by_hs`.
+    """
+    duty_table = duty_table or load_duty_table()
+    excluded = excluded or load_excluded_goods()
+    currency = shipment.currency
+    week = week_start(shipment.declaration_date) if currency != "JPY" else None
+    choices = {item.msku: choose_method(item, shipment, window_days, prefer_computed) for item in shipment.items}
+    findings: list[Finding] = []
+
+    rate = Decimal(1) if currency == "JPY" else exchange_rate
+    rate_missing = rate is None and needs_exchange_rate(shipment, choices.values())
+    if rate_missing:
+        findings.append(_no_exchange_rate(shipment, week, [c.sku for c in choices.values() if c.adds_costs]))
+    valued = [
+        item for item in shipment.items
+        if choices[item.msku].method is not None and (rate is not None or not choices[item.msku].adds_costs)
+    ]
+    for item in shipment.items:
+        if choices[item.msku].method is None:
+            findings.append(_no_basis(item, choices[item.msku]))
+    for item in shipment.items:
+        if choices[item.msku].method is not None:
+            findings.append(_method_finding(item, choices[item.msku]))
+    fallback = [c.sku for c in choices.values() if c.method == "fallback"]
+    if fallback:
+        findings.append(_fallback_finding(shipment, fallback))
+    if not valued:
+        return Outcome(None, findings)
+
+    # Freight, insurance and other costs to the port, shared pro rata by declared value. The shares of
+    # identical-goods and deductive items are not added: their values already stand at the Japanese port.
+    additions = shipment.freight + shipment.insurance + shipment.other_additions
+    weights = {i.msku: (i.unit_value * i.quantity if i.unit_value is not None else Decimal(0)) for i in shipment.items}
+    allocated_by = "declared value"
+    if additions and not any(weights.values()):
+        weights, allocated_by = {i.msku: Decimal(i.quantity) for i in shipment.items}, "quantity (no declared values)"
+    total_weight = sum(weights.values(), Decimal(0))
+
+    duty_rates = {item.msku: _duty_rate(item, duty_table) for item in valued}
+    tax_rates = {item.msku: _reduced(item, reduced) for item in valued}
+    groups: dict[tuple, list[Item]] = {}
+    for item in valued:
+        groups.setdefault((item.hs_code, duty_rates[item.msku][0], tax_rates[item.msku][0]), []).append(item)
+
+    values = {}
+    for key, items in groups.items():
+        values[key] = _line_value([choices[i.msku] for i in items], rate if rate is not None else Decimal(0),
+                                  additions, weights, total_weight)
+    total_value = sum(v for v, _ in values.values())
+    complete_values = len(valued) == len(shipment.items)
+    small = _small_value(shipment, valued, total_value, complete_values, excluded)
+
+    taxes = {}
+    for (hs, duty_rate, is_reduced), items in groups.items():
+        value = values[(hs, duty_rate, is_reduced)][0]
+        taxes[(hs, duty_rate, is_reduced)] = (
+            exempt_line(value, duty_rate, is_reduced) if small["applies"] else line_tax(value, duty_rate, is_reduced)
+        )
+    totals = (
+        Totals(0, 0, 0, 0, Decimal(0), Decimal(0), 0) if small["applies"]
+        else declaration_totals(taxes.values()) if complete_values
+        else Totals(None, None, None, None)
+    )
+    if not small["applies"]:
+        for item in valued:
+            if duty_rates[item.msku][0] is None:
+                findings.append(_duty_rate_unknown(item, duty_table))
+    else:
+        findings.append(_small_value_finding(total_value))
+
+    lines = []
+    for key, items in groups.items():
+        tax = taxes[key]
+        exact = values[key][1]
+        lines.append(_valuation_line(key[0], items, tax, exact, duty_rates, tax_rates))
+    documents = list(COMMON_DOCUMENTS)
+    for choice in choices.values():
+        documents.extend(METHOD_DOCUMENTS.get(choice.method, ()))
+    item_sheets = [
+        _item_sheet(item, choices[item.msku], shipment, rate, additions, weights, total_weight,
+                    duty_rates.get(item.msku), tax_rates.get(item.msku))
+        for item in shipment.items
+    ]
+    valuation = Valuation(
+        currency=currency,
+        exchange_rate=exchange_rate if currency != "JPY" else None,
+        rate_week_start=week,
+        methods={c.sku: c.method for c in choices.values() if c.method is not None},
+        lines=lines,
+        customs_value_jpy=total_value,
+        duty_jpy=totals.duty_jpy,
+        national_consumption_tax_jpy=totals.national_jpy,
+        local_consumption_tax_jpy=totals.local_jpy,
+        total_tax_jpy=totals.total_jpy,
+        small_value_exemption=small["applies"],
+        complete=complete_values and totals.total_jpy is not None,
+        # the worksheet (extra keys, kept in every output and in the valuations table)
+        rate_week_end=week_end(shipment.declaration_date).isoformat() if week else None,
+        rate_source=("not needed: the shipment is in yen" if currency == "JPY" else rate_source
+                     if exchange_rate is not None else f"no customs rate for {currency} in the week from {week}"),
+        declaration_date=shipment.declaration_date.isoformat(),
+        ship_date=shipment.ship_date.isoformat(),
+        items=item_sheets,
+        unvalued_skus=[sku for sku in choices if sku not in {i.msku for i in valued}],
+        additions={
+            "freight": str(shipment.freight),
+            "insurance": str(shipment.insurance),
+            "other_additions": str(shipment.other_additions),
+            "total": str(additions),
+            "allocated_by": allocated_by,
+            "not_added_for": [c.sku for c in choices.values() if c.method and not c.adds_costs],
+        },
+        lines_worksheet=[_steps(line, taxes[key]) for line, key in zip(lines, groups)]
+        + ([_total_steps(totals, small["applies"])] if totals.total_jpy is not None else []),
+        totals_unrounded={
+            "duty_jpy": _plain(totals.duty_unrounded_jpy),
+            "national_consumption_tax_jpy": _plain(totals.national_unrounded_jpy),
+            "local_consumption_tax_sum_jpy": totals.local_sum_jpy,
+        },
+        small_value=small,
+        duty_rate_table={"file": duty_table.file, "as_of": duty_table.as_of, "source": duty_table.source},
+        documents_to_keep=list(dict.fromkeys(documents)),
+        record_keeping=RECORD_KEEPING,
+        notes=[
+            "Excise taxes (liquor, tobacco) are not estimated; they are added to the consumption-tax base.",
+            "Shares of freight and insurance are shown to 4 decimal places; line values are computed exactly.",
+            "Duty uses ad-valorem rates only; specific or compound duties need the rate declared per item.",
+        ],
+    )
+    return Outcome(valuation, findings)
+
+
+def _line_value(choices: list[MethodChoice], rate: Decimal, additions: Decimal,
+                weights: Mapping[str, Decimal], total_weight: Decimal) -> tuple[int, Decimal]:
+    """A line's customs value in yen, fractions dropped, and its exact value (for the worksheet).
+
+    Σ (amount × rate + yen) + rate × additions × (line's weight / total weight), floored *exactly*:
+    the division happens once, as integer division of exact numerators, so a line worth exactly ¥4
+    after three equal shares of a third is ¥4, not ¥3.
+    """
+    with localcontext(_EXACT):
+        own = sum((c.amount * rate + c.yen for c in choices), Decimal(0))
+        weight = sum((weights[c.sku] for c in choices if c.adds_costs), Decimal(0))
+        if not additions or not weight:
+            return int(own // 1), own
+        numerator = own * total_weight + rate * additions * weight
+        value = int(numerator // total_weight)
+    exact = numerator / total_weight  # display only; may be rounded in the 28th digit
+    return value, exact
+
+
+def _duty_rate(item: Item, table: DutyTable) -> tuple[Decimal | None, str]:
+    if item.duty_rate is not None:
+        return item.duty_rate, "declaration (items[].duty_rate)"
+    entry = table.lookup(item.hs_digits)
+    if entry is not None:
+        return entry.rate, f"default table {table.file} (as of {table.as_of}): {entry.hs} {entry.description}"
+    return None, "unknown: not declared and not in the default table"
+
+
+def _reduced(item: Item, reduced: Mapping[str, tuple[bool, str]] | None) -> tuple[bool, str]:
+    if reduced is not None and item.msku in reduced:
+        return reduced[item.msku]
+    if item.reduced_tax_rate is not None:
+        return item.reduced_tax_rate, "declaration (items[].reduced_tax_rate)"
+    default = food_by_hs(item)
+    return bool(default), "fba-jp default by HS chapter" if default is not None else "standard: no HS code"
+
+
+def _small_value(shipment, valued, total_value, complete_values, excluded: ExcludedGoods) -> dict:
+    sheet = {"limit_jpy": SMALL_VALUE_LIMIT_JPY, "customs_value_jpy": total_value, "applies": False,
+             "excluded_goods_list": excluded.origin, "excluded_goods_as_of": excluded.as_of}
+    if not complete_values:
+        sheet["reason"] = "not every item could be valued, so the total customs value is not known"
+    elif total_value > SMALL_VALUE_LIMIT_JPY:
+        sheet["reason"] = f"the total customs value ¥{total_value:,} is over ¥{SMALL_VALUE_LIMIT_JPY:,}"
+    elif no_hs := [i.msku for i in valued if not i.hs_digits]:
+        sheet["reason"] = f"no HS code for {', '.join(no_hs)}, so excluded articles cannot be ruled out"
+    elif hits := [(i.msku, m) for i in valued if (m := excluded.match(i.hs_digits))]:
+        sheet["reason"] = "excluded articles: " + "; ".join(f"{sku} ({prefix}: {art})" for sku, (prefix, art) in hits)
+    else:
+        sheet["applies"] = True
+        sheet["reason"] = f"total customs value ¥{total_value:,} is ¥{SMALL_VALUE_LIMIT_JPY:,} or less and no item is excluded"
+    return sheet
+
+
+def _valuation_line(hs, items, tax: LineTax, exact: Decimal, duty_rates, tax_rates) -> ValuationLine:
+    first = items[0].msku
+    return ValuationLine(
+        hs_code=hs,
+        skus=[i.msku for i in items],
+        customs_value_jpy=tax.customs_value_jpy,
+        duty_rate=tax.duty_rate,
+        duty_jpy=tax.duty_jpy,
+        consumption_tax_rate=tax.consumption_tax_rate,
+        consumption_tax_base_jpy=tax.consumption_tax_base_jpy,
+        national_consumption_tax_jpy=tax.national_jpy,
+        local_consumption_tax_jpy=tax.local_jpy,
+        customs_value_before_truncation_jpy=_plain(exact, 4),
+        duty_base_jpy=tax.duty_base_jpy,
+        duty_unrounded_jpy=_plain(tax.duty_unrounded_jpy),
+        consumption_tax_base_unrounded_jpy=tax.consumption_tax_base_unrounded_jpy,
+        national_consumption_tax_unrounded_jpy=_plain(tax.national_unrounded_jpy),
+        duty_rate_source=duty_rates[first][1],
+        reduced_tax_rate=tax_rates[first][0],
+        reduced_tax_rate_source=tax_rates[first][1],
+        exempt=tax.exempt,
+    )
+
+
+def _item_sheet(item, choice: MethodChoice, shipment, rate, additions, weights, total_weight, duty, tax) -> dict:
+    currency = shipment.currency
+    share = None
+    if choice.adds_costs and additions and total_weight:
+        share = additions * weights[item.msku] / total_weight
+    exact_yen = None
+    if choice.method is not None and (rate is not None or not choice.adds_costs):
+        exact_yen = (choice.amount + (share or 0)) * (rate or 0) + choice.yen
+    return {
+        "sku": item.msku,
+        "quantity": item.quantity,
+        "hs_code": item.hs_code,
+        "origin_country": item.origin_country,
+        "method": choice.method,
+        "reason": choice.reason,
+        "rule": METHOD_RULE.get(choice.method),
+        "earlier_methods_not_applied": [{"method": m, "reason": r} for m, r in choice.skipped],
+        "declared_value": None if item.unit_value is None else str(item.unit_value * item.quantity),
+        "value": str(choice.amount) if choice.adds_costs else None,
+        "value_jpy": choice.yen if choice.method and not choice.adds_costs else None,
+        "additions_share": _plain(share, 4) if share is not None else None,
+        "currency": currency,
+        "customs_value_before_truncation_jpy": _plain(exact_yen, 4),
+        "duty_rate": None if duty is None or duty[0] is None else str(duty[0]),
+        "duty_rate_source": None if duty is None else duty[1],
+        "consumption_tax_rate": None if tax is None else str(REDUCED_RATE if tax[0] else STANDARD_RATE),
+        "reduced_tax_rate_source": None if tax is None else tax[1],
+        "documents": list(COMMON_DOCUMENTS) + list(METHOD_DOCUMENTS.get(choice.method, ())),
+    }
+
+
+def _steps(line: ValuationLine, tax: LineTax) -> dict:
+    """The rounding steps of one line, as a person checks them."""
+    steps = [
+        ("Customs value: items converted to yen and summed", _yen(line.model_extra["customs_value_before_truncation_jpy"])),
+        ("Customs value, fractions of a yen dropped", _yen(tax.customs_value_jpy)),
+    ]
+    if tax.exempt:
+        steps.append(("Small-value exemption: no duty and no consumption tax", _yen(0)))
+    elif tax.duty_rate is None:
+        steps.append(("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)))
+        steps.append(("Duty: rate unknown, so duty and consumption tax are unknown", "unknown"))
+    else:
+        steps += [
+            ("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)),
+            (f"Duty at {tax.duty_rate}%", _yen(tax.duty_unrounded_jpy)),
+            ("Duty, rounded down to ¥100", _yen(tax.duty_jpy)),
+            ("Consumption-tax base: customs value + duty", _yen(tax.consumption_tax_base_unrounded_jpy)),
+            ("Consumption-tax base, rounded down to ¥1,000", _yen(tax.consumption_tax_base_jpy)),
+            (f"National consumption tax at {tax.consumption_tax_rate}%", _yen(tax.national_unrounded_jpy)),
+            ("National consumption tax, rounded down to ¥100", _yen(tax.national_jpy)),
+            ("Local consumption tax: national × 22/78, fractions of a yen dropped", _yen(tax.local_jpy)),
+        ]
+    return {"hs_code": line.hs_code, "skus": line.skus, "steps": [{"label": a, "amount": b} for a, b in steps]}
+
+
+def _total_steps(totals: Totals, exempt: bool) -> dict:
+    if exempt:
+        steps = [("Small-value exemption: nothing to pay", _yen(0))]
+    else:
+        steps = [
+            ("Duty: sum of the unrounded line duties", _yen(totals.duty_unrounded_jpy)),
+            ("Duty payable, rounded down to ¥100", _yen(totals.duty_jpy)),
+            ("National consumption tax: sum of the unrounded line amounts", _yen(totals.national_unrounded_jpy)),
+            ("National consumption tax payable, rounded down to ¥100", _yen(totals.national_jpy)),
+            ("Local consumption tax: sum of the line amounts", _yen(totals.local_sum_jpy)),
+            ("Local consumption tax payable, rounded down to ¥100", _yen(totals.local_jpy)),
+        ]
+    steps.append(("Total payable", _yen(totals.total_jpy)))
+    return {"hs_code": "declaration total", "skus": [], "steps": [{"label": a, "amount": b} for a, b in steps]}
+
+
+def _plain(amount: Decimal | int | None, places: int | None = None) -> str | None:
+    """A Decimal as plain digits (no exponent), cut to ``places`` decimals if given."""
+    if amount is None:
+        return None
+    amount = Decimal(amount)
+    if places is not None:
+        amount = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+    text = format(amount, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _yen(amount) -> str:
+    if amount is None:
+        return "unknown"
+    amount = Decimal(amount)
+    return f"¥{int(amount):,}" if amount == amount.to_integral_value() else f"¥{_plain(amount):s}"
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _no_exchange_rate(shipment: Declaration, week: date, skus: list[str]) -> Finding:
+    currency = shipment.currency
+    return Finding(
+        code="VAL_NO_EXCHANGE_RATE", severity="block", reference=RATE_RULE,
+        evidence=f"currency {currency}; declaration date {shipment.declaration_date}; week {week} to "
+                 f"{week_end(week)}; items needing conversion: {', '.join(skus)}",
+        message=f"No customs exchange rate for {currency} in the week {week} to {week_end(week)} (declaration date "
+                f"{shipment.declaration_date}), so the items valued in {currency} cannot be converted to yen. "
+                "fba-jp never guesses a spot rate.",
+        remedy=f"Import Japan Customs' weekly rate for that week (customs.go.jp publishes it; the Japan Tariff "
+               f"Association reposts it on Tuesdays) with `fba-jp rates import rates.csv` (a row "
+               f"`{week},{currency},RATE`), or put the customs rate in the declaration as "
+               f"fx_rates = {{\"{currency}\": \"RATE\"}}.",
+    )
+
+
+def _no_basis(item: Item, choice: MethodChoice) -> Finding:
+    tried = "; ".join(f"{METHOD_LABEL[m]}: {r}" for m, r in choice.skipped)
+    return Finding(
+        code="VAL_NO_BASIS", severity="block", sku=item.msku, reference=VALUATION_RULE,
+        evidence=tried,
+        message=f"{item.msku}: no customs value can be worked out: there is no unit_value and no usable "
+                f"valuation data. {tried}.",
+        remedy="Declare items[].unit_value (in the shipment currency), or the data for a method: "
+               "valuation.domestic_unit_price_jpy and domestic_unit_deductions_jpy (deductive), "
+               "production_unit_cost and production_unit_profit_and_expenses (computed), or "
+               "identical_goods_unit_value_jpy with its export date and origin (identical or similar goods).",
+    )
+
+
+def _method_finding(item: Item, choice: MethodChoice) -> Finding:
+    earlier = "; ".join(f"not {METHOD_LABEL[m]}: {r}" for m, r in choice.skipped)
+    return Finding(
+        code="VAL_METHOD", severity="info", sku=item.msku, reference=METHOD_RULE[choice.method],
+        message=f"{item.msku}: {METHOD_LABEL[choice.method]} method: {choice.reason}."
+                + (f" Earlier methods did not apply: {earlier}." if earlier else ""),
+    )
+
+
+def _fallback_finding(shipment: Declaration, skus: list[str]) -> Finding:
+    ior = shipment.importer_of_record
+    seller_is_ior = ior is not None and (ior.is_seller or same_party(ior.name, shipment.seller.name))
+    who = (
+        "You ship your own stock to Amazon's warehouse and are your own importer, so nobody in Japan buys the "
+        "goods at import"
+        if seller_is_ior else "There is no sale to a buyer in Japan at import"
+    )
+    listed = ", ".join(skus[:10]) + (f" and {len(skus) - 10} more" if len(skus) > 10 else "")
+    return Finding(
+        code="VAL_FALLBACK", severity="warn", reference="Customs Tariff Act Arts. 4(1), 4-3, 4-4; Customs Answer 1404",
+        evidence=f"import_transaction=false; items valued by fallback: {listed}",
+        message=f"{len(skus)} item{'s are' if len(skus) != 1 else ' is'} valued at the invoice value by the "
+                f"fallback method ({listed}). {who}: the invoice value is not a transaction value, and Customs "
+                "may not accept it and can revalue the goods after import (post-clearance audit, with "
+                "additional duty and tax).",
+        remedy="Agree the valuation method with your ACP and Customs (it is discussed when the ACP is notified) "
+               "and keep the evidence Customs will want: your Amazon.co.jp selling prices with the referral and "
+               "FBA fees and other deductions (deductive method, the one usually applied to goods sold on "
+               "e-commerce platforms), or the manufacturer's cost breakdown (computed method), or the import "
+               "permit of identical goods; plus invoices and freight and insurance statements. Then declare "
+               "each item's valuation.domestic_unit_price_jpy and valuation.domestic_unit_deductions_jpy (or "
+               "production_unit_cost and production_unit_profit_and_expenses with prefer_computed): fba-jp "
+               "then uses that method and this warning goes away.",
+    )
+
+
+def _duty_rate_unknown(item: Item, table: DutyTable) -> Finding:
+    hs = f"HS {item.hs_code}" if item.hs_code else "no HS code"
+    return Finding(
+        code="VAL_DUTY_RATE_UNKNOWN", severity="warn", sku=item.msku, reference="Customs Tariff Act (tariff schedule)",
+        evidence=f"{hs}; default table {table.file} as of {table.as_of}",
+        message=f"{item.msku} ({hs}): the duty rate is unknown (not declared and not in fba-jp's default table), "
+                "so duty and consumption tax are reported as unknown, not zero, and the estimate is incomplete.",
+        remedy="Look up the rate for the 9-digit code and the origin (WTO or EPA rate) in Japan's tariff "
+               "schedule (customs.go.jp/english/tariff/) and declare items[].duty_rate in percent "
+               "(\"0\" for free)." + ("" if item.hs_code else " Declare items[].hs_code too."),
+    )
+
+
+def _small_value_finding(total_value: int) -> Finding:
+    return Finding(
+        code="VAL_SMALL_VALUE_EXEMPT", severity="info", reference=SMALL_VALUE_RULE,
+        message=f"The total customs value ¥{total_value:,} is ¥{SMALL_VALUE_LIMIT_JPY:,} or less and no item is "
+                "an excluded article: duty and import consumption tax are exempt (liquor and tobacco taxes "
+                "would still be due).",
+    )
