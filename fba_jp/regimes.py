@@ -97,6 +97,12 @@ class Match:
     regime: "Regime"
     applies: bool
     evidence: str
+    from_table: bool = True  # False when the seller declared the category
+
+    @property
+    def cited(self) -> str:
+        """The evidence with the table it came from, for a finding's ``evidence``."""
+        return f"{self.evidence} ({self.regime.stamp})" if self.from_table else self.evidence
 
 
 @dataclass(frozen=True)
@@ -125,20 +131,19 @@ class Regime:
     def classify(self, item: Item) -> Match | None:
         """The strongest evidence that ``item`` belongs to this regime, or ``None``."""
         if self.name in item.categories:
-            return Match(self, True, f"declared category {self.name!r}")
+            return Match(self, True, f"declared category {self.name!r}", from_table=False)
         hint = self.hint(item)
         digits = item.hs_digits
         if digits:
             if hs_prefix(digits, self.hs_exclude) is not None:
                 return None
             if (heading := hs_prefix(digits, self.hs)) is not None:
-                return Match(self, True, f"HS {item.hs_code} is under {heading.text} in the {self.name} table ({self.stamp})")
+                return Match(self, True, f"HS {item.hs_code} is under heading {heading.text}")
             if (heading := hs_prefix(digits, self.hs_broad)) is not None:
                 if hint:
-                    return Match(self, True, f"HS {item.hs_code} (heading {heading.text}, which includes "
-                                             f"{self.title} products) and {hint}")
-                return Match(self, False, f"HS {item.hs_code} is under {heading.text}, which includes "
-                                          f"{self.title} products ({self.stamp})")
+                    return Match(self, True, f"HS {item.hs_code} is under heading {heading.text} and {hint}")
+                return Match(self, False, f"HS {item.hs_code} is under heading {heading.text}, which includes "
+                                          f"{self.title} products")
         if hint:
             return Match(self, False, hint)
         return None
@@ -270,21 +275,17 @@ def needs_domestic_administrator(shipment, from_date: date) -> bool:
             and shipment.declaration_date >= from_date)
 
 
-def describe(record: Licence) -> str:
-    holder = f" held by {record.holder}" if record.holder else ""
-    return f"{record.kind} {record.number}{holder}"
-
-
-def expired_finding(holding: Holding, item: Item, on: date, *, what: str, evidence: str,
+def expired_finding(holding: Holding, item: Item, on: date, *, what: str, match: Match,
                     remedy: str, reference: str) -> Finding:
     """``LICENCE_EXPIRED`` for a record that covered this SKU but ended before the declaration date."""
     record = holding.expired
+    holder = f" (held by {record.holder})" if record.holder else ""
     return Finding(
         code="LICENCE_EXPIRED", severity="block", sku=item.msku, reference=reference,
-        evidence=f"{evidence}; {describe(record)} valid until {record.valid_until}",
-        message=f"{item.msku}: the {what} {describe(record)} expired on {record.valid_until}, before the "
-                f"declaration date {on}; an expired {what} counts as missing.",
-        remedy=remedy,
+        evidence=f"{match.cited}; {record.kind} {record.number} valid until {record.valid_until}",
+        message=f"{item.msku}: the {what} {record.number}{holder} expired on {record.valid_until}, before the "
+                f"declaration date {on}, so it counts as missing.",
+        remedy=f"Renew it (or obtain a new one) and record it with its new validity dates. {remedy}",
     )
 
 
@@ -293,7 +294,7 @@ def possibly_regulated(match: Match, item: Item, *, needs: str) -> Finding:
     regime = match.regime
     title = regime.title
     return Finding(
-        code="REG_POSSIBLY_REGULATED", severity="warn", sku=item.msku, evidence=match.evidence,
+        code="REG_POSSIBLY_REGULATED", severity="warn", sku=item.msku, evidence=match.cited,
         reference=regime.law,
         message=f"{item.msku} may be a {title} product ({match.evidence}); if it is, Japan requires {needs}.",
         remedy=f"Check what the item is. If it is a {title} product, add \"{regime.name}\" to the item's "

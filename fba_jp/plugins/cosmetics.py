@@ -8,8 +8,9 @@ missing one means no import permit; an ACP alone cannot import cosmetics.
 Codes: item in the regime (declared category or HS) without an in-force ``cosmetics_mah`` or
 ``cosmetics_manufacturing`` licence → ``COS_NO_MAH``; without ``cosmetics_notification`` →
 ``COS_NO_NOTIFICATION``; a licence that covered the item but expired before the declaration date →
-``LICENCE_EXPIRED`` instead of ``COS_NO_MAH``. Product type, keyword or quasi-drug claim alone →
-``REG_POSSIBLY_REGULATED`` (warn).
+``LICENCE_EXPIRED`` instead of ``COS_NO_MAH``. Product type or keyword alone → ``REG_POSSIBLY_REGULATED``
+(warn); so is a quasi-drug claim in the title ("medicated", "whitening", 薬用), whatever else the item is,
+because a quasi-drug needs product approval, not a notification.
 """
 
 from fba_jp import Finding, hookimpl
@@ -50,8 +51,6 @@ def check_cosmetics(shipment, context):
     on = shipment.declaration_date
     for item in shipment.items:
         match = regime.classify(item)
-        if match is None:
-            continue
         quasi = regime.table_hits("quasi_drug_keywords", item.title)
         if quasi:
             yield Finding(
@@ -63,6 +62,8 @@ def check_cosmetics(shipment, context):
                        "quasi-drug. If so it needs MHLW/prefectural approval, which usually takes months; "
                        "otherwise remove the medicated or whitening claim from the Japanese listing and label.",
             )
+        if match is None:
+            continue
         if not match.applies:
             yield possibly_regulated(match, item, needs=NEEDS)
             continue
@@ -71,12 +72,12 @@ def check_cosmetics(shipment, context):
             if held.ok:
                 continue
             if held.expired is not None:
-                yield expired_finding(held, item, on, what=what, evidence=match.evidence,
+                yield expired_finding(held, item, on, what=what, match=match,
                                       remedy=remedy, reference=MAH_RULE)
                 continue
             yield Finding(
                 code="COS_NO_MAH", severity="block", sku=item.msku, reference=MAH_RULE,
-                evidence=f"{match.evidence}; {held.why_missing}",
+                evidence=f"{match.cited}; {held.why_missing}",
                 message=f"{item.msku} is a cosmetic ({match.evidence}) but no {what} is recorded for it. "
                         "Customs will not permit the import without a copy.",
                 remedy=remedy,
@@ -84,7 +85,7 @@ def check_cosmetics(shipment, context):
         if not item.cosmetics_notification:
             yield Finding(
                 code="COS_NO_NOTIFICATION", severity="block", sku=item.msku, reference=NOTIFICATION_RULE,
-                evidence=f"{match.evidence}; item has no cosmetics_notification",
+                evidence=f"{match.cited}; item has no cosmetics_notification",
                 message=f"{item.msku} is a cosmetic ({match.evidence}) but has no product notification "
                         "(化粧品製造販売届書) number. Customs asks for a copy at declaration.",
                 remedy="A Japan-based cosmetics Marketing Authorization Holder must file a 製造販売届 for this "

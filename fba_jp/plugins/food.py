@@ -57,12 +57,12 @@ def check_food(shipment, context):
             continue
         held = lookup(filings, "food_import_notification", item.msku, on, where="filings")
         if held.expired is not None:
-            yield expired_finding(held, item, on, what="food import notification", evidence=match.evidence,
+            yield expired_finding(held, item, on, what="food import notification", match=match,
                                   remedy=FIX, reference=RULE)
         elif not held.ok:
             yield Finding(
                 code="FOOD_NO_IMPORT_NOTIFICATION", severity="block", sku=item.msku, reference=RULE,
-                evidence=f"{match.evidence}; {held.why_missing}",
+                evidence=f"{match.cited}; {held.why_missing}",
                 message=f"{item.msku} is food ({match.evidence}) but no food import notification covers it; "
                         "Customs will not permit the import without the stamped notification.",
                 remedy=FIX,

@@ -62,12 +62,12 @@ def check_psc(shipment, context):
             continue
         held = lookup(licences, "psc", item.msku, on)
         if not item.psc and held.expired is not None:
-            yield expired_finding(held, item, on, what="PSC conformity record", evidence=match.evidence,
+            yield expired_finding(held, item, on, what="PSC conformity record", match=match,
                                   remedy=FIX, reference=RULE)
         elif not item.psc and not held.ok:
             yield Finding(
                 code="PSC_NO_CONFORMITY", severity="block", sku=item.msku, reference=RULE,
-                evidence=f"{match.evidence}; item has no psc and {held.why_missing}",
+                evidence=f"{match.cited}; item has no psc and {held.why_missing}",
                 message=f"{item.msku} is a PSC-regulated consumer product ({match.evidence}) but no PSC "
                         "conformity is recorded; it may not be sold in Japan without the PSC mark.",
                 remedy=FIX,
@@ -76,11 +76,11 @@ def check_psc(shipment, context):
             admin = lookup(licences, "domestic_administrator", item.msku, on)
             if admin.expired is not None:
                 yield expired_finding(admin, item, on, what="domestic administrator appointment",
-                                      evidence=match.evidence, remedy=ADMIN_FIX, reference=ADMIN_RULE)
+                                      match=match, remedy=ADMIN_FIX, reference=ADMIN_RULE)
             elif not admin.ok:
                 yield Finding(
                     code="PSC_NO_CONFORMITY", severity="block", sku=item.msku, reference=ADMIN_RULE,
-                    evidence=f"{match.evidence}; seller {shipment.seller.name!r} is not resident in Japan and "
+                    evidence=f"{match.cited}; seller {shipment.seller.name!r} is not resident in Japan and "
                              f"imports in its own name on {on}; {admin.why_missing}",
                     message=f"{item.msku} is a PSC product sold directly by an overseas seller; since {admin_from} "
                             "such a seller must appoint a domestic administrator (国内管理人), without which the "

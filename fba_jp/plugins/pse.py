@@ -68,12 +68,12 @@ def check_pse(shipment, context):
             continue
         held = lookup(licences, "pse_importer_notification", item.msku, on)
         if held.expired is not None:
-            yield expired_finding(held, item, on, what="PSE business notification", evidence=match.evidence,
+            yield expired_finding(held, item, on, what="PSE business notification", match=match,
                                   remedy=NOTIFY_FIX, reference=NOTIFICATION_RULE)
         elif not held.ok:
             yield Finding(
                 code="PSE_NO_NOTIFICATION", severity="block", sku=item.msku, reference=NOTIFICATION_RULE,
-                evidence=f"{match.evidence}; {held.why_missing}",
+                evidence=f"{match.cited}; {held.why_missing}",
                 message=f"{item.msku} is an electrical appliance under PSE ({match.evidence}) but no METI "
                         "business notification by its importer is recorded; it cannot be sold in Japan.",
                 remedy=NOTIFY_FIX,
@@ -85,7 +85,7 @@ def check_pse(shipment, context):
                     "certificate." if specified else "")
             yield Finding(
                 code="PSE_TYPE_UNKNOWN", severity="warn", sku=item.msku, reference=CERTIFICATE_RULE,
-                evidence=f"{match.evidence}; item has no pse.type",
+                evidence=f"{match.cited}; item has no pse.type",
                 message=f"{item.msku}: it is not declared whether this is a specified (◇ diamond PSE) or "
                         f"non-specified (○ round PSE) product, so the certificate cannot be checked.{hint}",
                 remedy="Look the product up in METI's list of electrical appliances (Cabinet Order annex) and "
@@ -94,7 +94,7 @@ def check_pse(shipment, context):
         elif pse_type == "specified" and not item.pse.certificate:
             yield Finding(
                 code="PSE_NO_CERTIFICATE", severity="block", sku=item.msku, reference=CERTIFICATE_RULE,
-                evidence=f"{match.evidence}; pse.type is 'specified' and pse.certificate is empty",
+                evidence=f"{match.cited}; pse.type is 'specified' and pse.certificate is empty",
                 message=f"{item.msku} is a specified electrical appliance (◇ diamond PSE) but no third-party "
                         "conformity certificate is recorded.",
                 remedy=CERTIFICATE_FIX,
@@ -103,11 +103,11 @@ def check_pse(shipment, context):
             admin = lookup(licences, "domestic_administrator", item.msku, on)
             if admin.expired is not None:
                 yield expired_finding(admin, item, on, what="domestic administrator appointment",
-                                      evidence=match.evidence, remedy=ADMIN_FIX, reference=ADMIN_RULE)
+                                      match=match, remedy=ADMIN_FIX, reference=ADMIN_RULE)
             elif not admin.ok:
                 yield Finding(
                     code="PSE_NO_DOMESTIC_ADMIN", severity="block", sku=item.msku, reference=ADMIN_RULE,
-                    evidence=f"{match.evidence}; seller {shipment.seller.name!r} is not resident in Japan and "
+                    evidence=f"{match.cited}; seller {shipment.seller.name!r} is not resident in Japan and "
                              f"imports in its own name on {on}; {admin.why_missing}",
                     message=f"{item.msku} is a PSE product sold directly by an overseas seller; since "
                             f"{context.config.regulated.pse_domestic_admin_from} such a seller is a specified "

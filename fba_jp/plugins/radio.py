@@ -42,12 +42,12 @@ def check_radio(shipment, context):
             continue
         held = lookup(licences, "giteki", item.msku, on)
         if held.expired is not None:
-            yield expired_finding(held, item, on, what="Giteki certification", evidence=match.evidence,
+            yield expired_finding(held, item, on, what="Giteki certification", match=match,
                                   remedy=FIX, reference=RULE)
         elif not held.ok:
             yield Finding(
                 code="RADIO_NO_GITEKI", severity="block", sku=item.msku, reference=RULE,
-                evidence=f"{match.evidence}; item has no giteki and {held.why_missing}",
+                evidence=f"{match.cited}; item has no giteki and {held.why_missing}",
                 message=f"{item.msku} transmits radio ({match.evidence}) but no Giteki certification is "
                         "recorded; it may not be sold or used in Japan, whatever its CE or FCC marks.",
                 remedy=FIX,
