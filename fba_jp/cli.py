@@ -286,3 +286,7 @@ def main(argv: list[str] | None = None) -> None:
 
 from .rates_cli import rates  # noqa: E402
 cli.add_command(rates)
+from .sync_cli import demo, run, screen, sync  # noqa: E402
+
+for _command in (sync, screen, run, demo):
+    cli.add_command(_command)

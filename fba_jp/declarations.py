@@ -1,0 +1,181 @@
+"""Declarations from SP-API data: a synced shipment joined with the account profile and product master.
+
+The result is the same :class:`~fba_jp.models.Declaration` a gate file produces, so both are
+screened by the same checks. Who imports (IOR, consignee, ACP, licences, filings) comes from the
+account profile; what is imported (HS code, value, origin, duty rate, categories) from
+``products.csv``; product type and title from the Catalog Items cache when Amazon has them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pydantic import ValidationError
+
+from .config import AccountConfig
+from .errors import InputError, validation_lines
+from .models import JST, Declaration
+from .products import ProductMaster
+
+
+@dataclass
+class SyncedShipment:
+    """One SP-API shipment as stored by sync: the raw ``getShipment`` and ``listShipmentItems`` payloads."""
+
+    account: str
+    inbound_plan_id: str
+    spapi_shipment_id: str
+    shipment: dict
+    items: list[dict]
+    first_seen: date  # JST date sync first stored it: the declaration date when Amazon gives no ship date
+
+    @property
+    def shipment_id(self) -> str:
+        return shipment_key(self.shipment)
+
+    @property
+    def source(self) -> str:
+        return f"spapi:{self.account}/{self.inbound_plan_id}/{self.spapi_shipment_id}"
+
+
+def shipment_key(shipment: dict) -> str:
+    """The id sellers and Customs know (``FBA…`` confirmation id) once Amazon has assigned it."""
+    return shipment.get("shipmentConfirmationId") or shipment["shipmentId"]
+
+
+def ready_to_ship(shipment: dict) -> date | None:
+    """Start of the ready-to-ship window, as a date in Japan; ``None`` before one is chosen."""
+    start = ((shipment.get("dates") or {}).get("readyToShipWindow") or {}).get("start")
+    if not start:
+        return None
+    try:
+        return datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(JST).date()
+    except ValueError:
+        return None
+
+
+def catalog_summary(item: dict | None, marketplace_id: str) -> dict:
+    """``{"title", "product_type", "classification"}`` from a Catalog Items 2022-04-01 item."""
+    if not item:
+        return {}
+
+    def pick(entries):
+        entries = entries or []
+        return next((e for e in entries if e.get("marketplaceId") == marketplace_id), entries[0] if entries else {})
+
+    summary = pick(item.get("summaries"))
+    product_type = pick(item.get("productTypes"))
+    browse = summary.get("browseClassification") or {}
+    return {
+        "title": summary.get("itemName"),
+        "product_type": product_type.get("productType"),
+        "classification": browse.get("displayName"),
+    }
+
+
+def build_declaration(
+    synced: SyncedShipment,
+    account: AccountConfig,
+    products: ProductMaster | None,
+    catalog: dict[str, dict],
+) -> Declaration:
+    """Declaration for one synced shipment, or ``InputError`` naming everything that is missing.
+
+    ``catalog`` maps ASIN → :func:`catalog_summary` of the cached catalog item.
+    """
+    source = synced.source
+    problems: list[str] = []
+    merged: dict[str, dict] = {}
+    for raw in synced.items:
+        msku = raw.get("msku")
+        quantity = raw.get("quantity") or 0
+        if not msku or quantity <= 0:
+            continue  # a zero line is not being shipped
+        line = merged.setdefault(msku, {"msku": msku, "quantity": 0, "asin": raw.get("asin"), "fnsku": raw.get("fnsku")})
+        line["quantity"] += quantity
+    if not merged:
+        problems.append(f"{source}: items: the shipment has no items with a quantity above 0 in SP-API")
+    if products is None:
+        problems.append(
+            f"{source}: products: account {account.name!r} has no product master, so HS codes and values are "
+            f"unknown; set products = \"products.csv\" in its [[accounts]] section"
+        )
+    currencies: set[str] = set()
+    items = []
+    for msku, line in merged.items():
+        if products is None:
+            break
+        product = products.get(msku)
+        if msku in products.errors:
+            problems.extend(f"{source}: items[{msku}]: {error}" for error in products.errors[msku])
+            continue
+        if product is None:
+            problems.append(
+                f"{source}: items[{msku}]: msku {msku!r} is not in the product master {products.path}; add a row "
+                "with its hs_code, unit_value, currency, origin_country and duty_rate"
+            )
+            continue
+        if not product.has_value:
+            problems.append(
+                f"{source}: items[{msku}]: no value for {msku!r} in {products.path}:{product.line}; fill unit_value "
+                "(or domestic_unit_price_jpy / identical_goods_unit_value_jpy / production_unit_cost)"
+            )
+            continue
+        if product.currency:
+            currencies.add(product.currency)
+        info = catalog.get(line.get("asin") or "") or {}
+        item = {**line, **product.fields}
+        if info.get("title"):
+            item["title"] = info["title"]
+        if info.get("product_type") and "product_type" not in product.fields:
+            item["product_type"] = info["product_type"]
+        items.append(item)
+    currency = account.currency
+    if currency and currencies - {currency}:
+        problems.append(
+            f"{source}: currency: products in this shipment are priced in {', '.join(sorted(currencies))} but account "
+            f"{account.name!r} declares in {currency}; make the currency column match"
+        )
+    elif not currency:
+        if len(currencies) > 1:
+            problems.append(
+                f"{source}: currency: items are priced in {', '.join(sorted(currencies))}; one declaration has one "
+                f"currency, so set the same currency in products.csv or currency = \"...\" on account {account.name!r}"
+            )
+        elif not currencies and items:
+            problems.append(
+                f"{source}: currency: unknown; fill the currency column of products.csv or set currency on account "
+                f"{account.name!r}"
+            )
+        else:
+            currency = next(iter(currencies), None)
+    if problems:
+        raise InputError(problems)
+    export_date = ready_to_ship(synced.shipment)
+    declared = (export_date or synced.first_seen) + timedelta(days=account.transit_days)
+    data = {
+        "schema": "fba-jp/shipment/v1",
+        "shipment_id": synced.shipment_id,
+        "inbound_plan_id": synced.inbound_plan_id,
+        "declaration_date": declared,
+        "export_date": export_date,
+        "seller": account.seller,
+        "importer_of_record": account.importer_of_record,
+        "consignee": account.consignee,
+        "acp": account.acp,
+        "acp_id": account.acp_id,
+        "currency": currency,
+        # copied, not only reached through the screening context, so that the input hash (and with
+        # it re-screening and waivers) follows changes to the profile
+        "licences": [licence.model_dump() for licence in account.licences],
+        "filings": [filing.model_dump() for filing in account.filings],
+        "items": items,
+    }
+    data = {k: v for k, v in data.items() if v is not None}
+    try:
+        return Declaration.model_validate(
+            {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in data.items()}
+        )
+    except ValidationError as exc:
+        raise InputError(validation_lines(exc, source)) from None

@@ -1,0 +1,400 @@
+"""The SP-API source: python-amazon-sp-api clients for one seller account, rate-limited and retried.
+
+Only Fulfillment Inbound ``2024-03-20`` and Catalog Items ``2022-04-01`` are used, always with an
+explicit version (the library's defaults are v0 and 2020-12-01). Facts this module relies on are in
+``research/spapi.md``:
+
+* the library raises only when a response body carries JSON ``errors``; a 429 or 503 with an empty
+  or HTML body comes back as an empty payload, so every call names the key it expects and a
+  response without it is a retryable fault;
+* it has no endpoint or token-URL option: the endpoint is set on the client after construction and
+  the token URL through ``auth_token_client_class`` (a public constructor argument);
+* ``SP_API_DEFAULT_MARKETPLACE`` overrides ``marketplace=`` inside the constructor, so the
+  marketplace attributes are set again afterwards;
+* access tokens sit in a module-level cache keyed by the refresh token; our token client adds the
+  token URL to the key so a sandbox token is never sent to Amazon (and vice versa).
+
+Secrets are read from the environment only here, are handed straight to the library, and never
+appear in messages, logs or the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import httpx
+from sp_api.api import CatalogItemsV20220401, FulfillmentInboundV20240320
+from sp_api.auth import AccessTokenClient
+from sp_api.auth._core import build_cache_key
+from sp_api.auth.exceptions import AuthorizationError
+from sp_api.base import Marketplaces, SellingApiException
+from sp_api.base._transport_httpx import HttpxTransport
+from sp_api.base.credential_provider import FromCodeCredentialProvider
+from sp_api.base.helpers import fill_query_params
+
+from .config import AccountConfig
+from .errors import SpApiError
+
+log = logging.getLogger(__name__)
+
+INBOUND_VERSION = "2024-03-20"
+CATALOG_VERSION = "2022-04-01"
+MARKETPLACES = {"JP": Marketplaces.JP}
+
+# Default usage plans (requests per second, burst) from each operation's description in the
+# models (research/spapi.md §2; getCatalogItem from catalogItems_2022-04-01.json).
+RATE_LIMITS: dict[str, tuple[float, int]] = {
+    "listInboundPlans": (2, 6),
+    "getInboundPlan": (2, 6),
+    "listInboundPlanItems": (2, 6),
+    "getShipment": (2, 6),
+    "listShipmentItems": (2, 30),
+    "updateShipmentName": (2, 30),
+    "getCatalogItem": (2, 2),
+}
+INBOUND_PAGE_SIZE = 30  # listInboundPlans maximum
+ITEMS_PAGE_SIZE = 1000  # listInboundPlanItems / listShipmentItems maximum
+CATALOG_INCLUDED_DATA = "summaries,productTypes,classifications"
+
+
+class PlanUnavailable(Exception):
+    """SP-API refused one resource for good (400, 404): record it and go on with the others."""
+
+    def __init__(self, operation: str, status: int | None, code: str | None, message: str | None):
+        self.operation, self.status, self.code = operation, status, code
+        super().__init__(f"{operation}: HTTP {status or '?'} {code or ''}: {message or 'no message'}".replace("  ", " "))
+
+
+class TokenBucket:
+    """Client-side limiter: ``rate`` tokens a second, at most ``burst`` saved up.
+
+    ``reserve()`` takes a token and returns how long to wait before using it, so callers sleep
+    outside the lock and concurrent callers queue fairly.
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = float(rate), float(burst), clock
+        self.tokens = float(burst)
+        self.stamp = clock()
+        self.lock = threading.Lock()
+
+    def reserve(self) -> float:
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            self.tokens -= 1
+            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def drain(self) -> None:
+        """After a 429 the server's bucket is empty: stop spending a burst it no longer has."""
+        with self.lock:
+            self.tokens = min(self.tokens, 0.0)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter for 429, 5xx, network errors and empty payloads."""
+
+    tries: int = 8
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        # "equal jitter": half the exponential step for sure, the other half random, so clients
+        # that were throttled together do not retry together
+        step = min(self.max_delay, self.base_delay * (2**attempt))
+        return step / 2 + rng.uniform(0, step / 2)
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    throttled: int = 0
+    retries: int = 0
+    by_operation: dict[str, int] = field(default_factory=dict)
+
+
+class _RedactRequestHeaders(logging.Filter):
+    # sp_api logs the request headers (with the access token) at DEBUG; drop that record whatever
+    # level someone sets on the library's logger.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Request Headers")
+
+
+logging.getLogger("sp_api.base.client").addFilter(_RedactRequestHeaders())
+
+
+def token_client_for(token_url: str) -> type[AccessTokenClient]:
+    """An LWA token client class that posts to ``token_url`` instead of https://api.amazon.com."""
+    parts = urlsplit(token_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SpApiError(f"token_url {token_url!r} must be an http(s) URL such as http://127.0.0.1:8765/auth/o2/token")
+
+    class _TokenClient(AccessTokenClient):
+        scheme = f"{parts.scheme}://"
+        host = parts.netloc
+        path = parts.path or "/auth/o2/token"
+
+        def _get_cache_key(self, token_flavor=""):
+            return build_cache_key(self.cred.refresh_token, token_flavor + "@" + token_url)
+
+    return _TokenClient
+
+
+def credentials_for(account: AccountConfig) -> dict[str, str]:
+    """The account's LWA credentials from its ``env:`` references; a missing one → ``SpApiError``."""
+    values = {}
+    for key in ("refresh_token", "lwa_app_id", "lwa_client_secret"):
+        ref = getattr(account, key)
+        if ref is None:
+            raise SpApiError(
+                f"account {account.name!r}: {key} is not configured; add {key} = \"env:VARIABLE\" to its "
+                "[[accounts]] section and export that variable"
+            )
+        value = account.secret(key)
+        if value is None:
+            raise SpApiError(
+                f"account {account.name!r}: {key}: environment variable {ref[4:]} is not set "
+                f"(config says {ref}); export {ref[4:]} before running"
+            )
+        values[key] = value
+    return values
+
+
+class _Marketplace:
+    """Duck-typed ``Marketplaces`` member: the library only reads these three attributes."""
+
+    def __init__(self, endpoint: str, marketplace_id: str, region: str):
+        self.endpoint, self.marketplace_id, self.region = endpoint.rstrip("/"), marketplace_id, region
+
+
+class SpApi:
+    """SP-API calls for one account: explicit versions, per-operation limiter, retries, call counts.
+
+    ``retry`` and ``rate_scale`` exist for tests and the sandbox demo; production uses the
+    documented rates. ``sleep`` and ``rng`` are injectable so tests never sleep for real.
+    """
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        rate_scale: float = 1.0,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ):
+        self.account = account
+        self.retry = retry
+        self.timeout = timeout
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.stats = CallStats()
+        self.buckets = {op: TokenBucket(rate * rate_scale, burst) for op, (rate, burst) in RATE_LIMITS.items()}
+        base = MARKETPLACES[account.marketplace]
+        self.marketplace = _Marketplace(account.endpoint or base.endpoint, base.marketplace_id, base.region)
+        self._status = threading.local()
+        self._credentials = credentials_for(account)
+        self._inbound: FulfillmentInboundV20240320 | None = None
+        self._catalog: CatalogItemsV20220401 | None = None
+
+    # ----- clients
+
+    def _client(self, cls, version: str):
+        kwargs = {}
+        if self.account.token_url:
+            kwargs["auth_token_client_class"] = token_client_for(self.account.token_url)
+        try:
+            client = cls(
+                self.marketplace,
+                credentials=self._credentials,
+                credential_providers=(FromCodeCredentialProvider,),  # never fall back to other env vars or files
+                version=version,
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except KeyError as exc:  # SP_API_DEFAULT_MARKETPLACE names no marketplace
+            raise SpApiError(f"SP_API_DEFAULT_MARKETPLACE={exc.args[0]!r} is not a marketplace; unset it") from None
+        # SP_API_DEFAULT_MARKETPLACE silently replaces marketplace= in the constructor: undo it.
+        client.endpoint = self.marketplace.endpoint
+        client.marketplace_id = self.marketplace.marketplace_id
+        client.region = self.marketplace.region
+        # Our own httpx client, to see the HTTP status the library hides from us (it keeps only
+        # headers), which tells a 429 from a 503 when the body is empty.
+        client._transport = HttpxTransport(
+            client=httpx.Client(timeout=self.timeout, event_hooks={"response": [self._remember_status]})
+        )
+        return client
+
+    def _remember_status(self, response: httpx.Response) -> None:
+        self._status.code = response.status_code
+
+    @property
+    def inbound(self) -> FulfillmentInboundV20240320:
+        if self._inbound is None:
+            self._inbound = self._client(FulfillmentInboundV20240320, INBOUND_VERSION)
+        return self._inbound
+
+    @property
+    def catalog(self) -> CatalogItemsV20220401:
+        if self._catalog is None:
+            self._catalog = self._client(CatalogItemsV20220401, CATALOG_VERSION)
+        return self._catalog
+
+    def close(self) -> None:
+        for client in (self._inbound, self._catalog):
+            if client is not None:
+                client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ----- the one place that talks to SP-API
+
+    def call(self, operation: str, function: Callable, *args, expect: str | None = None, **kwargs) -> Any:
+        """Call ``function`` under the operation's limiter; retry throttling and transient faults.
+
+        ``expect`` is a key the payload must hold; without it the response is an empty-bodied
+        error the library did not raise for. 400/404 raise :class:`PlanUnavailable`; auth
+        failures and exhausted retries raise :class:`SpApiError`.
+        """
+        bucket = self.buckets[operation]
+        fault = "no attempt"
+        for attempt in range(self.retry.tries):
+            wait = bucket.reserve()
+            if wait > 0:
+                self.sleep(wait)
+            self.stats.calls += 1
+            self.stats.by_operation[operation] = self.stats.by_operation.get(operation, 0) + 1
+            self._status.code = None
+            try:
+                response = function(*args, **kwargs)
+            except SellingApiException as exc:
+                status = self._status.code or exc.code
+                detail = f"HTTP {status} {getattr(exc, 'amzn_code', '') or ''}".rstrip()
+                if status == 429:
+                    fault = f"throttled ({detail})"
+                    self._throttled(bucket)
+                elif status >= 500:
+                    fault = f"server error ({detail}: {getattr(exc, 'message', '')})"
+                elif status in (400, 404):
+                    raise PlanUnavailable(operation, status, getattr(exc, "amzn_code", None), getattr(exc, "message", None)) from None
+                elif status == 403:
+                    raise SpApiError(
+                        f"account {self.account.name!r}: SP-API {operation} refused access (HTTP 403 "
+                        f"{getattr(exc, 'amzn_code', '')}): check that the app has the Amazon Fulfillment role and "
+                        "that refresh_token belongs to this seller"
+                    ) from None
+                else:
+                    raise SpApiError(
+                        f"account {self.account.name!r}: SP-API {operation} failed: {detail}: {getattr(exc, 'message', '')}"
+                    ) from None
+            except AuthorizationError as exc:
+                if exc.status_code == 429 or (exc.status_code or 0) >= 500:
+                    fault = f"LWA token endpoint HTTP {exc.status_code}"
+                else:
+                    raise SpApiError(
+                        f"account {self.account.name!r}: Login with Amazon refused the credentials "
+                        f"({exc.status_code} {exc.error_code}): check refresh_token, lwa_app_id and lwa_client_secret"
+                    ) from None
+            except json.JSONDecodeError:
+                fault = "LWA token endpoint returned a non-JSON body"  # a gateway error page
+            except httpx.TransportError as exc:
+                fault = f"network error ({type(exc).__name__})"
+            else:
+                payload = response.payload if response is not None else {}
+                status = self._status.code
+                if expect is None and (status is None or 200 <= status < 300):
+                    return response
+                if expect is not None and isinstance(payload, dict) and expect in payload:
+                    return response
+                if status == 429:
+                    fault = "throttled (HTTP 429 without an errors body)"
+                    self._throttled(bucket)
+                else:
+                    fault = f"HTTP {status or '?'} response without {expect!r}"
+            if attempt + 1 < self.retry.tries:
+                self.stats.retries += 1
+                delay = self.retry.delay(attempt, self.rng)
+                log.info("%s: %s %s; retry %d in %.2fs", self.account.name, operation, fault, attempt + 1, delay)
+                self.sleep(delay)
+        raise SpApiError(
+            f"account {self.account.name!r}: SP-API {operation} still failing after {self.retry.tries} tries: {fault}"
+        )
+
+    def _throttled(self, bucket: TokenBucket) -> None:
+        self.stats.throttled += 1
+        bucket.drain()
+
+    # ----- operations (2024-03-20 responses have no payload wrapper)
+
+    def list_inbound_plans(self, status: str, pagination_token: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of plan summaries with ``status``, newest change first."""
+        # follow-up pages must repeat the filters (amzn/selling-partner-api-models#4319)
+        params = {"status": status, "sortBy": "LAST_UPDATED_TIME", "sortOrder": "DESC", "pageSize": INBOUND_PAGE_SIZE}
+        if pagination_token:
+            params["paginationToken"] = pagination_token
+        response = self.call("listInboundPlans", self.inbound.list_inbound_plans, expect="inboundPlans", **params)
+        return list(response.payload["inboundPlans"]), response.next_token
+
+    def get_inbound_plan(self, plan_id: str) -> dict:
+        return self.call("getInboundPlan", self.inbound.get_inbound_plan, plan_id, expect="inboundPlanId").payload
+
+    def list_inbound_plan_items(self, plan_id: str) -> list[dict]:
+        return self._all_items("listInboundPlanItems", self.inbound.list_inbound_plan_items, plan_id)
+
+    def get_shipment(self, plan_id: str, shipment_id: str) -> dict:
+        return self.call("getShipment", self.inbound.get_shipment, plan_id, shipment_id, expect="shipmentId").payload
+
+    def list_shipment_items(self, plan_id: str, shipment_id: str) -> list[dict]:
+        return self._all_items("listShipmentItems", self.inbound.list_shipment_items, plan_id, shipment_id)
+
+    def _all_items(self, operation: str, function: Callable, *ids: str) -> list[dict]:
+        items: list[dict] = []
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, Any] = {"pageSize": ITEMS_PAGE_SIZE}
+            if token:
+                params["paginationToken"] = token
+            response = self.call(operation, function, *ids, expect="items", **params)
+            items.extend(response.payload["items"])
+            token = response.next_token
+            if not token:
+                return items
+            if token in seen:
+                raise SpApiError(f"account {self.account.name!r}: SP-API {operation} repeated a pagination token")
+            seen.add(token)
+
+    def get_catalog_item(self, asin: str) -> dict | None:
+        """The catalog item (summaries, product types, classifications); ``None`` if Amazon has none."""
+        try:
+            return self.call(
+                "getCatalogItem", self.catalog.get_catalog_item, asin, expect="asin",
+                marketplaceIds=self.marketplace.marketplace_id, includedData=CATALOG_INCLUDED_DATA,
+            ).payload
+        except PlanUnavailable:
+            return None
+
+    def update_shipment_name(self, plan_id: str, shipment_id: str, name: str) -> None:
+        """PUT the shipment's name (204). The body is exactly the model's ``{"name"}``: the library's
+        own method would add four marketplace keys to it."""
+        path = fill_query_params(
+            "/inbound/fba/2024-03-20/inboundPlans/{}/shipments/{}/name", plan_id, shipment_id
+        )
+        self.call(
+            "updateShipmentName", self.inbound._request, path,
+            data={"name": name, "method": "PUT"}, add_marketplace=False,
+        )

@@ -1,0 +1,594 @@
+"""Incremental sync of Fulfillment Inbound 2024-03-20 plans into SQLite, and screening of what was synced.
+
+Per account and plan status (ACTIVE, SHIPPED: the API returns only ACTIVE without a filter), plans
+are listed newest change first (``sortBy=LAST_UPDATED_TIME``, ``sortOrder=DESC``, 30 a page) until
+a page reaches the stored watermark. Plans whose ``lastUpdatedAt`` differs from the stored copy are
+then fetched **oldest first** (plan, plan items, each shipment and its items, catalog data), and
+each plan is written in one transaction together with the watermark moved to its
+``lastUpdatedAt``.
+
+Why oldest first: the watermark means "every plan changed at or before this time is stored". With
+the newest plan committed first, a run killed half-way would leave the watermark above older plans
+it never fetched, and the next run would stop before reaching them. Going oldest first, each commit
+keeps the statement true, so a killed run resumes exactly where it stopped: plans at or above the
+watermark are listed again (the stop test is strict) and those already stored with the same
+``lastUpdatedAt`` are skipped without a call. Listing first and fetching second costs one
+page per 30 plans and nothing else.
+
+A plan SP-API refuses (400/404: AWD plans, plans converted from v0) is recorded with its error and
+passed; it is fetched again when its ``lastUpdatedAt`` changes or with ``full=True``.
+Throttling, 5xx and network faults are retried in :mod:`fba_jp.spapi`; if they persist the account's
+run fails, and what was committed stays committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Iterator
+
+from .config import AccountConfig, Config
+from .declarations import SyncedShipment, build_declaration, catalog_summary, shipment_key
+from .errors import ConfigError, InputError, SpApiError, UsageError
+from .models import JST, Declaration, Finding, ShipmentResult
+from .products import ProductMaster, load_products
+from .spapi import MARKETPLACES, PlanUnavailable, SpApi
+from .store import Store, to_json, utcnow
+
+SYNC_STATUSES = ("ACTIVE", "SHIPPED")
+# Shipments past customs (or never going) are stored but not screened; NOT_IN_PLAN marks a
+# shipment that vanished from its plan (a new placement replaced it).
+DONE_STATUSES = frozenset(
+    {"ABANDONED", "CANCELLED", "DELETED", "CHECKED_IN", "RECEIVING", "DELIVERED", "CLOSED", "NOT_IN_PLAN"}
+)
+DEFAULT_LOOKBACK_DAYS = 90
+CATALOG_TTL_DAYS = 30
+SYNC_PLUGIN = "sync"
+
+Progress = Callable[[str], None]
+
+
+def parse_time(value: str) -> datetime:
+    """An SP-API ``date-time`` (``…Z``, any fraction digits) as an aware datetime."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class SyncReport:
+    """What one account's sync did; also written to ``sync_runs``."""
+
+    account: str
+    run_id: int | None = None
+    plans_listed: int = 0
+    plans: int = 0  # changed plans fetched and stored
+    shipments: int = 0
+    items: int = 0
+    calls: int = 0
+    throttled: int = 0
+    retries: int = 0
+    errors: list[str] = field(default_factory=list)
+    outcome: str = "running"
+    message: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == "failed"
+
+
+@dataclass
+class FetchedPlan:
+    summary: dict
+    plan: dict
+    items: list[dict]
+    shipments: list[tuple[dict, list[dict] | None]]  # (getShipment or summary, listShipmentItems or None)
+
+
+# --------------------------------------------------------------------------- sync
+
+
+def sync_account(
+    store: Store,
+    account: AccountConfig,
+    api: SpApi,
+    *,
+    statuses: Iterable[str] = SYNC_STATUSES,
+    full: bool = False,
+    lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Sync one account's changed plans. Never raises for SP-API faults: the report says what failed."""
+    report = SyncReport(account.name)
+    started = time.monotonic()
+    with store.write():
+        report.run_id = store.db["sync_runs"].insert(
+            {"account": account.name, "started_at": utcnow(), "outcome": "running"}
+        ).last_pk
+    try:
+        for status in statuses:
+            watermark = None if full else _watermark(store, account.name, status)
+            floor = None
+            if watermark is None and lookback_days is not None:
+                floor = datetime.now(timezone.utc) - timedelta(days=lookback_days)
+            changed = _changed_plans(store, account, api, status, watermark, floor, full, report, progress)
+            for number, summary in enumerate(changed, start=1):
+                if progress:
+                    progress(f"{account.name}: {status} plan {number}/{len(changed)} {summary['inboundPlanId']}")
+                _sync_plan(store, account, api, summary, status, report)
+        report.outcome = "partial" if report.errors else "ok"
+    except (SpApiError, ConfigError) as exc:
+        report.outcome, report.message = "failed", str(exc)
+    finally:
+        report.calls, report.throttled, report.retries = api.stats.calls, api.stats.throttled, api.stats.retries
+        report.seconds = round(time.monotonic() - started, 3)
+        with store.write():
+            store.db["sync_runs"].update(
+                report.run_id,
+                {
+                    "finished_at": utcnow(),
+                    "outcome": report.outcome,
+                    "message": report.message or ("; ".join(report.errors)[:2000] or None),
+                    "calls": report.calls,
+                    "plans": report.plans,
+                    "shipments": report.shipments,
+                    "items": report.items,
+                    "errors": len(report.errors) + (1 if report.failed else 0),
+                    "throttled": report.throttled,
+                },
+            )
+    return report
+
+
+def _watermark(store: Store, account: str, status: str) -> datetime | None:
+    rows = list(store.db.query("select watermark from sync_state where account = ? and status = ?", [account, status]))
+    return parse_time(rows[0]["watermark"]) if rows and rows[0]["watermark"] else None
+
+
+def _changed_plans(store, account, api, status, watermark, floor, full, report, progress) -> list[dict]:
+    """Summaries at or above the watermark whose ``lastUpdatedAt`` differs from the stored copy, oldest first."""
+    stored = {
+        row["inbound_plan_id"]: row["last_updated_at"]
+        for row in store.db.query("select inbound_plan_id, last_updated_at from spapi_plans where account = ?", [account.name])
+    }
+    changed: dict[str, dict] = {}
+    token = None
+    tokens_seen: set[str] = set()
+    while True:
+        summaries, token = api.list_inbound_plans(status, token)
+        reached_end = False
+        for summary in summaries:
+            updated = parse_time(summary["lastUpdatedAt"])
+            if (watermark is not None and updated < watermark) or (floor is not None and updated < floor):
+                reached_end = True  # DESC order: everything after this is older still
+                break
+            report.plans_listed += 1
+            plan_id = summary["inboundPlanId"]
+            if full or stored.get(plan_id) != summary["lastUpdatedAt"]:
+                changed[plan_id] = summary  # a plan that moved between pages while we listed is kept once
+        if progress:
+            progress(f"{account.name}: {status} listed {report.plans_listed} plans, {len(changed)} changed")
+        if reached_end or not token:
+            break
+        if token in tokens_seen:
+            raise SpApiError(f"account {account.name!r}: listInboundPlans repeated a pagination token")
+        tokens_seen.add(token)
+    return sorted(changed.values(), key=lambda s: (parse_time(s["lastUpdatedAt"]), s["inboundPlanId"]))
+
+
+def fetch_plan(api: SpApi, plan_id: str, summary: dict | None = None, known: Iterable[str] = ()) -> FetchedPlan:
+    """Everything about one plan. Shipments already done skip their item calls; unknown done ones
+    (e.g. cancelled before we ever saw them) are not fetched at all."""
+    plan = api.get_inbound_plan(plan_id)
+    items = api.list_inbound_plan_items(plan_id)
+    known = set(known)
+    shipments: list[tuple[dict, list[dict] | None]] = []
+    for entry in plan.get("shipments") or []:
+        sid = entry["shipmentId"]
+        if entry.get("status") in DONE_STATUSES:
+            if sid in known:
+                shipments.append(({"shipmentId": sid, "status": entry["status"]}, None))
+            continue
+        shipment = api.get_shipment(plan_id, sid)
+        shipments.append((shipment, api.list_shipment_items(plan_id, sid)))
+    return FetchedPlan(summary or plan, plan, items, shipments)
+
+
+def _sync_plan(store, account, api, summary, status, report) -> None:
+    plan_id = summary["inboundPlanId"]
+    known = [r["spapi_shipment_id"] for r in store.db.query(
+        "select spapi_shipment_id from spapi_shipments where inbound_plan_id = ?", [plan_id])]
+    try:
+        fetched = fetch_plan(api, plan_id, summary, known)
+    except PlanUnavailable as exc:
+        report.errors.append(f"plan {plan_id}: {exc}")
+        with store.write():
+            _upsert_plan(store, account, summary, None, None, error=str(exc))
+            _advance_watermark(store, account.name, status, summary["lastUpdatedAt"])
+        return
+    refresh_catalog(store, api, _asins(fetched))
+    with store.write():
+        counts = store_plan(store, account, fetched)
+        _advance_watermark(store, account.name, status, summary["lastUpdatedAt"])
+    report.plans += 1
+    report.shipments += counts[0]
+    report.items += counts[1]
+
+
+def _asins(fetched: FetchedPlan) -> set[str]:
+    asins = {i.get("asin") for _, items in fetched.shipments for i in items or []}
+    return {a for a in asins | {i.get("asin") for i in fetched.items} if a}
+
+
+def _advance_watermark(store: Store, account: str, status: str, updated: str) -> None:
+    current = _watermark(store, account, status)
+    if current is None or parse_time(updated) > current:
+        store.db["sync_state"].upsert(
+            {"account": account, "status": status, "watermark": updated, "updated_at": utcnow()}, pk=("account", "status")
+        )
+
+
+def _upsert_plan(store, account, summary, plan, items, error=None) -> None:
+    source = plan or summary
+    row = {
+        "inbound_plan_id": source["inboundPlanId"],
+        "account": account.name,
+        "status": source.get("status"),
+        "name": source.get("name"),
+        "created_at": source.get("createdAt"),
+        "last_updated_at": summary["lastUpdatedAt"],
+        "fetched_at": utcnow(),
+        "error": error,
+    }
+    if plan is not None:  # a refused fetch keeps the last good copy
+        row.update(plan=to_json(plan), items=to_json(items))
+    store.db["spapi_plans"].upsert(row, pk="inbound_plan_id")
+
+
+def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tuple[int, int]:
+    """Write one fetched plan (call inside ``store.write()``). Returns (shipments, items) stored."""
+    plan_id = fetched.plan["inboundPlanId"]
+    now = utcnow()
+    _upsert_plan(store, account, fetched.summary, fetched.plan, fetched.items)
+    db = store.db
+    present = set()
+    n_shipments = n_items = 0
+    for shipment, items in fetched.shipments:
+        sid = shipment["shipmentId"]
+        present.add(sid)
+        existing = db["spapi_shipments"].get(sid) if _exists(db, "spapi_shipments", "spapi_shipment_id", sid) else None
+        if items is None:  # done: only the status changes
+            if existing:
+                _set_status(db, existing, shipment["status"], now)
+            continue
+        key = shipment_key(shipment)
+        if existing and existing["shipment_id"] != key:
+            _rename_shipment(db, existing["shipment_id"], key)
+        db["spapi_shipments"].upsert(
+            {
+                "spapi_shipment_id": sid,
+                "shipment_id": key,
+                "inbound_plan_id": plan_id,
+                "account": account.name,
+                "status": shipment.get("status"),
+                "name": shipment.get("name"),
+                "shipment": to_json(shipment),
+                "items": to_json(items),
+                "first_seen_at": existing["first_seen_at"] if existing else now,
+                "fetched_at": now,
+            },
+            pk="spapi_shipment_id",
+        )
+        row = {
+            "shipment_id": key,
+            "inbound_plan_id": plan_id,
+            "account": account.name,
+            "source": f"spapi:{account.name}/{plan_id}/{sid}",
+            "name": shipment.get("name"),
+            "status": shipment.get("status"),
+            "updated_at": now,
+        }
+        if not _exists(db, "shipments", "shipment_id", key):
+            row["first_seen_at"] = now
+        db["shipments"].upsert(row, pk="shipment_id")
+        db["items"].delete_where("shipment_id = ?", [key])
+        merged: dict[str, dict] = {}
+        for item in items:
+            line = merged.setdefault(item["msku"], {"shipment_id": key, "msku": item["msku"], "asin": item.get("asin"),
+                                                    "fnsku": item.get("fnsku"), "quantity": 0})
+            line["quantity"] += item.get("quantity") or 0
+        for line in merged.values():
+            line["title"] = _cached_title(db, line["asin"])
+        db["items"].insert_all(merged.values(), pk=("shipment_id", "msku"))
+        n_shipments += 1
+        n_items += len(merged)
+    for row in db.query(
+        "select * from spapi_shipments where inbound_plan_id = ? and status != 'NOT_IN_PLAN'", [plan_id]
+    ):
+        if row["spapi_shipment_id"] not in present:
+            _set_status(db, row, "NOT_IN_PLAN", now)
+    return n_shipments, n_items
+
+
+def _exists(db, table: str, column: str, value: str) -> bool:
+    return bool(db.execute(f"select 1 from [{table}] where [{column}] = ?", [value]).fetchone())
+
+
+def _set_status(db, spapi_row: dict, status: str, now: str) -> None:
+    db["spapi_shipments"].update(spapi_row["spapi_shipment_id"], {"status": status, "fetched_at": now})
+    db.execute("update shipments set status = ?, updated_at = ? where shipment_id = ?", [status, now, spapi_row["shipment_id"]])
+
+
+def _rename_shipment(db, old: str, new: str) -> None:
+    """Amazon assigned the FBA confirmation id: move the shipment's rows (and history) to it."""
+    if _exists(db, "shipments", "shipment_id", new):
+        return  # already known under the new id (e.g. gate-screened from a file): keep both
+    for table in ("shipments", "items", "screenings", "waivers", "spapi_shipments"):
+        db.execute(f"update [{table}] set shipment_id = ? where shipment_id = ?", [new, old])
+
+
+def _cached_title(db, asin: str | None) -> str | None:
+    if not asin:
+        return None
+    row = db.execute("select title from catalog_items where asin = ?", [asin]).fetchone()
+    return row[0] if row else None
+
+
+def refresh_catalog(store: Store, api: SpApi, asins: Iterable[str], ttl_days: int = CATALOG_TTL_DAYS) -> None:
+    """Fetch catalog data for ASINs not cached (or older than ``ttl_days``). Catalog data is
+    enrichment: a lookup that keeps failing leaves the ASIN uncached and sync goes on."""
+    marketplace = api.marketplace.marketplace_id
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=ttl_days)).isoformat(timespec="seconds")
+    fresh = {
+        r["asin"]
+        for r in store.db.query(
+            "select asin from catalog_items where marketplace_id = ? and fetched_at >= ?", [marketplace, cutoff]
+        )
+    }
+    for asin in sorted(set(asins) - fresh):
+        item = api.get_catalog_item(asin)
+        info = catalog_summary(item, marketplace)
+        with store.write():
+            store.db["catalog_items"].upsert(
+                {
+                    "marketplace_id": marketplace,
+                    "asin": asin,
+                    "found": int(item is not None),
+                    "title": info.get("title"),
+                    "product_type": info.get("product_type"),
+                    "classification": info.get("classification"),
+                    "item": to_json(item) if item is not None else None,
+                    "fetched_at": utcnow(),
+                },
+                pk=("marketplace_id", "asin"),
+            )
+
+
+def cached_catalog(store: Store, marketplace_id: str) -> dict[str, dict]:
+    return {
+        r["asin"]: {"title": r["title"], "product_type": r["product_type"], "classification": r["classification"]}
+        for r in store.db.query("select * from catalog_items where marketplace_id = ? and found = 1", [marketplace_id])
+    }
+
+
+# --------------------------------------------------------------------------- declarations and screening
+
+
+def synced_shipments(store: Store, account: str | None = None, include_done: bool = False) -> list[SyncedShipment]:
+    """Stored SP-API shipments (open ones unless ``include_done``), oldest first."""
+    sql, params = "select * from spapi_shipments where items is not null", []
+    if account:
+        sql, params = sql + " and account = ?", [account]
+    shipments = []
+    for row in store.db.query(sql + " order by first_seen_at, spapi_shipment_id", params):
+        if not include_done and row["status"] in DONE_STATUSES:
+            continue
+        shipments.append(
+            SyncedShipment(
+                account=row["account"],
+                inbound_plan_id=row["inbound_plan_id"],
+                spapi_shipment_id=row["spapi_shipment_id"],
+                shipment=json.loads(row["shipment"]),
+                items=json.loads(row["items"]),
+                first_seen=parse_time(row["first_seen_at"]).astimezone(JST).date(),
+            )
+        )
+    return shipments
+
+
+def account_products(config: Config, account: AccountConfig) -> ProductMaster | None:
+    """The account's product master (``ConfigError`` if configured but unreadable)."""
+    if not account.products:
+        return None
+    try:
+        return load_products(config.resolve(account.products), name=account.products)
+    except ConfigError as exc:
+        raise ConfigError(f"account {account.name!r}: products: {exc}") from None
+
+
+def declaration_or_error(
+    synced: SyncedShipment, account: AccountConfig, products: ProductMaster | None, catalog: dict[str, dict]
+) -> tuple[Declaration | None, InputError | None]:
+    try:
+        return build_declaration(synced, account, products, catalog), None
+    except InputError as exc:
+        return None, exc
+
+
+def invalid_sha256(synced: SyncedShipment, error: InputError) -> str:
+    """Input hash of a shipment that cannot form a declaration: its SP-API data and what is wrong."""
+    canonical = json.dumps(
+        {"input_invalid": error.lines, "shipment": synced.shipment, "items": synced.items},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def input_invalid_result(synced: SyncedShipment, error: InputError, account: str, config: Config) -> ShipmentResult:
+    """The ``INPUT_INVALID`` (block) result of a synced shipment whose data cannot form a declaration."""
+    from .runner import verdict_of
+
+    problems = [line.split(": ", 1)[1] if line.startswith(synced.source) else line for line in error.lines]
+    finding = Finding(
+        code="INPUT_INVALID",
+        severity=config.policy.severity.get("INPUT_INVALID", "block"),
+        plugin=SYNC_PLUGIN,
+        message="The SP-API data of this shipment cannot form a declaration: " + "; ".join(problems),
+        remedy="Fix the product master or the account profile in config.toml as named, then run `fba-jp screen`.",
+        reference="fba-jp: fail closed",
+    )
+    return ShipmentResult(
+        shipment_id=synced.shipment_id,
+        inbound_plan_id=synced.inbound_plan_id,
+        source=synced.source,
+        account=account,
+        verdict=verdict_of([finding], []),
+        input_sha256=invalid_sha256(synced, error),
+        findings=[finding],
+        errors=[],
+        valuation=None,
+    )
+
+
+@dataclass
+class ScreenReport:
+    results: list[ShipmentResult] = field(default_factory=list)
+    screened: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)  # accounts that could not be screened
+
+
+def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -> ScreenReport:
+    """Screen stored SP-API shipments of the accounts (all if none named).
+
+    A shipment is screened again only when its input changed (declaration hash, which covers the
+    profile and product master), when it was never screened, or when the plugin set changed; with
+    ``force`` always. ACP-registry changes, new exchange rates and waivers do not change the input:
+    use ``force`` (``fba-jp screen --all``) after those.
+    """
+    from .runner import input_sha256
+
+    config: Config = app.config
+    store: Store = app.store
+    accounts = [config.account(n) for n in account_names] if account_names else list(config.accounts)
+    report = ScreenReport()
+    screener = app.screener()
+    plugins_json = to_json(sorted(app.plugins.names()))
+    for account in accounts:
+        try:
+            products = account_products(config, account)
+        except ConfigError as exc:
+            report.errors.append(str(exc))
+            continue
+        catalog = cached_catalog(store, MARKETPLACES[account.marketplace].marketplace_id)
+        for synced in synced_shipments(store, account.name):
+            declaration, error = declaration_or_error(synced, account, products, catalog)
+            sha = input_sha256(declaration) if declaration is not None else invalid_sha256(synced, error)
+            latest = store.latest_screening(synced.shipment_id)
+            if not force and latest and latest["input_sha256"] == sha and latest["plugins"] == plugins_json:
+                report.results.append(store.load_result(latest))
+                report.unchanged += 1
+                continue
+            if declaration is not None:
+                result = screener.screen(declaration, synced.source, account.name)
+            else:
+                result = input_invalid_result(synced, error, account.name, config)
+                result = _apply_waivers(store, result)
+                result = store.record_screening(result, None, app.plugins.names())
+            report.results.append(result)
+            report.screened += 1
+    return report
+
+
+def _apply_waivers(store: Store, result: ShipmentResult) -> ShipmentResult:
+    from .models import today_jst
+    from .runner import verdict_of
+
+    waivers = store.active_waivers(result.shipment_id, result.input_sha256, today_jst())
+    if not waivers:
+        return result
+    findings = [
+        f.model_copy(update={"waived": True, "waiver": waivers[f.code]}) if f.code in waivers and f.severity == "block" else f
+        for f in result.findings
+    ]
+    return result.model_copy(update={"findings": findings, "verdict": verdict_of(findings, result.errors)})
+
+
+# --------------------------------------------------------------------------- several accounts, gate --plan
+
+
+def make_api(account: AccountConfig, **options) -> SpApi:
+    return SpApi(account, **options)
+
+
+def sync_accounts(
+    app,
+    account_names: Iterable[str] = (),
+    *,
+    full: bool = False,
+    lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
+    progress: Progress | None = None,
+    api_options: dict | None = None,
+) -> list[SyncReport]:
+    """Sync every named account (all configured if none); one failing account does not stop the others."""
+    config: Config = app.config
+    accounts = [config.account(n) for n in account_names] if account_names else list(config.accounts)
+    if not accounts:
+        raise ConfigError("no [[accounts]] in the config; add one (see config.example.toml) or pass --config")
+    reports = []
+    for account in accounts:
+        try:
+            api = make_api(account, **(api_options or {}))
+        except SpApiError as exc:
+            reports.append(SyncReport(account.name, outcome="failed", message=str(exc)))
+            continue
+        with api:
+            reports.append(sync_account(app.store, account, api, full=full, lookback_days=lookback_days, progress=progress))
+    return reports
+
+
+def pick_account(config: Config, name: str | None) -> AccountConfig:
+    if name:
+        return config.account(name)
+    if len(config.accounts) == 1:
+        return config.accounts[0]
+    if not config.accounts:
+        raise ConfigError("gate --plan needs an [[accounts]] section with SP-API credentials in the config")
+    raise UsageError(
+        f"gate --plan: {len(config.accounts)} accounts are configured; pass --account "
+        f"({', '.join(a.name for a in config.accounts)})"
+    )
+
+
+def declarations_for_plan(
+    app, plan_id: str, account_name: str | None, api_options: dict | None = None
+) -> Iterator[tuple[str, Declaration | None, InputError | None]]:
+    """Fetch one inbound plan now and yield ``(source, declaration, error)`` per open shipment.
+
+    The plan is stored like a synced one (the watermark is not moved). A plan with no shipments yet
+    (placement not confirmed) is screened as one provisional declaration of the plan's items, keyed
+    by the plan id, so problems show before the placement is accepted.
+    """
+    config: Config = app.config
+    account = pick_account(config, account_name)
+    products = account_products(config, account)
+    with make_api(account, **(api_options or {})) as api:
+        try:
+            fetched = fetch_plan(api, plan_id)
+        except PlanUnavailable as exc:
+            raise SpApiError(f"account {account.name!r}: inbound plan {plan_id}: {exc}") from None
+        refresh_catalog(app.store, api, _asins(fetched))
+        with app.store.write():
+            store_plan(app.store, account, fetched)
+    catalog = cached_catalog(app.store, MARKETPLACES[account.marketplace].marketplace_id)
+    shipments = [s for s in synced_shipments(app.store, account.name) if s.inbound_plan_id == plan_id]
+    if not shipments and not fetched.plan.get("shipments"):
+        today = datetime.now(JST).date()
+        shipments = [SyncedShipment(account.name, plan_id, "plan-items", {"shipmentId": plan_id}, fetched.items, today)]
+    for synced in shipments:
+        declaration, error = declaration_or_error(synced, account, products, catalog)
+        yield synced.source, declaration, error
+

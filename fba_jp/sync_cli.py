@@ -1,0 +1,157 @@
+"""``fba-jp sync``, ``screen``, ``run`` and ``demo``: the SP-API side of the command line.
+
+Exit codes of ``screen`` and ``run`` are the gate's (CONTRACT §1): 0 nothing blocked, 1 something
+blocked (or annotated with ``--fail-on-warn``), 3 an account could not be synced or screened.
+``sync`` exits 0 or 3. ``demo`` exits 0 when it ran, whatever the verdicts: showing blocked
+shipments is its point.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .cli import App, common_options, emit, gate_exit_code, output_option, plugins_dir_option
+from .sync import DEFAULT_LOOKBACK_DAYS, ScreenReport, SyncReport, screen_synced, sync_accounts
+
+account_option = click.option(
+    "--account", "accounts", multiple=True, help="Only this account (repeatable; default: every account in the config)."
+)
+
+
+class TerminalProgress:
+    """One self-overwriting status line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.active = False
+
+    def __call__(self, text: str) -> None:
+        self.stream.write("\r\x1b[K" + text[:150])
+        self.stream.flush()
+        self.active = True
+
+    def done(self) -> None:
+        if self.active:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.active = False
+
+
+def progress_for_terminal() -> TerminalProgress | None:
+    return TerminalProgress() if sys.stderr.isatty() else None
+
+
+def sync_table(reports: list[SyncReport]) -> str:
+    header = ("account", "outcome", "plans", "shipments", "items", "calls", "throttled", "errors", "seconds")
+    rows = [
+        (r.account, r.outcome, r.plans, r.shipments, r.items, r.calls, r.throttled,
+         len(r.errors) + int(r.failed), f"{r.seconds:.1f}")
+        for r in reports
+    ]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in (header, *rows)) + "\n"
+
+
+def report_sync_problems(reports: list[SyncReport]) -> None:
+    for r in reports:
+        for error in r.errors:
+            click.echo(f"fba-jp: account {r.account!r}: skipped {error}", err=True)
+        if r.failed:
+            click.echo(f"fba-jp: {r.message}", err=True)
+
+
+def run_sync(app: App, accounts, full: bool, lookback_days: int | None) -> list[SyncReport]:
+    progress = progress_for_terminal()
+    try:
+        return sync_accounts(app, accounts, full=full, lookback_days=lookback_days, progress=progress)
+    finally:
+        if progress:
+            progress.done()
+
+
+def run_screen(app: App, accounts, force: bool) -> ScreenReport:
+    report = screen_synced(app, accounts, force=force)
+    for error in report.errors:
+        click.echo(f"fba-jp: {error}", err=True)
+    click.echo(f"screened {report.screened} shipment(s); {report.unchanged} unchanged since their last screening", err=True)
+    return report
+
+
+def sync_options(function):
+    function = click.option(
+        "--lookback-days", type=click.IntRange(min=1), default=DEFAULT_LOOKBACK_DAYS, show_default=True,
+        help="On an account's first sync, ignore plans not changed for this many days.",
+    )(function)
+    return click.option(
+        "--full", is_flag=True, help="Ignore the watermarks: list every plan again and fetch those that differ."
+    )(function)
+
+
+def screen_options(function):
+    function = click.option("--fail-on-warn", is_flag=True, help="Exit 1 also when a shipment is only annotated.")(function)
+    function = output_option(function)
+    return click.option(
+        "--all", "force", is_flag=True,
+        help="Screen every open synced shipment again, even if its input is unchanged "
+        "(after ACP registry changes, new exchange rates or waivers).",
+    )(function)
+
+
+@click.command()
+@account_option
+@sync_options
+@common_options
+def sync(app: App, accounts, full, lookback_days):
+    """Pull changed inbound plans from SP-API into the database."""
+    reports = run_sync(app, accounts, full, lookback_days)
+    click.echo(sync_table(reports), nl=False)
+    report_sync_problems(reports)
+    click.get_current_context().exit(3 if any(r.failed for r in reports) else 0)
+
+
+@click.command()
+@account_option
+@screen_options
+@plugins_dir_option
+@common_options
+def screen(app: App, accounts, force, output, fail_on_warn):
+    """Screen synced shipments whose input changed or that were never screened."""
+    report = run_screen(app, accounts, force)
+    code = gate_exit_code(report.results, fail_on_warn or app.config.policy.fail_on_warn, bool(report.errors))
+    emit(report.results, output, app, exit_code=code)
+    click.get_current_context().exit(code)
+
+
+@click.command()
+@account_option
+@sync_options
+@screen_options
+@plugins_dir_option
+@common_options
+def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
+    """Sync, then screen: what the daemon does on every tick."""
+    reports = run_sync(app, accounts, full, lookback_days)
+    click.echo(sync_table(reports), nl=False, err=True)
+    report_sync_problems(reports)
+    report = run_screen(app, accounts, force)
+    failed = any(r.failed for r in reports) or bool(report.errors)
+    code = gate_exit_code(report.results, fail_on_warn or app.config.policy.fail_on_warn, failed)
+    emit(report.results, output, app, exit_code=code)
+    click.get_current_context().exit(code)
+
+
+@click.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="fba-jp-demo.db", show_default=True,
+              help="SQLite database to write (reused on the next run: the second sync is incremental).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default="fba-jp-demo.html",
+              show_default=True, help="HTML report to write.")
+@click.option("--faults", is_flag=True,
+              help="Make the sandbox misbehave like Amazon on a bad day (rate limits, 429 storms, 503 bursts).")
+def demo(db_path, report_path, faults):
+    """Run the whole daemon path on the built-in SP-API sandbox: no credentials, no network."""
+    from .demo import run_demo
+
+    run_demo(db_path, report_path, faults=faults, progress=progress_for_terminal())
+    click.get_current_context().exit(0)
