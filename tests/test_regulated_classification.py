@@ -120,6 +120,8 @@ def test_lookup_distinguishes_expired_other_skus_and_not_yet_valid():
         Licence(kind="giteki", number="R-3", skus=["C"], valid_from=date(2027, 1, 1)),
     ]
     assert lookup(records, "giteki", "A", on).valid.number == "R-1"
+    last_day = Licence(kind="giteki", number="R-9", valid_until=on)
+    assert lookup([last_day], "giteki", "A", on).ok  # valid through its last day
     expired = lookup(records, "giteki", "B", on)
     assert not expired.ok and expired.expired.number == "R-2" and "expired on 2026-01-31" in expired.why_missing
     future = lookup(records, "giteki", "C", on)
