@@ -766,7 +766,7 @@ def _yen(amount) -> str:
     if amount is None:
         return "unknown"
     amount = Decimal(amount)
-    return f"¥{int(amount):,}" if amount == amount.to_integral_value() else f"¥{_plain(amount):s}"
+    return f"¥{int(amount):,}" if amount == amount.to_integral_value() else f"¥{Decimal(_plain(amount)):,f}"
 
 
 # --------------------------------------------------------------------------- findings
