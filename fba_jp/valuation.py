@@ -97,9 +97,8 @@ METHOD_DOCUMENTS = {
     ),
 }
 NO_IMPORT_TRANSACTION = (
-    "no import transaction: the goods are not sold to a buyer based in Japan (stock an FBA seller sends to "
-    "its own inventory is not a sale), so the invoice price is not a transaction value (Customs Tariff Act "
-    "Art. 4(1); Customs Answer 1404)"
+    "no import transaction: nobody based in Japan buys the goods (stock sent to your own FBA inventory is "
+    "not a sale), so the invoice price is not a transaction value"
 )
 VALUATION_RULE = "Customs Tariff Act Arts. 4 to 4-4; Customs Answers 1403, 1404, 1404-2"
 TAX_RULE = "Customs Act Art. 13-4 (Act on General Rules for National Taxes Arts. 118, 119); Customs Answer 1111"
@@ -277,7 +276,7 @@ def _transaction_value(item: Item, shipment: Declaration) -> _Applies | str:
 def _identical_goods(item: Item, shipment: Declaration, window_days: int) -> _Applies | str:
     data = item.valuation
     if data is None or data.identical_goods_unit_value_jpy is None:
-        return "no customs value accepted for identical or similar goods is given (valuation.identical_goods_unit_value_jpy)"
+        return "no customs value accepted for identical or similar goods (valuation.identical_goods_unit_value_jpy)"
     if data.identical_goods_origin is None or item.origin_country is None:
         missing = "valuation.identical_goods_origin" if data.identical_goods_origin is None else "the item's origin_country"
         return f"{missing} is not declared, so the same-country-of-production condition (Art. 4-2) cannot be checked"
@@ -307,7 +306,7 @@ def _identical_goods(item: Item, shipment: Declaration, window_days: int) -> _Ap
 def _deductive(item: Item) -> _Applies | str:
     data = item.valuation
     if data is None or data.domestic_unit_price_jpy is None:
-        return "no Japan selling price is given (valuation.domestic_unit_price_jpy)"
+        return "no Japan selling price (valuation.domestic_unit_price_jpy)"
     if data.domestic_unit_deductions_jpy is None:
         return (
             "the Japan selling price is given but not the deductions (valuation.domestic_unit_deductions_jpy: "
@@ -330,7 +329,7 @@ def _deductive(item: Item) -> _Applies | str:
 def _computed(item: Item, shipment: Declaration) -> _Applies | str:
     data = item.valuation
     if data is None or data.production_unit_cost is None:
-        return "no production cost is given (valuation.production_unit_cost)"
+        return "no production cost (valuation.production_unit_cost)"
     if data.production_unit_profit_and_expenses is None:
         return "the production cost is given but not the profit and general expenses (valuation.production_unit_profit_and_expenses)"
     unit = data.production_unit_cost + data.production_unit_profit_and_expenses
@@ -349,9 +348,9 @@ def _fallback(item: Item, shipment: Declaration) -> _Applies | str:
         return "no unit_value is declared"
     amount = item.unit_value * item.quantity
     return _Applies(
-        f"other reasonable means: declared unit value {_money(item.unit_value, shipment.currency)} × "
-        f"{item.quantity} = {_money(amount, shipment.currency)}, plus its share of freight, insurance and "
-        "other costs to the port",
+        f"declared unit value {_money(item.unit_value, shipment.currency)} × {item.quantity} = "
+        f"{_money(amount, shipment.currency)}, plus its share of freight, insurance and other costs to the port "
+        "(other reasonable means)",
         amount=amount,
     )
 
@@ -519,7 +518,7 @@ def valuate(
                                   additions, weights, total_weight)
     total_value = sum(v for v, _ in values.values())
     complete_values = len(valued) == len(shipment.items)
-    small = _small_value(shipment, valued, total_value, complete_values, excluded)
+    small = _small_value(valued, total_value, complete_values, excluded)
 
     taxes = {}
     for (hs, duty_rate, is_reduced), items in groups.items():
@@ -598,6 +597,7 @@ def valuate(
             "Duty uses ad-valorem rates only; specific or compound duties need the rate declared per item.",
         ],
     )
+    valuation.findings = findings
     return Outcome(valuation, findings)
 
 
@@ -638,7 +638,7 @@ def _reduced(item: Item, reduced: Mapping[str, tuple[bool, str]] | None) -> tupl
     return bool(default), "fba-jp default by HS chapter" if default is not None else "standard: no HS code"
 
 
-def _small_value(shipment, valued, total_value, complete_values, excluded: ExcludedGoods) -> dict:
+def _small_value(valued, total_value, complete_values, excluded: ExcludedGoods) -> dict:
     sheet = {"limit_jpy": SMALL_VALUE_LIMIT_JPY, "customs_value_jpy": total_value, "applies": False,
              "excluded_goods_list": excluded.origin, "excluded_goods_as_of": excluded.as_of}
     if not complete_values:
@@ -803,11 +803,11 @@ def _no_basis(item: Item, choice: MethodChoice) -> Finding:
 
 
 def _method_finding(item: Item, choice: MethodChoice) -> Finding:
-    earlier = "; ".join(f"not {METHOD_LABEL[m]}: {r}" for m, r in choice.skipped)
+    earlier = "; ".join(f"{METHOD_LABEL[m]}: {r}" for m, r in choice.skipped)
     return Finding(
         code="VAL_METHOD", severity="info", sku=item.msku, reference=METHOD_RULE[choice.method],
         message=f"{item.msku}: {METHOD_LABEL[choice.method]} method: {choice.reason}."
-                + (f" Earlier methods did not apply: {earlier}." if earlier else ""),
+                + (f" Earlier methods do not apply: {earlier}." if earlier else ""),
     )
 
 

@@ -181,7 +181,7 @@ def test_preferred_computed_without_cost_data_falls_to_deductive_and_says_why():
                                                        "prefer_computed": True})])
     choice = choose_method(shipment.items[0], shipment)
     assert choice.method == "deductive"
-    assert dict(choice.skipped)["computed"] == "no production cost is given (valuation.production_unit_cost)"
+    assert dict(choice.skipped)["computed"] == "no production cost (valuation.production_unit_cost)"
 
 
 def test_each_skipped_method_names_its_reason():
@@ -301,6 +301,15 @@ def test_a_bigger_invoice_value_can_cost_other_lines_a_yen_of_truncation():
     assert lines("1.01") == [51, 50]
 
 
+def test_without_declared_values_additions_are_shared_by_quantity():
+    cost = {"production_unit_cost": "3", "production_unit_profit_and_expenses": "1"}
+    data = jpy(item("A", quantity=1, hs_code="9503.00", valuation=cost),
+               item("B", quantity=3, hs_code="3304.99", valuation=cost), freight=400)
+    v = screen(data).valuation
+    assert [line.customs_value_jpy for line in v.lines] == [104, 312]  # 4 + 100, 12 + 300
+    assert v.model_extra["additions"]["allocated_by"] == "quantity (no declared values)"
+
+
 # --------------------------------------------------------------------------- exchange rates
 
 
@@ -336,6 +345,18 @@ def test_the_rate_week_runs_sunday_to_saturday(tmp_path, day, rate):
                         (date(2026, 12, 13), "USD", Decimal("151.03"))], source="test")
     v = screen(usd(item(unit_value="10"), fx_rates=None, declaration_date=day), store=store).valuation
     assert v.exchange_rate == rate
+
+
+def test_missing_rate_still_values_the_yen_items_but_the_estimate_is_incomplete():
+    result = screen(usd(item("A", unit_value="10"),
+                        item("B", hs_code="3304.99", valuation={"domestic_unit_price_jpy": 3000,
+                                                                "domestic_unit_deductions_jpy": 1000}),
+                        fx_rates=None))
+    v = result.valuation
+    assert "A" in result.finding("VAL_NO_EXCHANGE_RATE").evidence and result.verdict == "blocked"
+    assert [line.skus for line in v.lines] == [["B"]] and v.model_extra["unvalued_skus"] == ["A"]
+    assert v.customs_value_jpy == 2_000 and not v.complete and v.total_tax_jpy is None
+    assert v.exchange_rate is None and v.rate_week_start == date(2026, 12, 6)
 
 
 def test_yen_methods_need_no_rate_even_in_a_foreign_currency():

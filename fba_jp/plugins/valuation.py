@@ -12,6 +12,7 @@ when another plugin replaces ``valuate_shipment``.
 """
 
 from fba_jp import hookimpl
+from fba_jp.rates import week_start
 from fba_jp.valuation import excluded_goods, food_by_hs, valuate
 
 BASIS_CODES = frozenset({"VAL_NO_BASIS", "VAL_NO_EXCHANGE_RATE"})
@@ -59,8 +60,6 @@ def valuation_outcome(shipment, context):
 
 def customs_rate(shipment, context):
     """The customs rate for the declaration's week and where it came from; ``(None, ...)`` if there is none."""
-    from fba_jp.rates import week_start
-
     currency = shipment.currency
     if currency == "JPY":
         return None, "not needed: the shipment is in yen"
