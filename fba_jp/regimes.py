@@ -167,10 +167,11 @@ class Regime:
         return hits
 
     def raw_hits(self, title: str) -> list[str]:
+        """Keywords found once ``exclude`` phrases are masked, the most specific (longest) first."""
         text = normalise_text(title)
         for phrase in self.exclude:
             text = phrase.pattern.sub(" | ", text)
-        return [k.text for k in self.keywords if k.search(text)]
+        return sorted((k.text for k in self.keywords if k.search(text)), key=len, reverse=True)
 
     def table_hits(self, table: str, title: str | None) -> list[str]:
         """Hits of the extra keyword list ``tables.<table>`` (e.g. ``resin_keywords``) in ``title``."""

@@ -61,7 +61,7 @@ def test_hs_code_alone_applies_the_requirements_in_every_format(hs_code):
 def test_a_title_that_says_coffee_is_only_a_warning():
     result, found = food_findings(categories=[], hs_code=None, title="Colombian coffee beans 1 kg")
     assert [(f.code, f.severity) for f in found] == [("REG_POSSIBLY_REGULATED", "warn")]
-    assert found[0].evidence.startswith("title contains 'coffee'")
+    assert found[0].evidence.startswith("title contains 'coffee beans'")
     assert result.verdict != "blocked"
 
 

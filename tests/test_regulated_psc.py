@@ -67,6 +67,6 @@ def test_keyword_alone_only_warns():
 def test_toy_heading_applies_only_to_psc_toys():
     _, found = psc([ADMIN], hs_code="9503.00", title="Wooden jigsaw puzzle, ages 5+")
     assert [f.code for f in found] == ["REG_POSSIBLY_REGULATED"]
-    _, found = psc([ADMIN], hs_code="9503.00", title="Magnet set, 216 neodymium balls")
+    _, found = psc([ADMIN], hs_code="9503.00", title="Magnet set, 216 pieces")
     assert [f.code for f in found] == ["PSC_NO_CONFORMITY"]
     assert "magnet set" in found[0].evidence
