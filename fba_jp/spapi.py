@@ -20,6 +20,7 @@ appear in messages, logs or the database.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
@@ -280,7 +281,8 @@ class SpApi:
             self.stats.by_operation[operation] = self.stats.by_operation.get(operation, 0) + 1
             self._status.code = None
             try:
-                response = function(*args, **kwargs)
+                # a fresh copy each attempt: the library pops keys (e.g. "method") from what it is given
+                response = function(*args, **copy.deepcopy(kwargs))
             except SellingApiException as exc:
                 status = self._status.code or exc.code
                 detail = f"HTTP {status} {getattr(exc, 'amzn_code', '') or ''}".rstrip()

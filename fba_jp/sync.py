@@ -122,6 +122,9 @@ def sync_account(
         report.outcome = "partial" if report.errors else "ok"
     except (SpApiError, ConfigError) as exc:
         report.outcome, report.message = "failed", str(exc)
+    except BaseException:  # killed (Ctrl-C, SIGTERM): committed plans stay, the run says so
+        report.outcome, report.message = "interrupted", "interrupted before the end of the run"
+        raise
     finally:
         report.calls, report.throttled, report.retries = api.stats.calls, api.stats.throttled, api.stats.retries
         report.seconds = round(time.monotonic() - started, 3)

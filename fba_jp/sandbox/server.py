@@ -103,7 +103,9 @@ class Sandbox:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.server.daemon_threads = True
         self.server.sandbox = self  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fba-jp-sandbox", daemon=True)
+        # a short poll interval: stop() waits for it, and tests start and stop many sandboxes
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="fba-jp-sandbox", daemon=True)
         self.thread.start()
         return self
 

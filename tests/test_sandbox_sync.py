@@ -1,0 +1,231 @@
+"""The real python-amazon-sp-api client against the loopback sandbox: full and incremental sync,
+a 429 storm, gate --plan, ``fba-jp demo`` end to end, and secrets that must not leak anywhere."""
+
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from sp_api.auth.access_token_client import cache as token_cache
+
+import fba_jp.demo
+from fba_jp.cli import App
+from fba_jp.demo import demo_credentials, write_demo_config
+from fba_jp.rates import import_rates_csv
+from fba_jp.sandbox import Faults, Sandbox
+from fba_jp.spapi import RetryPolicy, SpApi
+from fba_jp.sync import screen_synced, sync_accounts
+
+FAST_RETRY = {"retry": RetryPolicy(tries=12, base_delay=0.001, max_delay=0.01)}
+FAST = {**FAST_RETRY, "rate_scale": 50}  # the sandbox has no limits unless asked: do not wait for them
+
+
+@pytest.fixture(autouse=True)
+def clean_token_cache():
+    token_cache.clear()
+    yield
+    token_cache.clear()
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    """Start a sandbox (optionally with faults) and an App whose config points at it."""
+    started = []
+
+    def start(faults=None, seed=5, synthetic=None):
+        sandbox = Sandbox(faults=faults, seed=seed)
+        if synthetic:
+            sandbox.add_synthetic_plans(*synthetic)
+        sandbox.start()
+        started.append(sandbox)
+        config = write_demo_config(tmp_path, sandbox)
+        for name, value in demo_credentials(sandbox).items():
+            monkeypatch.setenv(name, value)
+        app = App(str(config), str(tmp_path / "fba_jp.db"))
+        import_rates_csv(app.store, tmp_path / "demo_rates.csv")
+        return sandbox, app
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+def expected_calls(sandbox, accounts):
+    """Calls a first sync must make: 2 plan lists an account, 2 per plan, 2 per shipment, 1 per ASIN."""
+    total = 0
+    for seller in accounts:
+        plans = sandbox.plans(seller)
+        asins = {i["asin"] for p in plans for i in p["items"]}
+        total += 2 + 2 * len(plans) + 2 * sum(len(p["shipments"]) for p in plans) + len(asins)
+    return total
+
+
+def test_sync_screens_to_all_three_verdicts_and_an_unchanged_resync_only_lists(world):
+    sandbox, app = world()
+    reports = sync_accounts(app, lookback_days=None, api_options=FAST)
+    assert [(r.account, r.outcome, r.plans) for r in reports] == [("northwind", "ok", 2), ("maple", "ok", 2), ("hinode", "ok", 1)]
+    first_calls = sum(sandbox.calls.values())
+    assert first_calls == sum(r.calls for r in reports) == expected_calls(sandbox, sandbox.sellers()) == 34
+    screened = screen_synced(app)
+    verdicts = {r.shipment_id: r.verdict for r in screened.results}
+    assert set(verdicts.values()) == {"blocked", "annotated", "cleared"}
+    assert verdicts["FBA15HD0001A"] == "cleared" and verdicts["FBA15MP0001A"] == "annotated"
+    codes = {r.shipment_id: {f.code for f in r.findings} for r in screened.results}
+    assert "ACP_MISSING" in codes["FBA15NW0001A"] and "COS_NO_MAH" in codes["FBA15MP0002A"]
+    assert "VAL_FALLBACK" in codes["FBA15MP0001A"]
+    invalid = [r for r in screened.results if "INPUT_INVALID" in codes[r.shipment_id]]
+    assert len(invalid) == 1 and "LANTERN-NEW" in invalid[0].findings[0].message
+
+    before = Counter(sandbox.calls)
+    again = sync_accounts(app, lookback_days=None, api_options=FAST)
+    assert sum(r.plans for r in again) == 0
+    # the figure for the report: an unchanged resync of 3 accounts costs 6 calls (one page per status)
+    assert sandbox.calls - before == Counter({"listInboundPlans": 6})
+    assert screen_synced(app).screened == 0
+
+
+def test_a_429_storm_loses_no_plan_and_duplicates_none(world):
+    faults = Faults(rate_limit=True, rate_scale=100, throttle_probability=0.2, empty_429_ratio=0.5,
+                    error_probability=0.05, fail_next=3)
+    sandbox, app = world(faults=faults, seed=11, synthetic=("maple", 64))
+    # the client runs twice as fast as the server allows, so its own bucket does not hide the limits
+    reports = sync_accounts(app, ["maple"], lookback_days=None, api_options={**FAST_RETRY, "rate_scale": 200})
+    [report] = reports
+    assert report.outcome == "ok", report.message
+    print(f"storm: {report.calls} calls, {report.throttled} throttled, {report.retries} retries, "
+          f"responses {dict(sandbox.responses)}, {report.seconds} s")
+    assert report.throttled > 10 and sandbox.responses[429] == report.throttled
+    assert sandbox.responses[503] > 0 and report.retries >= report.throttled
+    served = sorted(p["plan"]["inboundPlanId"] for p in sandbox.plans("maple"))
+    stored = sorted(r["inbound_plan_id"] for r in app.store.db.query("select inbound_plan_id from spapi_plans"))
+    assert stored == served and len(served) == 66
+    spapi_ids = [r["spapi_shipment_id"] for r in app.store.db.query("select spapi_shipment_id from spapi_shipments")]
+    assert len(spapi_ids) == len(set(spapi_ids)) == 66
+    assert app.store.db.execute("select count(*) from shipments").fetchone()[0] == 66
+    duplicates = app.store.db.execute(
+        "select count(*) from (select shipment_id, msku from items group by 1, 2 having count(*) > 1)").fetchone()[0]
+    assert duplicates == 0
+    run = app.store.db["sync_runs"].get(report.run_id)
+    assert run["throttled"] == report.throttled and run["calls"] == report.calls
+
+
+def test_a_plan_the_api_refuses_is_skipped_and_the_rest_synced(world):
+    sandbox, app = world()
+    awd = sandbox.plans("maple")[0]["plan"]["inboundPlanId"]
+    sandbox.faults.bad_plans.add(awd)
+    [report] = sync_accounts(app, ["maple"], lookback_days=None)
+    assert report.outcome == "partial" and report.plans == 1 and len(report.errors) == 1 and awd in report.errors[0]
+    assert app.store.db["spapi_plans"].get(awd)["error"].startswith("getInboundPlan: HTTP 400 BadRequest")
+    assert app.store.db.execute("select count(*) from spapi_shipments where account = 'maple'").fetchone()[0] == 1
+
+
+def test_update_shipment_name_is_stored_and_the_next_sync_refetches_the_plan(world):
+    sandbox, app = world()
+    sync_accounts(app, ["hinode"], lookback_days=None)
+    entry = sandbox.plans("hinode")[0]
+    plan_id, sid = entry["plan"]["inboundPlanId"], entry["shipments"][0]["shipment"]["shipmentId"]
+    with SpApi(app.config.account("hinode")) as api:
+        api.update_shipment_name(plan_id, sid, "fba-jp: cleared")
+        assert api.get_shipment(plan_id, sid)["name"] == "fba-jp: cleared"
+    [report] = sync_accounts(app, ["hinode"], lookback_days=None)
+    assert report.plans == 1
+    assert app.store.db["shipments"].get("FBA15HD0001A")["name"] == "fba-jp: cleared"
+
+
+def test_gate_plan_screens_one_plan_from_sp_api(world, run_cli, tmp_path):
+    sandbox, app = world()
+    app.store.close()
+    serum = next(p for p in sandbox.plans("maple") if p["plan"]["status"] == "SHIPPED")["plan"]["inboundPlanId"]
+    stationery = sandbox.plans("hinode")[0]["plan"]["inboundPlanId"]
+    common = ("--config", tmp_path / "config.toml", "--db", tmp_path / "fba_jp.db", "--output", "json")
+    blocked = run_cli("gate", "--plan", serum, "--account", "maple", *common)
+    assert blocked.exit_code == 1, blocked.stderr
+    [result] = json.loads(blocked.stdout)["results"]
+    assert result["shipment_id"] == "FBA15MP0002A" and result["source"].startswith("spapi:maple/")
+    assert "COS_NO_MAH" in {f["code"] for f in result["findings"]}
+    cleared = run_cli("gate", "--plan", stationery, "--account", "hinode", *common)
+    assert cleared.exit_code == 0 and json.loads(cleared.stdout)["summary"]["cleared"] == 1
+    unknown = run_cli("gate", "--plan", "wfnosuchplan", "--account", "hinode", *common)
+    assert unknown.exit_code == 3 and "wfnosuchplan" in unknown.stderr and "Traceback" not in unknown.stderr
+    ambiguous = run_cli("gate", "--plan", stationery, *common)
+    assert ambiguous.exit_code == 2 and "--account" in ambiguous.stderr
+
+
+def test_sync_screen_and_run_commands(world, run_cli, tmp_path):
+    sandbox, app = world()
+    app.store.close()
+    common = ("--config", tmp_path / "config.toml", "--db", tmp_path / "fba_jp.db")
+    synced = run_cli("sync", "--account", "hinode", "--lookback-days", "3650", *common)
+    assert synced.exit_code == 0 and "hinode" in synced.stdout and "ok" in synced.stdout
+    screened = run_cli("screen", "--account", "hinode", *common, "--output", "json")
+    assert screened.exit_code == 0 and json.loads(screened.stdout)["summary"]["cleared"] == 1
+    assert "screened 1 shipment(s)" in screened.stderr
+    run = run_cli("run", *common, "--lookback-days", "3650", "--output", "json")
+    assert run.exit_code == 1  # northwind and maple have blocked shipments
+    assert json.loads(run.stdout)["summary"]["shipments"] == 5
+
+
+def test_missing_credentials_fail_sync_with_the_variable_to_set(world, run_cli, tmp_path, monkeypatch):
+    world()
+    monkeypatch.delenv("FBA_JP_DEMO_MAPLE_REFRESH_TOKEN")
+    result = run_cli("sync", "--account", "maple", "--config", tmp_path / "config.toml", "--db", tmp_path / "x.db")
+    assert result.exit_code == 3
+    assert "FBA_JP_DEMO_MAPLE_REFRESH_TOKEN is not set" in result.stderr
+
+
+def test_sandbox_rate_limits_answer_429_with_and_without_errors_body():
+    for ratio, body in ((0.0, b'"QuotaExceeded"'), (1.0, b"")):
+        with Sandbox(faults=Faults(rate_limit=True, empty_429_ratio=ratio), seed=1) as sandbox:
+            token = httpx.post(sandbox.token_url, data={"grant_type": "refresh_token", "client_id": "a", "client_secret": "b",
+                                                        "refresh_token": sandbox.issue_refresh_token("maple")}).json()["access_token"]
+            with httpx.Client(base_url=sandbox.url, headers={"x-amz-access-token": token}) as client:
+                answers = [client.get("/catalog/2022-04-01/items/B0MPTOWEL1", params={"marketplaceIds": "A1VC38T7YXB528"})
+                           for _ in range(4)]  # getCatalogItem: burst 2
+        assert [a.status_code for a in answers] == [200, 200, 429, 429]
+        assert all((body in a.content) if body else a.content == b"" for a in answers[2:])
+
+
+def test_demo_end_to_end_without_credentials_and_without_leaking_secrets(run_cli, tmp_path, monkeypatch, caplog):
+    captured, sandboxes = [], []
+    real_credentials = fba_jp.demo.demo_credentials
+
+    def spy_credentials(sandbox):
+        values = real_credentials(sandbox)
+        captured.extend(v for k, v in values.items() if "APP_ID" not in k)
+        return values
+
+    class SpySandbox(Sandbox):
+        def start(self, port=0):
+            sandboxes.append(self)
+            return super().start(port)
+
+    monkeypatch.setattr(fba_jp.demo, "demo_credentials", spy_credentials)
+    monkeypatch.setattr(fba_jp.demo, "Sandbox", SpySandbox)
+    caplog.set_level(logging.DEBUG)
+    for name in ("sp_api", "sp_api.base.client", "httpx", "httpcore", "fba_jp"):
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.DEBUG)
+    db, report = tmp_path / "demo.db", tmp_path / "demo.html"
+
+    first = run_cli("demo", "--db", db, "--report", report)
+    assert first.exit_code == 0, first.stderr
+    for verdict in ("BLOCKED", "ANNOTATED", "CLEARED"):
+        assert verdict in first.stdout
+    assert "5 shipments: 3 blocked, 1 annotated, 1 cleared" in first.stdout
+    html = report.read_text(encoding="utf-8")
+    assert "FBA15HD0001A" in html and "COS_NO_MAH" in html
+    second = run_cli("demo", "--db", db, "--report", report)
+    assert second.exit_code == 0 and "northwind 0 changed plan(s)" in second.stdout
+    assert "6 SP-API calls" in second.stdout and "screened 0 shipment(s)" in second.stdout
+
+    secrets = captured + [t for s in sandboxes for t in s.access_tokens]
+    assert len(secrets) == 2 * (4 + 3)  # per run: 3 refresh tokens + 1 client secret, 3 access tokens
+    assert "Request Headers" not in caplog.text and "HTTP Request" in caplog.text  # logging really was on
+    haystacks = {"logs": caplog.text, "stdout": first.stdout + second.stdout, "stderr": first.stderr + second.stderr,
+                 "report": html}
+    for path in tmp_path.glob("demo.db*"):
+        haystacks[path.name] = path.read_bytes().decode("latin-1")
+    for secret in secrets:
+        for where, text in haystacks.items():
+            assert secret not in text, f"a secret reached {where}"
