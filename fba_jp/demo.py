@@ -26,11 +26,19 @@ from .cli import App
 from .models import Summary
 from .rates import import_rates_csv
 from .sandbox import Faults, Sandbox
+from .spapi import RetryPolicy
 from .sync import screen_synced, sync_accounts
 
 DATA = "fba_jp.sandbox"
 VERDICT = {"blocked": "BLOCKED", "annotated": "ANNOTATED", "cleared": "CLEARED"}
-STORM = Faults(rate_limit=True, throttle_probability=0.15, empty_429_ratio=0.5, error_probability=0.05, fail_next=2)
+# --faults: Amazon on a bad day, ten times faster. Each 429 empties the client's bucket, so at the
+# documented 2 requests/s every throttle costs half a second plus backoff sized for Amazon (1 s,
+# doubling): the demo would take ~20 s to show the same thing. Both limits (sandbox and client) and
+# the backoff are scaled by 10, only here; without --faults the demo runs at production rates.
+STORM_SCALE = 10
+STORM = Faults(rate_limit=True, rate_scale=STORM_SCALE, throttle_probability=0.15, empty_429_ratio=0.5,
+               error_probability=0.05, fail_next=2)
+STORM_API = {"retry": RetryPolicy(tries=10, base_delay=0.1, max_delay=3.0), "rate_scale": STORM_SCALE}
 
 
 @contextmanager
@@ -73,18 +81,29 @@ def demo_credentials(sandbox: Sandbox) -> dict[str, str]:
     return env
 
 
+def loopback_without_proxy() -> dict[str, str]:
+    """``NO_PROXY`` with 127.0.0.1 added: httpx would send even loopback requests to an HTTP(S)_PROXY."""
+    env = {}
+    for name in ("NO_PROXY", "no_proxy"):
+        current = os.environ.get(name, "")
+        if "127.0.0.1" not in current.split(","):
+            env[name] = ",".join(filter(None, [current, "127.0.0.1"]))
+    return env
+
+
 def run_demo(db_path: str, report_path: str, *, faults: bool = False, progress=None, echo=click.echo) -> dict:
     """Run the demo; print a summary table; write the report. Returns figures for tests."""
     from .report import write_html_report
 
     with tempfile.TemporaryDirectory(prefix="fba-jp-demo-") as tmp, Sandbox(faults=STORM if faults else None, seed=7) as sandbox:
         config_path = write_demo_config(Path(tmp), sandbox)
-        with _environment(demo_credentials(sandbox)):
+        with _environment({**demo_credentials(sandbox), **loopback_without_proxy()}):
             app = App(str(config_path), db_path)
             import_rates_csv(app.store, Path(tmp) / "demo_rates.csv")
             try:
                 # the sample plans are dated; on a later day the first-sync lookback must not hide them
-                reports = sync_accounts(app, lookback_days=None, progress=progress)
+                reports = sync_accounts(app, lookback_days=None, progress=progress,
+                                        api_options=STORM_API if faults else None)
             finally:
                 if progress:
                     progress.done()

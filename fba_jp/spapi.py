@@ -255,6 +255,9 @@ class SpApi:
         for client in (self._inbound, self._catalog):
             if client is not None:
                 client.close()
+                auth_transport = getattr(client._auth, "_transport", None)  # the LWA client's own pool
+                if auth_transport is not None:
+                    auth_transport.close()
 
     def __enter__(self):
         return self

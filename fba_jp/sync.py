@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -37,6 +38,8 @@ from .models import JST, Declaration, Finding, ShipmentResult
 from .products import ProductMaster, load_products
 from .spapi import MARKETPLACES, PlanUnavailable, SpApi
 from .store import Store, to_json, utcnow
+
+log = logging.getLogger(__name__)
 
 SYNC_STATUSES = ("ACTIVE", "SHIPPED")
 # Shipments past customs (or never going) are stored but not screened; NOT_IN_PLAN marks a
@@ -74,6 +77,7 @@ class SyncReport:
     outcome: str = "running"
     message: str | None = None
     seconds: float = 0.0
+    catalog_off: bool = False
 
     @property
     def failed(self) -> bool:
@@ -122,6 +126,8 @@ def sync_account(
         report.outcome = "partial" if report.errors else "ok"
     except (SpApiError, ConfigError) as exc:
         report.outcome, report.message = "failed", str(exc)
+    except PlanUnavailable as exc:  # a 400/404 on the plan list itself: nothing to skip to
+        report.outcome, report.message = "failed", f"account {account.name!r}: {exc}"
     except BaseException:  # killed (Ctrl-C, SIGTERM): committed plans stay, the run says so
         report.outcome, report.message = "interrupted", "interrupted before the end of the run"
         raise
@@ -212,7 +218,14 @@ def _sync_plan(store, account, api, summary, status, report) -> None:
             _upsert_plan(store, account, summary, None, None, error=str(exc))
             _advance_watermark(store, account.name, status, summary["lastUpdatedAt"])
         return
-    refresh_catalog(store, api, _asins(fetched))
+    if not report.catalog_off:
+        try:
+            refresh_catalog(store, api, _asins(fetched))
+        except SpApiError as exc:
+            # enrichment only (product type, title): e.g. an app without the catalog role gets 403.
+            # Say so once and sync the plans without it; the ASINs are tried again next run.
+            report.errors.append(f"catalog lookups skipped for the rest of this run: {exc}")
+            report.catalog_off = True
     with store.write():
         counts = store_plan(store, account, fetched)
         _advance_watermark(store, account.name, status, summary["lastUpdatedAt"])
@@ -341,8 +354,8 @@ def _cached_title(db, asin: str | None) -> str | None:
 
 
 def refresh_catalog(store: Store, api: SpApi, asins: Iterable[str], ttl_days: int = CATALOG_TTL_DAYS) -> None:
-    """Fetch catalog data for ASINs not cached (or older than ``ttl_days``). Catalog data is
-    enrichment: a lookup that keeps failing leaves the ASIN uncached and sync goes on."""
+    """Fetch catalog data for ASINs not cached (or older than ``ttl_days``); Amazon's "no such
+    item" is cached too. Each lookup is stored at once, so a failure keeps what was fetched."""
     marketplace = api.marketplace.marketplace_id
     cutoff = (datetime.now(timezone.utc) - timedelta(days=ttl_days)).isoformat(timespec="seconds")
     fresh = {
@@ -501,6 +514,8 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
                 result = input_invalid_result(synced, error, account.name, config)
                 result = _apply_waivers(store, result)
                 result = store.record_screening(result, None, app.plugins.names())
+                with store.write():  # no declaration now: do not leave an older one looking current
+                    store.db.execute("update shipments set declaration = null where shipment_id = ?", [result.shipment_id])
             report.results.append(result)
             report.screened += 1
     return report
@@ -545,8 +560,16 @@ def sync_accounts(
     for account in accounts:
         try:
             api = make_api(account, **(api_options or {}))
-        except SpApiError as exc:
-            reports.append(SyncReport(account.name, outcome="failed", message=str(exc)))
+        except SpApiError as exc:  # e.g. a credential's variable is not set: recorded like any failed run
+            report = SyncReport(account.name, outcome="failed", message=str(exc))
+            now = utcnow()
+            with app.store.write():
+                report.run_id = app.store.db["sync_runs"].insert(
+                    {"account": account.name, "started_at": now, "finished_at": now, "outcome": "failed",
+                     "message": report.message, "calls": 0, "plans": 0, "shipments": 0, "items": 0,
+                     "errors": 1, "throttled": 0}
+                ).last_pk
+            reports.append(report)
             continue
         with api:
             reports.append(sync_account(app.store, account, api, full=full, lookback_days=lookback_days, progress=progress))
@@ -583,7 +606,10 @@ def declarations_for_plan(
             fetched = fetch_plan(api, plan_id)
         except PlanUnavailable as exc:
             raise SpApiError(f"account {account.name!r}: inbound plan {plan_id}: {exc}") from None
-        refresh_catalog(app.store, api, _asins(fetched))
+        try:
+            refresh_catalog(app.store, api, _asins(fetched))
+        except SpApiError as exc:  # enrichment only: screen without product types rather than not at all
+            log.warning("catalog lookups skipped: %s", exc)
         with app.store.write():
             store_plan(app.store, account, fetched)
     catalog = cached_catalog(app.store, MARKETPLACES[account.marketplace].marketplace_id)

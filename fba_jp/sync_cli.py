@@ -85,7 +85,8 @@ def sync_options(function):
         help="On an account's first sync, ignore plans not changed for this many days.",
     )(function)
     return click.option(
-        "--full", is_flag=True, help="Ignore the watermarks: list every plan again and fetch those that differ."
+        "--full", is_flag=True,
+        help="Ignore watermarks and stored copies: list and fetch every plan again (within --lookback-days).",
     )(function)
 
 

@@ -16,6 +16,7 @@ from fba_jp.demo import demo_credentials, write_demo_config
 from fba_jp.rates import import_rates_csv
 from fba_jp.sandbox import Faults, Sandbox
 from fba_jp.spapi import RetryPolicy, SpApi
+from fba_jp.store import Store
 from fba_jp.sync import screen_synced, sync_accounts
 
 FAST_RETRY = {"retry": RetryPolicy(tries=12, base_delay=0.001, max_delay=0.01)}
@@ -173,6 +174,9 @@ def test_missing_credentials_fail_sync_with_the_variable_to_set(world, run_cli, 
     result = run_cli("sync", "--account", "maple", "--config", tmp_path / "config.toml", "--db", tmp_path / "x.db")
     assert result.exit_code == 3
     assert "FBA_JP_DEMO_MAPLE_REFRESH_TOKEN is not set" in result.stderr
+    with Store(tmp_path / "x.db") as store:
+        [run] = store.db["sync_runs"].rows
+    assert run["outcome"] == "failed" and "FBA_JP_DEMO_MAPLE_REFRESH_TOKEN" in run["message"]
 
 
 def test_sandbox_rate_limits_answer_429_with_and_without_errors_body():
@@ -229,3 +233,30 @@ def test_demo_end_to_end_without_credentials_and_without_leaking_secrets(run_cli
     for secret in secrets:
         for where, text in haystacks.items():
             assert secret not in text, f"a secret reached {where}"
+
+
+def test_progress_is_shown_on_a_terminal_and_quiet_otherwise(world, run_cli, tmp_path):
+    import io
+
+    from fba_jp.sync_cli import TerminalProgress, progress_for_terminal
+
+    sandbox, app = world()
+    stream = io.StringIO()
+    progress = TerminalProgress(stream)
+    sync_accounts(app, ["maple"], lookback_days=None, progress=progress, api_options=FAST)
+    progress.done()
+    lines = stream.getvalue().split("\r\x1b[K")
+    assert "maple: ACTIVE listed 1 plans, 1 changed" in lines and any(line.startswith("maple: SHIPPED plan 1/1 ") for line in lines)
+    assert lines[-1] == ""  # the status line is cleared at the end
+    assert progress_for_terminal() is None  # pytest's stderr is not a terminal
+    app.store.close()
+    quiet = run_cli("sync", "--account", "hinode", "--config", tmp_path / "config.toml", "--db", tmp_path / "fba_jp.db")
+    assert quiet.exit_code == 0 and "\r" not in quiet.stderr
+
+
+def test_demo_with_faults_recovers_from_throttling_and_5xx(run_cli, tmp_path):
+    result = run_cli("demo", "--faults", "--db", tmp_path / "storm.db", "--report", tmp_path / "storm.html")
+    assert result.exit_code == 0, result.stderr
+    assert "5 shipments: 3 blocked, 1 annotated, 1 cleared" in result.stdout
+    throttled = int(result.stdout.split(" throttled")[0].rsplit(", ", 1)[1])
+    assert throttled > 0

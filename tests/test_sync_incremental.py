@@ -144,7 +144,9 @@ class FakeInbound:
 
     def catalog(self, request):
         self.calls["getCatalogItem"] += 1
-        return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND", "message": "no such item"}]})
+        return self.catalog_answer
+
+    catalog_answer = httpx.Response(404, json={"errors": [{"code": "NOT_FOUND", "message": "no such item"}]})
 
 
 @pytest.fixture
@@ -299,6 +301,17 @@ def test_empty_bodied_429s_on_the_plan_list_are_retried(app, amazon):
     report = sync(app)
     assert report.outcome == "ok" and report.plans == 1 and report.throttled == 2
     assert amazon.calls["listInboundPlans"] == 3
+
+
+def test_a_catalog_the_app_may_not_read_does_not_stop_the_sync(app, amazon):
+    for n in range(3):
+        amazon.add(n, minute=n, items=(("TENT-2P", 1), ("MUG-1", 2)))
+    amazon.catalog_answer = httpx.Response(403, json={"errors": [{"code": "Unauthorized", "message": "Access denied"}]})
+    report = sync(app)
+    assert report.plans == 3 and report.outcome == "partial" and amazon.calls["getCatalogItem"] == 1
+    assert "catalog lookups skipped" in report.errors[0] and "403" in report.errors[0]
+    results = screen_synced(app).results  # screened without catalog data
+    assert len(results) == 3 and not any(f.code == "INPUT_INVALID" for r in results for f in r.findings)
 
 
 # ----- shipments, done statuses, renamed ids
