@@ -77,15 +77,26 @@ def queue_changes(store: Store, results: list[ShipmentResult], actions: list[str
     return changes
 
 
-def deliver_pending(store: Store, plugins, config, account_for=None) -> dict[str, int]:
-    """Run every pending (or failed, with attempts left) notification through its action. Returns counts."""
+def deliver_pending(store: Store, plugins, config, account_for=None, account: str | None = None) -> dict[str, int]:
+    """Run pending (or failed, with attempts left) notifications through their actions. Returns counts.
+
+    ``account`` limits delivery to one account's events. Each row is claimed (``sending``) in its own
+    transaction first, so two daemon threads never deliver the same notification.
+    """
     impls = {impl.plugin_name: impl for impl in plugins.hook.on_verdict_change.get_hookimpls()}
     counts = {"sent": 0, "skipped": 0, "failed": 0}
-    rows = list(store.db.query(
-        "select * from notifications where status in ('pending', 'failed') and attempts < ? order by id",
-        [MAX_ATTEMPTS],
-    ))
-    for row in rows:
+    sql = "select * from notifications where status in ('pending', 'failed') and attempts < ?"
+    params: list = [MAX_ATTEMPTS]
+    if account is not None:
+        sql, params = sql + " and account = ?", params + [account]
+    for row in list(store.db.query(sql + " order by id", params)):
+        with store.write():
+            claimed = store.db.execute(
+                "update notifications set status = 'sending', updated_at = ? where id = ? and status = ?",
+                [utcnow(), row["id"], row["status"]],
+            ).rowcount
+        if not claimed:
+            continue
         impl = impls.get(row["action"])
         if impl is None:  # the action's plugin is no longer installed
             status, error = "skipped", "action not loaded"

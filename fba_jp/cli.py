@@ -290,3 +290,7 @@ from .sync_cli import demo, run, screen, sync  # noqa: E402
 
 for _command in (sync, screen, run, demo):
     cli.add_command(_command)
+from .daemon_cli import daemon, status  # noqa: E402
+
+cli.add_command(daemon)
+cli.add_command(status)

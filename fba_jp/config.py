@@ -36,6 +36,8 @@ class StorageConfig(Section):
 
 class ScheduleConfig(Section):
     interval_minutes: Annotated[int, Field(gt=0)] | None = None
+    # for tests and demos: overrides interval_minutes
+    interval_seconds: Annotated[int, Field(gt=0)] | None = None
     cron: str | None = None
     jitter_seconds: Annotated[int, Field(ge=0)] = 30
 

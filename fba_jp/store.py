@@ -597,27 +597,45 @@ class Store:
 
 
 class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (a savepoint when nested).
+
+    IMMEDIATE takes the write lock up front, so a second writer waits in SQLite's busy handler; a deferred
+    ``BEGIN`` that reads first and writes later fails at once with "database is locked" when another
+    connection committed in between, which the busy timeout cannot help with.
+    """
+
+    LOCKED = "write failed ({}); nothing was saved — retry when the other writer is done"
+
     def __init__(self, store: Store):
         self.store = store
-        self._cm = store.db.atomic()
+        self.nested = None
 
     def __enter__(self):
+        conn = self.store.db.conn
         try:
-            return self._cm.__enter__()
+            if conn.in_transaction:
+                self.nested = self.store.db.atomic()
+                return self.nested.__enter__()
+            conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.store.path}: {exc}; another process may hold the database") from None
+            raise StoreError(f"{self.store.path}: {self.LOCKED.format(exc)}; another process holds the database") from None
+        return self.store.db
 
     def __exit__(self, exc_type, exc, tb):
+        conn = self.store.db.conn
+        if self.nested is not None:
+            return self.nested.__exit__(exc_type, exc, tb)
         try:
-            self._cm.__exit__(exc_type, exc, tb)
+            if exc_type is None:
+                conn.execute("COMMIT")
+            elif conn.in_transaction:
+                conn.execute("ROLLBACK")
         except sqlite3.OperationalError as error:
-            raise StoreError(
-                f"{self.store.path}: write failed ({error}); nothing was saved — retry when the other writer is done"
-            ) from None
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"{self.store.path}: {self.LOCKED.format(error)}") from None
         if isinstance(exc, sqlite3.OperationalError):
-            raise StoreError(
-                f"{self.store.path}: write failed ({exc}); nothing was saved — retry when the other writer is done"
-            ) from None
+            raise StoreError(f"{self.store.path}: {self.LOCKED.format(exc)}") from None
         return False
 
 

@@ -1,0 +1,49 @@
+"""``fba-jp daemon`` and ``fba-jp status``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from .cli import App, common_options
+from .daemon import run_daemon, status_rows
+
+
+@click.command()
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO", show_default=True)
+@common_options
+def daemon(app: App, log_level):
+    """Run sync, screen and actions for every account on the configured schedule until SIGTERM/SIGINT."""
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    app.config  # fail fast on a bad config, before the scheduler starts  # noqa: B018
+
+    def app_factory() -> App:
+        fresh = App(app.config_path, app.db_path, app.plugins_dirs)
+        fresh.config = app.config  # one parsed config for all jobs
+        return fresh
+
+    click.get_current_context().exit(run_daemon(app_factory))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@common_options
+def status(app: App, as_json):
+    """Show the daemon's heartbeat and each account's last run, outcome and next run."""
+    rows = status_rows(app.store)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    beat = rows["heartbeat"]
+    click.echo(f"daemon: {beat['state']} (pid {beat['pid']}, last heartbeat {beat['at']})" if beat else "daemon: never started")
+    header = ("account", "outcome", "last finished", "next run", "failures", "backoff until", "message")
+    table = [(r["account"], r["outcome"] or "-", r["last_finished_at"] or "-", r["next_run_at"] or "-",
+              str(r["consecutive_failures"] or 0), r["backoff_until"] or "-", (r["message"] or "")[:60]) for r in rows["accounts"]]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *table)]
+    for row in (header, *table):
+        click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())

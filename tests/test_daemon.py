@@ -1,0 +1,145 @@
+"""The daemon in a subprocess against the sandbox: screens, notifies once per change, survives faults, stops cleanly."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from fba_jp.demo import demo_credentials, write_demo_config
+from fba_jp.sandbox import Sandbox
+
+
+class Receiver(BaseHTTPRequestHandler):
+    events: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.events.append((self.headers["X-FBA-JP-Event"], json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def wait_for(predicate, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def query(db, sql, *params):
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def world(tmp_path):
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    Receiver.events = []
+    with Sandbox(seed=7) as sandbox:
+        config = write_demo_config(tmp_path, sandbox)
+        bad = config.read_text().split("[[accounts]]")[1].replace('name = "northwind"', 'name = "badcreds"').replace(
+            "FBA_JP_DEMO_NORTHWIND_REFRESH_TOKEN", "FBA_JP_DEMO_BAD_REFRESH_TOKEN")
+        config.write_text(
+            "[schedule]\ninterval_seconds = 2\njitter_seconds = 0\n"
+            f"[actions]\nlog = true\n[actions.webhook]\nurl = \"http://127.0.0.1:{receiver.server_address[1]}/hook\"\n"
+            "secret = \"env:FBA_JP_TEST_HOOK_SECRET\"\nretries = 1\n"
+            + config.read_text() + "\n[[accounts]]" + bad
+        )
+        env = {**os.environ, **demo_credentials(sandbox), "FBA_JP_DEMO_BAD_REFRESH_TOKEN": "Atzr|revoked-token",
+               "FBA_JP_TEST_HOOK_SECRET": "hook-secret"}
+        env.pop("SP_API_DEFAULT_MARKETPLACE", None)
+        yield sandbox, config, tmp_path / "daemon.db", env
+    receiver.shutdown()
+    receiver.server_close()
+
+
+def import_rates(config, db, env, cwd):
+    subprocess.run([sys.executable, "-m", "fba_jp", "rates", "import", str(config.parent / "demo_rates.csv"),
+                    "--db", str(db)], env=env, cwd=cwd, check=True, capture_output=True)
+
+
+def start_daemon(config, db, env, cwd):
+    # the log goes to a file: an unread pipe would fill up and block the daemon
+    log = open(cwd / "daemon.log", "a")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fba_jp", "daemon", "--config", str(config), "--db", str(db)],
+        env=env, cwd=cwd, stdout=log, stderr=log, text=True,
+    )
+    process.log_path = cwd / "daemon.log"
+    return process
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    return process.returncode, "", process.log_path.read_text()
+
+
+def test_daemon_end_to_end(world, tmp_path):
+    sandbox, config, db, env = world
+    import_rates(config, db, env, tmp_path)
+    process = start_daemon(config, db, env, tmp_path)
+    try:
+        # every shipment of the three good accounts is announced exactly once
+        wait_for(lambda: len(Receiver.events) >= 5, what="5 webhook events")
+        wait_for(lambda: query(db, "select outcome from daemon_accounts where account = 'badcreds'") == [("failed",)],
+                 what="the bad account to be recorded as failed")
+        ids = {e[1]["shipment_id"] for e in Receiver.events}
+        assert len(ids) == 5 and {e[1]["verdict"] for e in Receiver.events} == {"blocked", "annotated", "cleared"}
+        assert all(e[1]["schema"] == "fba-jp/verdict-change/v1" for e in Receiver.events)
+        # Amazon has a 5xx burst while a new shipment appears: it is still picked up, once
+        sandbox.faults.fail_next = 4
+        sandbox.add_synthetic_plans("northwind", 1, start=datetime.now(timezone.utc))
+        wait_for(lambda: len(Receiver.events) >= 6, what="the new shipment's event")
+        # a few more ticks: nothing is announced twice, the good accounts keep running
+        finished = query(db, "select last_finished_at from daemon_accounts where account = 'maple'")[0][0]
+        wait_for(lambda: query(db, "select last_finished_at from daemon_accounts where account = 'maple'")[0][0] != finished,
+                 what="another maple run")
+        time.sleep(2.5)
+        assert len(Receiver.events) == 6
+        assert len({e[0] for e in Receiver.events}) == 6
+        bad = query(db, "select consecutive_failures, backoff_until, message from daemon_accounts where account = 'badcreds'")[0]
+        assert bad[0] >= 1 and bad[1] and "badcreds" in bad[2]
+    finally:
+        code, out, err = stop(process)
+    assert code == 0, err[-2000:]
+    assert "Traceback" not in err
+    assert "Atzr|" not in err and "hook-secret" not in err  # no secrets in the logs
+    # nothing half-written: every sync run and every account run has finished
+    assert query(db, "select count(*) from sync_runs where finished_at is null") == [(0,)]
+    assert query(db, "pragma integrity_check") == [("ok",)]
+    assert query(db, "select state from heartbeat") == [("stopped",)]
+    # status shows each account's last run, outcome and next run
+    status = subprocess.run([sys.executable, "-m", "fba_jp", "status", "--db", str(db), "--json"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path)
+    accounts = {a["account"]: a for a in json.loads(status.stdout)["accounts"]}
+    assert set(accounts) == {"northwind", "maple", "hinode", "badcreds"}
+    assert accounts["maple"]["outcome"] == "ok" and accounts["maple"]["next_run_at"]
+
+    # restart: no job duplicated, no notification repeated
+    runs_before = query(db, "select count(*) from sync_runs where account = 'hinode'")[0][0]
+    process = start_daemon(config, db, env, tmp_path)
+    try:
+        wait_for(lambda: query(db, "select count(*) from sync_runs where account = 'hinode'")[0][0] >= runs_before + 2,
+                 what="two hinode runs after the restart")
+        assert len(Receiver.events) == 6
+    finally:
+        code, _, err = stop(process)
+    assert code == 0, err[-2000:]
