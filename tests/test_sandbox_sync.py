@@ -260,3 +260,17 @@ def test_demo_with_faults_recovers_from_throttling_and_5xx(run_cli, tmp_path):
     assert "5 shipments: 3 blocked, 1 annotated, 1 cleared" in result.stdout
     throttled = int(result.stdout.split(" throttled")[0].rsplit(", ", 1)[1])
     assert throttled > 0
+
+
+def test_gate_plan_before_placement_screens_the_plans_items(world, run_cli, tmp_path):
+    sandbox, app = world()
+    app.store.close()
+    template = sandbox.plans("northwind")[0]
+    plan = {**template["plan"], "inboundPlanId": "wfnoplacementyet0001", "lastUpdatedAt": "2026-11-20T00:00:00Z",
+            "placementOptions": []}
+    sandbox.plans("northwind").append({"plan": plan, "items": template["items"], "shipments": []})
+    result = run_cli("gate", "--plan", "wfnoplacementyet0001", "--account", "northwind", "--config",
+                     tmp_path / "config.toml", "--db", tmp_path / "fba_jp.db", "--output", "json")
+    [screened] = json.loads(result.stdout)["results"]
+    assert screened["shipment_id"] == "wfnoplacementyet0001" and screened["source"].endswith("/plan-items")
+    assert "ACP_MISSING" in {f["code"] for f in screened["findings"]} and result.exit_code == 1

@@ -1,0 +1,59 @@
+"""The product master (fba_jp/products.py): what a seller's products.csv may look like and how bad rows are reported."""
+
+from decimal import Decimal
+
+import pytest
+
+from fba_jp.errors import ConfigError
+from fba_jp.models import Item
+from fba_jp.products import load_products
+
+HEADER = "msku,title,hs_code,unit_value,currency,origin_country,duty_rate,categories"
+
+
+def write(tmp_path, text, name="products.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def test_rows_become_item_fields_with_optional_columns_and_extra_columns_ignored(tmp_path):
+    path = write(tmp_path, HEADER + ",pse_type,pse_certificate,positive_list_statement,domestic_unit_price_jpy,supplier\n"
+                 "CHARGER-1,USB-C charger,8504.40,9.90,USD,CN,0,pse; radio ,specified,JET-123,no,\"2,980\",Shenzhen Co\n",
+                 encoding="utf-8-sig")  # Excel's BOM
+    master = load_products(path, name="products.csv")
+    product = master.get("CHARGER-1")
+    assert master.errors == {} and product.currency == "USD" and product.line == 2
+    item = Item.model_validate({"msku": "CHARGER-1", "quantity": 1, **product.fields})
+    assert item.categories == ["pse", "radio"] and item.pse.type == "specified" and item.pse.certificate == "JET-123"
+    assert item.positive_list_statement is False and item.valuation.domestic_unit_price_jpy == 2980
+    assert item.unit_value == Decimal("9.90") and item.hs_code == "8504.40"
+
+
+def test_bad_rows_are_kept_as_lines_naming_file_line_and_column(tmp_path):
+    path = write(tmp_path, HEADER + ",reduced_tax_rate,pse_type\n"
+                 "OK-1,Fine,6306.22,1.00,USD,CN,0,,,\n"
+                 "BAD-HS,Bad,63X6,1.00,USD,CN,0,,,\n"
+                 "BAD-CAT,Bad,6306.22,1.00,USD,CN,0,furniture,,\n"
+                 "BAD-BOOL,Bad,6306.22,1.00,USD,CN,0,,maybe,\n"
+                 "BAD-PSE,Bad,8504.40,1.00,USD,CN,0,,,diamond\n"
+                 "DUP,One,6306.22,1.00,USD,CN,0,,,\n"
+                 "DUP,Two,6306.22,1.00,USD,CN,0,,,\n"
+                 ",No msku,6306.22,1.00,USD,CN,0,,,\n"
+                 "BAD-CUR,Bad,6306.22,1.00,dollars,CN,0,,,\n")
+    master = load_products(path, name="products.csv")
+    assert list(master.products) == ["OK-1"]
+    assert master.errors["BAD-HS"][0].startswith("products.csv:3: hs_code: must be an HS code")
+    assert master.errors["BAD-CAT"][0].startswith("products.csv:4: categories[0]:")
+    assert master.errors["BAD-BOOL"] == ["products.csv:5: reduced_tax_rate: must be true or false (got 'maybe')"]
+    assert master.errors["BAD-PSE"][0].startswith("products.csv:6: pse_type:")
+    assert master.errors["DUP"] == ["products.csv:8: msku: 'DUP' appears twice; keep one row per msku"]
+    assert master.errors[""] == ["products.csv:9: msku: required field is missing"]
+    assert master.errors["BAD-CUR"][0].startswith("products.csv:10: currency: must be a 3-letter ISO code")
+
+
+def test_a_missing_file_or_msku_column_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="product master not found"):
+        load_products(tmp_path / "nope.csv")
+    with pytest.raises(ConfigError, match="no msku column"):
+        load_products(write(tmp_path, "sku,title\nA,B\n"))
