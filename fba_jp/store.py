@@ -281,6 +281,15 @@ def m003_actions_and_daemon(db: sqlite_utils.Database) -> None:
     db["heartbeat"].create({"id": int, "pid": int, "at": str, "version": str, "state": str}, pk="id")
 
 
+@migration
+def m004_annotations(db: sqlite_utils.Database) -> None:
+    """Shipment names fba-jp changed on Amazon (plugins/annotate.py), so the seller's name can be restored."""
+    db["annotations"].create(
+        {"spapi_shipment_id": str, "account": str, "original_name": str, "applied_name": str, "at": str},
+        pk="spapi_shipment_id",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations in order; return the names applied."""
     if "_migrations" not in db.table_names():

@@ -1,0 +1,68 @@
+"""Annotate on Amazon: a blocked shipment's name gets a [JP HOLD: CODE] prefix through SP-API, removed when it clears."""
+
+import sp_api.auth.access_token_client as token_client
+
+from fba_jp.actions import action_names, deliver_pending, queue_changes
+from fba_jp.cli import App
+from fba_jp.demo import demo_credentials, write_demo_config
+from fba_jp.plugins.annotate import hold_name
+from fba_jp.rates import import_rates_csv
+from fba_jp.store import Store
+from fba_jp.sandbox import Sandbox
+from fba_jp.sync import screen_synced, sync_accounts
+
+
+def names_on_amazon(sandbox, seller):
+    return {s["shipment"].get("shipmentConfirmationId"): s["shipment"].get("name")
+            for plan in sandbox.data["sellers"][seller]["plans"] for s in plan["shipments"]}
+
+
+def tick(config, db):
+    app = App(str(config), str(db))
+    sync_accounts(app, ["northwind"])
+    report = screen_synced(app, ["northwind"])
+    queue_changes(app.store, report.results, action_names(app.plugins))
+    accounts = {a.name: a for a in app.config.accounts}
+    counts = deliver_pending(app.store, app.plugins, app.config, account_for=accounts.get)
+    app.store.close()
+    return counts
+
+
+def test_blocked_shipment_is_prefixed_then_restored(tmp_path, monkeypatch):
+    token_client.cache.clear()
+    with Sandbox(seed=3) as sandbox:
+        config = write_demo_config(tmp_path, sandbox)
+        config.write_text("[actions]\nlog = false\n" + config.read_text().replace(
+            'name = "northwind"', 'name = "northwind"\nannotate = true', 1))
+        for name, value in demo_credentials(sandbox).items():
+            monkeypatch.setenv(name, value)
+        db = tmp_path / "a.db"
+        with Store(db) as store:
+            import_rates_csv(store, tmp_path / "demo_rates.csv")
+        original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
+
+        tick(config, db)
+        held = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
+        assert held == hold_name(original, ["ACP_MISSING"]) and held.startswith("[JP HOLD: ACP_MISSING] ")
+        assert len(held) <= 100
+        # northwind's other shipment (an unknown msku: INPUT_INVALID) is held too: two renames
+        renames = sandbox.calls["updateShipmentName"]
+        assert renames == 2
+
+        # the rename touched the plan on Amazon; the next tick re-syncs it but renames nothing again
+        tick(config, db)
+        assert sandbox.calls["updateShipmentName"] == renames
+
+        # the seller's ACP gets registered: the shipment is no longer blocked and its own name comes back
+        config.write_text(config.read_text().replace(
+            'consignee = { name = "Northwind Outdoor LLC" }',
+            'consignee = { name = "Northwind Outdoor LLC" }\n'
+            'acp = { name = "Sakura Customs Advisory K.K.", status = "registered", accepted_on = 2026-09-15 }', 1))
+        tick(config, db)
+        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
+
+
+def test_hold_name_fits_amazons_limit():
+    long = "Northwind winter restock " * 8
+    name = hold_name(long, ["COS_NO_MAH", "ACP_MISSING", "FOOD_NO_IMPORT_NOTIFICATION"])
+    assert name.startswith("[JP HOLD: COS_NO_MAH+2] ") and len(name) <= 100
