@@ -4,7 +4,7 @@ It starts :class:`~fba_jp.sandbox.Sandbox` on a free loopback port, writes a con
 accounts point at it (``endpoint``/``token_url``), puts fake credentials in this process's
 environment under the ``env:`` names the config uses, then runs exactly what ``fba-jp run`` runs:
 the real python-amazon-sp-api client with the production rate limits and retries (the sample data
-needs about 30 calls, well inside the documented bursts, so the demo is still quick), storage,
+needs 37 calls, well inside the documented bursts, so the demo is still quick), storage,
 screening with every installed plugin, and the HTML report.
 
 The database is kept: run the demo twice and the second sync is incremental (no plan changed, a

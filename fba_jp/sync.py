@@ -1,6 +1,6 @@
 """Incremental sync of Fulfillment Inbound 2024-03-20 plans into SQLite, and screening of what was synced.
 
-Per account and plan status (ACTIVE, SHIPPED: the API returns only ACTIVE without a filter), plans
+Per account and plan status (ACTIVE, SHIPPED, VOIDED: the API returns only ACTIVE without a filter), plans
 are listed newest change first (``sortBy=LAST_UPDATED_TIME``, ``sortOrder=DESC``, 30 a page) until
 a page reaches the stored watermark. Plans whose ``lastUpdatedAt`` differs from the stored copy are
 then fetched **oldest first** (plan, plan items, each shipment and its items, catalog data), and
@@ -14,6 +14,9 @@ keeps the statement true, so a killed run resumes exactly where it stopped: plan
 watermark are listed again (the stop test is strict) and those already stored with the same
 ``lastUpdatedAt`` are skipped without a call. Listing first and fetching second costs one
 page per 30 plans and nothing else.
+
+VOIDED plans are only listed: a voided plan we hold has its shipments retired (no longer screened),
+one we never saw is ignored; neither costs a call beyond the list pages.
 
 A plan SP-API refuses (400/404: AWD plans, plans converted from v0) is recorded with its error and
 passed; it is fetched again when its ``lastUpdatedAt`` changes or with ``full=True``.
@@ -41,11 +44,14 @@ from .store import Store, to_json, utcnow
 
 log = logging.getLogger(__name__)
 
-SYNC_STATUSES = ("ACTIVE", "SHIPPED")
+# VOIDED plans are listed only to retire shipments we hold: they are never fetched.
+SYNC_STATUSES = ("ACTIVE", "SHIPPED", "VOIDED")
 # Shipments past customs (or never going) are stored but not screened; NOT_IN_PLAN marks a
-# shipment that vanished from its plan (a new placement replaced it).
+# shipment that vanished from its plan (a new placement replaced it), PLAN_VOIDED one whose plan
+# was voided.
 DONE_STATUSES = frozenset(
-    {"ABANDONED", "CANCELLED", "DELETED", "CHECKED_IN", "RECEIVING", "DELIVERED", "CLOSED", "NOT_IN_PLAN"}
+    {"ABANDONED", "CANCELLED", "DELETED", "CHECKED_IN", "RECEIVING", "DELIVERED", "CLOSED", "NOT_IN_PLAN",
+     "PLAN_VOIDED"}
 )
 DEFAULT_LOOKBACK_DAYS = 90
 CATALOG_TTL_DAYS = 30
@@ -208,6 +214,9 @@ def fetch_plan(api: SpApi, plan_id: str, summary: dict | None = None, known: Ite
 
 def _sync_plan(store, account, api, summary, status, report) -> None:
     plan_id = summary["inboundPlanId"]
+    if status == "VOIDED":
+        _retire_plan(store, account, summary)
+        return
     known = [r["spapi_shipment_id"] for r in store.db.query(
         "select spapi_shipment_id from spapi_shipments where inbound_plan_id = ?", [plan_id])]
     try:
@@ -232,6 +241,20 @@ def _sync_plan(store, account, api, summary, status, report) -> None:
     report.plans += 1
     report.shipments += counts[0]
     report.items += counts[1]
+
+
+def _retire_plan(store: Store, account: AccountConfig, summary: dict) -> None:
+    """A voided plan: its stored shipments will not ship, so they are no longer screened. No calls."""
+    plan_id = summary["inboundPlanId"]
+    with store.write():
+        if _exists(store.db, "spapi_plans", "inbound_plan_id", plan_id):
+            store.db["spapi_plans"].update(
+                plan_id, {"status": "VOIDED", "last_updated_at": summary["lastUpdatedAt"], "fetched_at": utcnow()}
+            )
+            now = utcnow()
+            for row in store.db.query("select * from spapi_shipments where inbound_plan_id = ?", [plan_id]):
+                _set_status(store.db, row, "PLAN_VOIDED", now)
+        _advance_watermark(store, account.name, "VOIDED", summary["lastUpdatedAt"])
 
 
 def _asins(fetched: FetchedPlan) -> set[str]:

@@ -4,7 +4,6 @@ a 429 storm, gate --plan, ``fba-jp demo`` end to end, and secrets that must not 
 import json
 import logging
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
@@ -54,12 +53,13 @@ def world(tmp_path, monkeypatch):
 
 
 def expected_calls(sandbox, accounts):
-    """Calls a first sync must make: 2 plan lists an account, 2 per plan, 2 per shipment, 1 per ASIN."""
+    """Calls a first sync must make: 3 plan lists an account (ACTIVE, SHIPPED, VOIDED), 2 per plan,
+    2 per shipment, 1 per ASIN."""
     total = 0
     for seller in accounts:
         plans = sandbox.plans(seller)
         asins = {i["asin"] for p in plans for i in p["items"]}
-        total += 2 + 2 * len(plans) + 2 * sum(len(p["shipments"]) for p in plans) + len(asins)
+        total += 3 + 2 * len(plans) + 2 * sum(len(p["shipments"]) for p in plans) + len(asins)
     return total
 
 
@@ -68,7 +68,7 @@ def test_sync_screens_to_all_three_verdicts_and_an_unchanged_resync_only_lists(w
     reports = sync_accounts(app, lookback_days=None, api_options=FAST)
     assert [(r.account, r.outcome, r.plans) for r in reports] == [("northwind", "ok", 2), ("maple", "ok", 2), ("hinode", "ok", 1)]
     first_calls = sum(sandbox.calls.values())
-    assert first_calls == sum(r.calls for r in reports) == expected_calls(sandbox, sandbox.sellers()) == 34
+    assert first_calls == sum(r.calls for r in reports) == expected_calls(sandbox, sandbox.sellers()) == 37
     screened = screen_synced(app)
     verdicts = {r.shipment_id: r.verdict for r in screened.results}
     assert set(verdicts.values()) == {"blocked", "annotated", "cleared"}
@@ -82,8 +82,8 @@ def test_sync_screens_to_all_three_verdicts_and_an_unchanged_resync_only_lists(w
     before = Counter(sandbox.calls)
     again = sync_accounts(app, lookback_days=None, api_options=FAST)
     assert sum(r.plans for r in again) == 0
-    # the figure for the report: an unchanged resync of 3 accounts costs 6 calls (one page per status)
-    assert sandbox.calls - before == Counter({"listInboundPlans": 6})
+    # the figure for the report: an unchanged resync of 3 accounts costs 9 calls (one page per status)
+    assert sandbox.calls - before == Counter({"listInboundPlans": 9})
     assert screen_synced(app).screened == 0
 
 
@@ -221,7 +221,7 @@ def test_demo_end_to_end_without_credentials_and_without_leaking_secrets(run_cli
     assert "FBA15HD0001A" in html and "COS_NO_MAH" in html
     second = run_cli("demo", "--db", db, "--report", report)
     assert second.exit_code == 0 and "northwind 0 changed plan(s)" in second.stdout
-    assert "6 SP-API calls" in second.stdout and "screened 0 shipment(s)" in second.stdout
+    assert "9 SP-API calls" in second.stdout and "screened 0 shipment(s)" in second.stdout
 
     secrets = captured + [t for s in sandboxes for t in s.access_tokens]
     assert len(secrets) == 2 * (4 + 3)  # per run: 3 refresh tokens + 1 client secret, 3 access tokens

@@ -325,6 +325,23 @@ def test_done_shipments_are_not_fetched_and_not_screened(app, amazon):
     assert app.store.db["spapi_plans"].get(plan_id)["status"] == "ACTIVE"
 
 
+def test_a_voided_plan_retires_its_shipments_without_fetching_it(app, amazon):
+    kept = amazon.add(1, minute=1)
+    voided = amazon.add(2, minute=2)
+    sync(app, statuses=("ACTIVE", "VOIDED"))
+    assert len(screen_synced(app).results) == 2
+    amazon.plans[voided]["plan"].update(status="VOIDED")
+    amazon.touch(voided, minute=30)
+    amazon.add(3, minute=40, status="VOIDED")  # voided before we ever saw it: ignored
+    before = Counter(amazon.calls)
+    report = sync(app, statuses=("ACTIVE", "VOIDED"))
+    assert amazon.calls - before == Counter({"listInboundPlans": 2}) and report.plans == 0
+    assert app.store.db["spapi_plans"].get(voided)["status"] == "VOIDED"
+    assert app.store.db["shipments"].get("FBA15U000002")["status"] == "PLAN_VOIDED"
+    assert [r.inbound_plan_id for r in screen_synced(app).results] == [kept]
+    assert count(app.store, "select count(*) from spapi_plans") == 2 and watermark(app.store, "VOIDED") == stamp(40)
+
+
 def test_confirmation_id_assigned_later_moves_the_shipment_and_its_history(app, amazon):
     plan_id = amazon.add(7, minute=1, confirmation=False)
     sync(app)
