@@ -4,8 +4,8 @@ It starts :class:`~fba_jp.sandbox.Sandbox` on a free loopback port, writes a con
 accounts point at it (``endpoint``/``token_url``), puts fake credentials in this process's
 environment under the ``env:`` names the config uses, then runs exactly what ``fba-jp run`` runs:
 the real python-amazon-sp-api client with the production rate limits and retries (the sample data
-needs 37 calls, well inside the documented bursts, so the demo is still quick), storage,
-screening with every installed plugin, and the HTML report.
+needs 37 calls; only getCatalogItem's 2-a-second, burst-2 limit makes it wait, about a second in
+all), storage, screening with every installed plugin, and the HTML report.
 
 The database is kept: run the demo twice and the second sync is incremental (no plan changed, a
 handful of list calls).
