@@ -168,10 +168,7 @@ class Regime:
 
     def raw_hits(self, title: str) -> list[str]:
         """Keywords found once ``exclude`` phrases are masked, the most specific (longest) first."""
-        text = normalise_text(title)
-        for phrase in self.exclude:
-            text = phrase.pattern.sub(" | ", text)
-        return sorted((k.text for k in self.keywords if k.search(text)), key=len, reverse=True)
+        return list(_raw_hits(self.name, title))
 
     def table_hits(self, table: str, title: str | None) -> list[str]:
         """Hits of the extra keyword list ``tables.<table>`` (e.g. ``resin_keywords``) in ``title``."""
@@ -183,6 +180,26 @@ class Regime:
     def table_hs(self, table: str, item: Item) -> HsPrefix | None:
         """The heading of the extra HS list ``tables.<table>`` (e.g. ``specified_hs``) the item is under."""
         return hs_prefix(item.hs_digits, self.tables[table]) if item.hs_digits else None
+
+
+@lru_cache(maxsize=8192)
+def _raw_hits(regime_name: str, title: str) -> tuple[str, ...]:
+    # Sellers ship the same titles over and over, and every regime (and the valuation, through the
+    # reduced_tax_rate hook) asks about each title: memoise. One alternation of all keywords answers
+    # the usual "no keyword at all" case in a single regex pass.
+    regime = load_regime(regime_name)
+    text = normalise_text(title)
+    for phrase in regime.exclude:
+        text = phrase.pattern.sub(" | ", text)
+    if _any_keyword(regime_name).search(text) is None:
+        return ()
+    return tuple(sorted((k.text for k in regime.keywords if k.search(text)), key=len, reverse=True))
+
+
+@lru_cache(maxsize=None)
+def _any_keyword(regime_name: str) -> re.Pattern:
+    keywords = load_regime(regime_name).keywords
+    return re.compile("|".join(f"(?:{k.pattern.pattern})" for k in keywords) or r"(?!)")
 
 
 def hs_prefix(digits: str, prefixes: Iterable[HsPrefix]) -> HsPrefix | None:

@@ -39,6 +39,9 @@ class ScreeningContext:
     account: AccountConfig | None = None
     hook: object | None = None  # the plugin manager's hook relay, for hooks like reduced_tax_rate
     today: date = field(default_factory=today_jst)
+    # scratch space for this one screening: a plugin that needs the same result in a check and a hook
+    # computes it once (key it by your plugin's name)
+    cache: dict = field(default_factory=dict)
 
     def lookup_acp(self, acp_id: str) -> Acp | None:
         """The ACP registry record ``acp_id`` (``None`` if unknown or there is no database)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -345,28 +346,27 @@ class Store:
     def record_screening(
         self, result: ShipmentResult, declaration: Declaration | None, plugin_names: Iterable[str]
     ) -> ShipmentResult:
-        """Store one screening (and the shipment's latest state) atomically; return it with its id."""
+        """Store one screening (and the shipment's latest state) atomically; return it with its id.
+
+        This is the hot path of every screening, so it uses prepared statements rather than
+        sqlite-utils' per-call table introspection (see benchmarks/bench_screen.py).
+        """
         now = utcnow()
+        conn = self.db.conn
         with self.write():
-            screening_id = (
-                self.db["screenings"]
-                .insert(
-                    {
-                        "shipment_id": result.shipment_id,
-                        "inbound_plan_id": result.inbound_plan_id,
-                        "account": result.account,
-                        "source": result.source,
-                        "verdict": result.verdict,
-                        "input_sha256": result.input_sha256,
-                        "screened_at": now,
-                        "plugins": to_json(sorted(plugin_names)),
-                        "errors": to_json([e.model_dump() for e in result.errors]),
-                        "fba_jp_version": _version(),
-                    }
-                )
-                .last_pk
-            )
-            self.db["findings"].insert_all(
+            screening_id = _insert(conn, "screenings", [{
+                "shipment_id": result.shipment_id,
+                "inbound_plan_id": result.inbound_plan_id,
+                "account": result.account,
+                "source": result.source,
+                "verdict": result.verdict,
+                "input_sha256": result.input_sha256,
+                "screened_at": now,
+                "plugins": to_json(sorted(plugin_names)),
+                "errors": to_json([e.model_dump() for e in result.errors]),
+                "fba_jp_version": _version(),
+            }])
+            _insert(conn, "findings", [
                 {
                     "screening_id": screening_id,
                     "code": f.code,
@@ -381,10 +381,9 @@ class Store:
                     "waiver_id": (f.waiver or {}).get("id"),
                 }
                 for f in result.findings
-            )
+            ])
             if result.valuation is not None:
-                self._insert_valuation(screening_id, result.valuation)
-            existing = self.db["shipments"].get(result.shipment_id) if self._has_shipment(result.shipment_id) else None
+                _insert(conn, "valuations", [_valuation_row(screening_id, result.valuation)])
             shipment = {
                 "shipment_id": result.shipment_id,
                 "inbound_plan_id": result.inbound_plan_id,
@@ -394,34 +393,12 @@ class Store:
                 "updated_at": now,
                 "latest_screening_id": screening_id,
                 "latest_verdict": result.verdict,
-                "first_seen_at": existing["first_seen_at"] if existing else now,
+                "first_seen_at": now,
             }
             if declaration is not None:
                 shipment["declaration"] = declaration.model_dump_json(by_alias=True)
-            self.db["shipments"].upsert(shipment, pk="shipment_id")
+            _upsert(conn, "shipments", shipment, pk="shipment_id", keep=("first_seen_at",))
         return result.model_copy(update={"screening_id": screening_id, "screened_at": now})
-
-    def _has_shipment(self, shipment_id: str) -> bool:
-        return bool(self.db.execute("select 1 from shipments where shipment_id = ?", [shipment_id]).fetchone())
-
-    def _insert_valuation(self, screening_id: int, valuation: Valuation) -> None:
-        data = valuation.model_dump(mode="json")
-        self.db["valuations"].insert(
-            {
-                "screening_id": screening_id,
-                "currency": valuation.currency,
-                "exchange_rate": None if valuation.exchange_rate is None else str(valuation.exchange_rate),
-                "rate_week_start": valuation.rate_week_start and valuation.rate_week_start.isoformat(),
-                "customs_value_jpy": valuation.customs_value_jpy,
-                "duty_jpy": valuation.duty_jpy,
-                "national_consumption_tax_jpy": valuation.national_consumption_tax_jpy,
-                "local_consumption_tax_jpy": valuation.local_consumption_tax_jpy,
-                "total_tax_jpy": valuation.total_tax_jpy,
-                "small_value_exemption": int(valuation.small_value_exemption),
-                "complete": int(valuation.complete),
-                "worksheet": to_json(data),
-            }
-        )
 
     def latest_results(self, account: str | None = None) -> list[ShipmentResult]:
         """The latest screening of every stored shipment (optionally one account's), oldest first."""
@@ -603,6 +580,47 @@ class Store:
         if currency:
             sql, params = sql + " where currency = ?", [currency]
         return list(self.db.query(sql + " order by week_start, currency", params))
+
+
+def _valuation_row(screening_id: int, valuation: Valuation) -> dict:
+    return {
+        "screening_id": screening_id,
+        "currency": valuation.currency,
+        "exchange_rate": None if valuation.exchange_rate is None else str(valuation.exchange_rate),
+        "rate_week_start": valuation.rate_week_start and valuation.rate_week_start.isoformat(),
+        "customs_value_jpy": valuation.customs_value_jpy,
+        "duty_jpy": valuation.duty_jpy,
+        "national_consumption_tax_jpy": valuation.national_consumption_tax_jpy,
+        "local_consumption_tax_jpy": valuation.local_consumption_tax_jpy,
+        "total_tax_jpy": valuation.total_tax_jpy,
+        "small_value_exemption": int(valuation.small_value_exemption),
+        "complete": int(valuation.complete),
+        "worksheet": to_json(valuation.model_dump(mode="json")),
+    }
+
+
+def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> int | None:
+    """Insert rows that all have the same keys; return the last rowid."""
+    if not rows:
+        return None
+    columns = tuple(rows[0])
+    sql = _insert_sql(table, columns)
+    if len(rows) == 1:
+        return conn.execute(sql, [rows[0][c] for c in columns]).lastrowid
+    conn.executemany(sql, [[row[c] for c in columns] for row in rows])
+    return None
+
+
+@lru_cache(maxsize=None)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
+
+
+def _upsert(conn: sqlite3.Connection, table: str, row: dict, pk: str, keep: tuple[str, ...] = ()) -> None:
+    """Insert, or update every column but ``pk`` and ``keep`` when the row exists."""
+    columns = tuple(row)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != pk and c not in keep)
+    conn.execute(_insert_sql(table, columns) + f" on conflict([{pk}]) do update set {updates}", [row[c] for c in columns])
 
 
 class _Transaction:

@@ -43,7 +43,9 @@ def test_a_failed_write_leaves_no_half_screening(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(store.db["shipments"].__class__, "upsert", fail)
+    import fba_jp.store as store_module
+
+    monkeypatch.setattr(store_module, "_upsert", fail)  # the last write of a screening
     with pytest.raises(StoreError, match="nothing was saved"):
         screener.screen(make_declaration(), "x.json")
     monkeypatch.undo()

@@ -44,7 +44,16 @@ def reduced_tax_rate(item, shipment):
 
 
 def valuation_outcome(shipment, context):
-    """Run :func:`fba_jp.valuation.valuate` with this screening's rate, tax rates and config."""
+    """Run :func:`fba_jp.valuation.valuate` with this screening's rate, tax rates and config.
+
+    Computed once per screening: the check and the hook both need it.
+    """
+    if "valuation" not in context.cache:
+        context.cache["valuation"] = _valuate(shipment, context)
+    return context.cache["valuation"]
+
+
+def _valuate(shipment, context):
     config = context.config.valuation
     rate, source = customs_rate(shipment, context)
     return valuate(
