@@ -35,6 +35,7 @@ _LEGAL_SUFFIXES = [
 _LEGAL_TOKENS = frozenset(s[0] for s in _LEGAL_SUFFIXES if len(s) == 1) | {"kabushiki", "godo", "kaisha"}
 
 
+@lru_cache(maxsize=8192)
 def name_tokens(name: str) -> tuple[str, ...]:
     """Normalised tokens of a company name with legal forms removed."""
     text = unicodedata.normalize("NFKC", name).casefold()

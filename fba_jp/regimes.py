@@ -130,29 +130,17 @@ class Regime:
 
     def classify(self, item: Item) -> Match | None:
         """The strongest evidence that ``item`` belongs to this regime, or ``None``."""
-        if self.name in item.categories:
-            return Match(self, True, f"declared category {self.name!r}", from_table=False)
-        hint = self.hint(item)
-        digits = item.hs_digits
-        if digits:
-            if hs_prefix(digits, self.hs_exclude) is not None:
-                return None
-            if (heading := hs_prefix(digits, self.hs)) is not None:
-                return Match(self, True, f"HS {item.hs_code} is under heading {heading.text}")
-            if (heading := hs_prefix(digits, self.hs_broad)) is not None:
-                if hint:
-                    return Match(self, True, f"HS {item.hs_code} is under heading {heading.text} and {hint}")
-                return Match(self, False, f"HS {item.hs_code} is under heading {heading.text}, which includes "
-                                          f"{self.title} products")
-        if hint:
-            return Match(self, False, hint)
-        return None
+        # Sellers ship the same products again and again: classify each distinct product once.
+        return _classify(self.name, tuple(item.categories), item.hs_code, item.product_type, item.title)
 
     def hint(self, item: Item) -> str | None:
         """Product-type or title-keyword evidence (the weak kinds), or ``None``."""
-        if item.product_type and item.product_type.strip().upper() in self.product_types:
-            return f"product_type {item.product_type.strip().upper()!r}"
-        hits = self.title_hits(item.title)
+        return self._hint(item.product_type, item.title)
+
+    def _hint(self, product_type: str | None, title: str | None) -> str | None:
+        if product_type and product_type.strip().upper() in self.product_types:
+            return f"product_type {product_type.strip().upper()!r}"
+        hits = self.title_hits(title)
         if hits:
             return f"title contains {hits[0]!r}"
         return None
@@ -182,6 +170,29 @@ class Regime:
         return hs_prefix(item.hs_digits, self.tables[table]) if item.hs_digits else None
 
 
+@lru_cache(maxsize=16384)
+def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, product_type: str | None,
+              title: str | None) -> Match | None:
+    regime = load_regime(name)
+    if name in categories:
+        return Match(regime, True, f"declared category {name!r}", from_table=False)
+    hint = regime._hint(product_type, title)
+    digits = (hs_code or "").replace(".", "")
+    if digits:
+        if hs_prefix(digits, regime.hs_exclude) is not None:
+            return None
+        if (heading := hs_prefix(digits, regime.hs)) is not None:
+            return Match(regime, True, f"HS {hs_code} is under heading {heading.text}")
+        if (heading := hs_prefix(digits, regime.hs_broad)) is not None:
+            if hint:
+                return Match(regime, True, f"HS {hs_code} is under heading {heading.text} and {hint}")
+            return Match(regime, False, f"HS {hs_code} is under heading {heading.text}, which includes "
+                                        f"{regime.title} products")
+    if hint:
+        return Match(regime, False, hint)
+    return None
+
+
 @lru_cache(maxsize=8192)
 def _raw_hits(regime_name: str, title: str) -> tuple[str, ...]:
     # Sellers ship the same titles over and over, and every regime (and the valuation, through the
@@ -204,10 +215,18 @@ def _any_keyword(regime_name: str) -> re.Pattern:
 
 def hs_prefix(digits: str, prefixes: Iterable[HsPrefix]) -> HsPrefix | None:
     """The first of ``prefixes`` that the bare-digit HS code ``digits`` starts with."""
-    for prefix in prefixes:
-        if digits.startswith(prefix.digits):
-            return prefix
-    return None
+    lengths, index = _hs_index(tuple(prefixes))
+    found = [index[digits[:n]] for n in lengths if digits[:n] in index]
+    return min(found, key=lambda hit: hit[0])[1] if found else None
+
+
+@lru_cache(maxsize=None)
+def _hs_index(prefixes: tuple[HsPrefix, ...]) -> tuple[tuple[int, ...], dict[str, tuple[int, HsPrefix]]]:
+    # a dict per prefix length instead of a scan: every item asks every regime about its HS code
+    index: dict[str, tuple[int, HsPrefix]] = {}
+    for position, prefix in enumerate(prefixes):
+        index.setdefault(prefix.digits, (position, prefix))
+    return tuple(sorted({len(d) for d in index})), index
 
 
 @lru_cache(maxsize=None)
