@@ -120,6 +120,14 @@ def deliver_pending(store: Store, plugins, config, account_for=None, account: st
     return counts
 
 
+def act_on(store: Store, plugins, config, results: list[ShipmentResult], account: str | None = None) -> dict[str, int]:
+    """Queue the changes among ``results`` and deliver what is pending: what ``run`` and the daemon do."""
+    changes = queue_changes(store, results, action_names(plugins))
+    accounts = {a.name: a for a in config.accounts}
+    counts = deliver_pending(store, plugins, config, account_for=accounts.get, account=account)
+    return {"changes": len(changes), **counts}
+
+
 def event_payload(change: VerdictChange) -> dict:
     """The JSON body actions send: the change plus the full result (findings, valuation)."""
     return json.loads(to_json({"schema": "fba-jp/verdict-change/v1", **change.model_dump(mode="json")}))

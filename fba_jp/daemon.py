@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import __version__
-from .actions import action_names, deliver_pending, queue_changes
+from .actions import act_on
 from .config import Config, ConfigError
 from .store import Store, utcnow
 
@@ -76,8 +76,7 @@ def run_account(app_factory, account_name: str, stop: threading.Event) -> str:
         if stop.is_set():
             raise StopRequested
         screened = screen_synced(app, [account_name])
-        queue_changes(store, screened.results, action_names(app.plugins))
-        deliver_pending(store, app.plugins, app.config, account_for=_account_lookup(app.config), account=account_name)
+        act_on(store, app.plugins, app.config, screened.results, account=account_name)
         if report.failed or screened.errors:
             failures = (state["consecutive_failures"] or 0) + 1 if state else 1
             backoff = min(interval_of(app.config) * 2 ** (failures - 1), MAX_BACKOFF)
@@ -96,11 +95,6 @@ def run_account(app_factory, account_name: str, stop: threading.Event) -> str:
         return "stopped"
     finally:
         store.close()
-
-
-def _account_lookup(config: Config):
-    accounts = {a.name: a for a in config.accounts}
-    return accounts.get
 
 
 def _has(store: Store, account: str) -> bool:

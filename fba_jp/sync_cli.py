@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from .actions import act_on
 from .cli import App, common_options, emit, gate_exit_code, output_option, plugins_dir_option
 from .sync import DEFAULT_LOOKBACK_DAYS, ScreenReport, SyncReport, screen_synced, sync_accounts
 
@@ -137,6 +138,8 @@ def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
     click.echo(sync_table(reports), nl=False, err=True)
     report_sync_problems(reports)
     report = run_screen(app, accounts, force)
+    acted = act_on(app.store, app.plugins, app.config, report.results)
+    click.echo(f"{acted['changes']} verdict change(s): {acted['sent']} action(s) delivered, {acted['failed']} failed", err=True)
     failed = any(r.failed for r in reports) or bool(report.errors)
     code = gate_exit_code(report.results, fail_on_warn or app.config.policy.fail_on_warn, failed)
     emit(report.results, output, app, exit_code=code)
