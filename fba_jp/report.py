@@ -22,8 +22,24 @@ _env.filters["yen"] = lambda v: "unknown" if v is None else f"¥{v:,}"
 VERDICT_ORDER = {"blocked": 0, "annotated": 1, "cleared": 2}
 
 
+# The document that answers each regulated-product finding (what to have ready at declaration).
+REGULATED_DOCUMENTS = {
+    "COS_NO_MAH": "copy of the cosmetics Marketing Authorization Holder / manufacturing licence (化粧品製造販売業許可・製造業許可)",
+    "COS_NO_NOTIFICATION": "copy of the product notification (化粧品製造販売届書)",
+    "PSE_NO_NOTIFICATION": "METI business notification for the PSE product (電気用品製造・輸入事業届出)",
+    "PSE_NO_CERTIFICATE": "conformity certificate from a registered body (specified ◇PSE product)",
+    "PSE_NO_DOMESTIC_ADMIN": "domestic administrator (国内管理人) appointment and METI notification",
+    "FOOD_NO_IMPORT_NOTIFICATION": "food import notification (食品等輸入届出) accepted by the quarantine station",
+    "TBL_NO_IMPORT_NOTIFICATION": "food import notification for food-contact articles (食品等輸入届出), lab test results on first import",
+    "TBL_NO_PL_STATEMENT": "supplier's positive-list compliance statement for the synthetic resin",
+    "RADIO_NO_GITEKI": "Giteki (技適) certification number of the radio equipment",
+    "PSC_NO_CONFORMITY": "PSC conformity records (and domestic administrator for overseas sellers)",
+    "LICENCE_EXPIRED": "renewed licence or filing (the one on record has expired)",
+}
+
+
 def document_checklist(result: ShipmentResult) -> list[str]:
-    """Documents the importer should have ready for this shipment (Customs Act Art. 94: keep 5 years)."""
+    """Documents the importer should have ready for this shipment (Customs Act Art. 94: keep them 5 years)."""
     docs = [
         "Commercial invoice naming the Importer of Record as consignee (Amazon only as \"c/o\" delivery address)",
         "Packing list",
@@ -32,11 +48,13 @@ def document_checklist(result: ShipmentResult) -> list[str]:
     codes = {f.code for f in result.findings}
     if codes & {"ACP_REGISTERED", "ACP_MISSING", "ACP_PENDING", "ACP_REVOKED"}:
         docs.append("ACP notification accepted by Customs (Form C-7500) and the delegation contract")
-    if result.valuation is not None:
-        docs.extend(result.valuation.model_extra.get("documents_to_keep", []) if result.valuation.model_extra else [])
+    extra = (result.valuation.model_extra or {}) if result.valuation is not None else {}
+    for document in extra.get("documents_to_keep", []):
+        if not document.lower().startswith(("commercial invoice", "freight and insurance", "packing list")):
+            docs.append(document)
     for f in result.findings:
-        if f.code.startswith(("COS_", "PSE_", "FOOD_", "TBL_", "RADIO_", "PSC_", "LICENCE_", "REG_")):
-            docs.append(f"{f.sku or 'shipment'}: {f.remedy or f.message}")
+        if f.code in REGULATED_DOCUMENTS and not f.waived:
+            docs.append(f"{f.sku or 'all items'}: {REGULATED_DOCUMENTS[f.code]} — missing ({f.code})")
     return list(dict.fromkeys(docs))
 
 
