@@ -31,18 +31,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..spapi import RATE_LIMITS  # the documented usage plans: the sandbox enforces what the client expects
+
 INBOUND = "/inbound/fba/2024-03-20"
 CATALOG = "/catalog/2022-04-01"
 TOKEN_PATH = "/auth/o2/token"
-RATE_LIMITS = {  # documented default usage plans (requests per second, burst)
-    "listInboundPlans": (2, 6),
-    "getInboundPlan": (2, 6),
-    "listInboundPlanItems": (2, 6),
-    "getShipment": (2, 6),
-    "listShipmentItems": (2, 30),
-    "updateShipmentName": (2, 30),
-    "getCatalogItem": (2, 2),
-}
 PLAN_STATUSES = ("ACTIVE", "VOIDED", "SHIPPED")
 HTML_503 = b"<html><head><title>503 Service Unavailable</title></head><body>Service Unavailable</body></html>"
 
