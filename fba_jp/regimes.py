@@ -48,8 +48,10 @@ REGIMES = ("cosmetics", "pse", "food", "tableware", "radio", "psc")
 DATA_PACKAGE = "fba_jp.data.regimes"
 
 
+@lru_cache(maxsize=8192)
 def normalise_text(text: str) -> str:
     """NFKC, case-folded, hyphens and underscores as spaces, whitespace collapsed: what keywords match."""
+    # memoised: every regime (and the valuation, through the food plugin) reads the same titles
     text = unicodedata.normalize("NFKC", text).casefold()
     text = re.sub(r"[-_\u2010\u2011]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -57,10 +59,16 @@ def normalise_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Keyword:
-    """One keyword or phrase of a table, compiled once."""
+    """One keyword or phrase of a table, compiled once.
+
+    ``literal`` is the normalised keyword itself. Normalised text has single spaces only, so the
+    pattern can match only where ``literal`` occurs as a plain substring: a substring test (fast, in C)
+    rules out almost every keyword before its regex (lookarounds, tried at every position) runs.
+    """
 
     text: str
     pattern: re.Pattern
+    literal: str
 
     @classmethod
     def compile(cls, text: str) -> "Keyword":
@@ -68,11 +76,11 @@ class Keyword:
         if norm.isascii():
             # ASCII boundaries, not \b: in "LED電球" the kanji count as word characters for \b.
             body = re.escape(norm).replace(r"\ ", r"\s+")
-            return cls(text, re.compile(rf"(?<![a-z0-9]){body}(?:s|es)?(?![a-z0-9])"))
-        return cls(text, re.compile(re.escape(norm)))
+            return cls(text, re.compile(rf"(?<![a-z0-9]){body}(?:s|es)?(?![a-z0-9])"), norm)
+        return cls(text, re.compile(re.escape(norm)), norm)
 
     def search(self, normalised: str) -> bool:
-        return self.pattern.search(normalised) is not None
+        return self.literal in normalised and self.pattern.search(normalised) is not None
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,24 @@ class HsPrefix:
         if not re.fullmatch(r"\d{2,9}", digits):
             raise ValueError(f"not an HS heading: {text!r}")
         return cls(text, digits)
+
+
+class Headings(tuple):
+    """HS headings in table order, indexed by prefix once: every item asks every regime about its HS code."""
+
+    def __new__(cls, prefixes: Iterable[HsPrefix]) -> "Headings":
+        headings = super().__new__(cls, prefixes)
+        index: dict[str, tuple[int, HsPrefix]] = {}
+        for position, prefix in enumerate(headings):
+            index.setdefault(prefix.digits, (position, prefix))
+        headings._index = index
+        headings._lengths = tuple(sorted({len(d) for d in index}))
+        return headings
+
+    def find(self, digits: str) -> HsPrefix | None:
+        """The first heading that the bare-digit HS code ``digits`` starts with."""
+        found = [self._index[digits[:n]] for n in self._lengths if digits[:n] in self._index]
+        return min(found, key=lambda hit: hit[0])[1] if found else None
 
 
 @dataclass(frozen=True)
@@ -115,9 +141,9 @@ class Regime:
     file: str
     as_of: str
     source: str
-    hs: tuple[HsPrefix, ...]
-    hs_broad: tuple[HsPrefix, ...]
-    hs_exclude: tuple[HsPrefix, ...]
+    hs: Headings
+    hs_broad: Headings
+    hs_exclude: Headings
     product_types: frozenset[str]
     keywords: tuple[Keyword, ...]
     exclude: tuple[Keyword, ...]
@@ -160,10 +186,7 @@ class Regime:
 
     def table_hits(self, table: str, title: str | None) -> list[str]:
         """Hits of the extra keyword list ``tables.<table>`` (e.g. ``resin_keywords``) in ``title``."""
-        if not title:
-            return []
-        text = normalise_text(title)
-        return [k.text for k in self.tables[table] if k.search(text)]
+        return list(_table_hits(self.name, table, title)) if title else []
 
     def table_hs(self, table: str, item: Item) -> HsPrefix | None:
         """The heading of the extra HS list ``tables.<table>`` (e.g. ``specified_hs``) the item is under."""
@@ -179,11 +202,11 @@ def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, produ
     hint = regime._hint(product_type, title)
     digits = (hs_code or "").replace(".", "")
     if digits:
-        if hs_prefix(digits, regime.hs_exclude) is not None:
+        if regime.hs_exclude.find(digits) is not None:
             return None
-        if (heading := hs_prefix(digits, regime.hs)) is not None:
+        if (heading := regime.hs.find(digits)) is not None:
             return Match(regime, True, f"HS {hs_code} is under heading {heading.text}")
-        if (heading := hs_prefix(digits, regime.hs_broad)) is not None:
+        if (heading := regime.hs_broad.find(digits)) is not None:
             if hint:
                 return Match(regime, True, f"HS {hs_code} is under heading {heading.text} and {hint}")
             return Match(regime, False, f"HS {hs_code} is under heading {heading.text}, which includes "
@@ -196,37 +219,25 @@ def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, produ
 @lru_cache(maxsize=8192)
 def _raw_hits(regime_name: str, title: str) -> tuple[str, ...]:
     # Sellers ship the same titles over and over, and every regime (and the valuation, through the
-    # reduced_tax_rate hook) asks about each title: memoise. One alternation of all keywords answers
-    # the usual "no keyword at all" case in a single regex pass.
+    # reduced_tax_rate hook) asks about each title: memoise.
     regime = load_regime(regime_name)
     text = normalise_text(title)
     for phrase in regime.exclude:
-        text = phrase.pattern.sub(" | ", text)
-    if _any_keyword(regime_name).search(text) is None:
-        return ()
+        if phrase.literal in text:
+            text = phrase.pattern.sub(" | ", text)
     return tuple(sorted((k.text for k in regime.keywords if k.search(text)), key=len, reverse=True))
 
 
-@lru_cache(maxsize=None)
-def _any_keyword(regime_name: str) -> re.Pattern:
-    keywords = load_regime(regime_name).keywords
-    return re.compile("|".join(f"(?:{k.pattern.pattern})" for k in keywords) or r"(?!)")
+@lru_cache(maxsize=8192)
+def _table_hits(regime_name: str, table: str, title: str) -> tuple[str, ...]:
+    text = normalise_text(title)
+    return tuple(k.text for k in load_regime(regime_name).tables[table] if k.search(text))
 
 
 def hs_prefix(digits: str, prefixes: Iterable[HsPrefix]) -> HsPrefix | None:
     """The first of ``prefixes`` that the bare-digit HS code ``digits`` starts with."""
-    lengths, index = _hs_index(tuple(prefixes))
-    found = [index[digits[:n]] for n in lengths if digits[:n] in index]
-    return min(found, key=lambda hit: hit[0])[1] if found else None
-
-
-@lru_cache(maxsize=None)
-def _hs_index(prefixes: tuple[HsPrefix, ...]) -> tuple[tuple[int, ...], dict[str, tuple[int, HsPrefix]]]:
-    # a dict per prefix length instead of a scan: every item asks every regime about its HS code
-    index: dict[str, tuple[int, HsPrefix]] = {}
-    for position, prefix in enumerate(prefixes):
-        index.setdefault(prefix.digits, (position, prefix))
-    return tuple(sorted({len(d) for d in index})), index
+    headings = prefixes if isinstance(prefixes, Headings) else Headings(prefixes)
+    return headings.find(digits)
 
 
 @lru_cache(maxsize=None)
@@ -241,7 +252,7 @@ def load_regime(name: str) -> Regime:
     tables = {}
     for key, value in data.get("tables", {}).items():
         if key.endswith("_hs"):
-            tables[key] = tuple(HsPrefix.parse(v) for v in value)
+            tables[key] = Headings(HsPrefix.parse(v) for v in value)
         elif key.endswith("_keywords"):
             tables[key] = tuple(Keyword.compile(v) for v in value)
         else:
@@ -253,9 +264,9 @@ def load_regime(name: str) -> Regime:
         file=f"data/regimes/{filename}",
         as_of=str(data["as_of"]),
         source=data["source"],
-        hs=tuple(HsPrefix.parse(v) for v in data.get("hs", [])),
-        hs_broad=tuple(HsPrefix.parse(v) for v in data.get("hs_broad", [])),
-        hs_exclude=tuple(HsPrefix.parse(v) for v in data.get("hs_exclude", [])),
+        hs=Headings(HsPrefix.parse(v) for v in data.get("hs", [])),
+        hs_broad=Headings(HsPrefix.parse(v) for v in data.get("hs_broad", [])),
+        hs_exclude=Headings(HsPrefix.parse(v) for v in data.get("hs_exclude", [])),
         product_types=frozenset(p.upper() for p in data.get("product_types", [])),
         keywords=tuple(Keyword.compile(k) for k in [*data.get("keywords", []), *data.get("keywords_ja", [])]),
         exclude=tuple(Keyword.compile(k) for k in data.get("exclude", [])),
