@@ -46,8 +46,10 @@ def shipment_key(shipment: dict) -> str:
 
 def ready_to_ship(shipment: dict) -> date | None:
     """Start of the ready-to-ship window, as a date in Japan; ``None`` before one is chosen."""
-    start = ((shipment.get("dates") or {}).get("readyToShipWindow") or {}).get("start")
-    if not start:
+    dates = shipment.get("dates")
+    window = dates.get("readyToShipWindow") if isinstance(dates, dict) else None
+    start = window.get("start") if isinstance(window, dict) else None
+    if not isinstance(start, str) or not start:
         return None
     try:
         return datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(JST).date()
@@ -61,16 +63,20 @@ def catalog_summary(item: dict | None, marketplace_id: str) -> dict:
         return {}
 
     def pick(entries):
-        entries = entries or []
+        # a payload off the model (a string or object where a list belongs) counts as no data
+        entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
         return next((e for e in entries if e.get("marketplaceId") == marketplace_id), entries[0] if entries else {})
+
+    def text(value):
+        return value if isinstance(value, str) else None
 
     summary = pick(item.get("summaries"))
     product_type = pick(item.get("productTypes"))
-    browse = summary.get("browseClassification") or {}
+    browse = summary.get("browseClassification")
     return {
-        "title": summary.get("itemName"),
-        "product_type": product_type.get("productType"),
-        "classification": browse.get("displayName"),
+        "title": text(summary.get("itemName")),
+        "product_type": text(product_type.get("productType")),
+        "classification": text(browse.get("displayName")) if isinstance(browse, dict) else None,
     }
 
 
@@ -87,10 +93,27 @@ def build_declaration(
     source = synced.source
     problems: list[str] = []
     merged: dict[str, dict] = {}
-    for raw in synced.items:
-        msku = raw.get("msku")
-        quantity = raw.get("quantity") or 0
-        if not msku or quantity <= 0:
+    for index, raw in enumerate(synced.items):
+        # SP-API lines off the model are problems, never skipped: a line left out would be goods
+        # shipped but not screened
+        where = f"{source}: items[{index}]"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: not an item object in the SP-API data (got {str(raw)[:40]})")
+            continue
+        msku, quantity = raw.get("msku"), raw.get("quantity")
+        if not isinstance(msku, str) or not msku.strip():
+            problems.append(f"{where}.msku: missing or not a string in the SP-API data (got {msku!r:.40})")
+            continue
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            problems.append(
+                f"{where}.quantity: not a whole number of units, 0 or more, in the SP-API data (got {quantity!r:.40})"
+            )
+            continue
+        wrong = [k for k in ("asin", "fnsku") if not isinstance(raw.get(k), (str, type(None)))]
+        if wrong:
+            problems.extend(f"{where}.{k}: not a string in the SP-API data (got {raw[k]!r:.40})" for k in wrong)
+            continue
+        if quantity == 0:
             continue  # a zero line is not being shipped
         line = merged.setdefault(msku, {"msku": msku, "quantity": 0, "asin": raw.get("asin"), "fnsku": raw.get("fnsku")})
         line["quantity"] += quantity

@@ -316,6 +316,12 @@ class SpApi:
                     ) from None
             except json.JSONDecodeError:
                 fault = "LWA token endpoint returned a non-JSON body"  # a gateway error page
+            except (AttributeError, TypeError):
+                # the library parses every JSON body as an object: a list, string or number crashes
+                # it. Only when a response arrived: before that, this is a bug of ours to raise.
+                if self._status.code is None:
+                    raise
+                fault = f"HTTP {self._status.code} response whose body is not a JSON object"
             except httpx.TransportError as exc:
                 fault = f"network error ({type(exc).__name__})"
             else:
@@ -352,7 +358,11 @@ class SpApi:
         if pagination_token:
             params["paginationToken"] = pagination_token
         response = self.call("listInboundPlans", self.inbound.list_inbound_plans, expect="inboundPlans", **params)
-        return list(response.payload["inboundPlans"]), response.next_token
+        plans = response.payload["inboundPlans"]
+        if not isinstance(plans, list):  # no plan can be told from another: nothing to skip to
+            raise SpApiError(f"account {self.account.name!r}: SP-API listInboundPlans: inboundPlans is not a list "
+                             f"(got {plans!r:.40})")
+        return plans, response.next_token
 
     def get_inbound_plan(self, plan_id: str) -> dict:
         return self.call("getInboundPlan", self.inbound.get_inbound_plan, plan_id, expect="inboundPlanId").payload
@@ -375,7 +385,10 @@ class SpApi:
             if token:
                 params["paginationToken"] = token
             response = self.call(operation, function, *ids, expect="items", **params)
-            items.extend(response.payload["items"])
+            page = response.payload["items"]
+            if not isinstance(page, list):
+                raise PlanUnavailable(operation, 200, "MalformedPayload", f"items is not a list (got {page!r:.40})")
+            items.extend(page)
             token = response.next_token
             if not token:
                 return items

@@ -19,7 +19,10 @@ VOIDED plans are only listed: a voided plan we hold has its shipments retired (n
 one we never saw is ignored; neither costs a call beyond the list pages.
 
 A plan SP-API refuses (400/404: AWD plans, plans converted from v0) is recorded with its error and
-passed; it is fetched again when its ``lastUpdatedAt`` changes or with ``full=True``.
+passed; it is fetched again when its ``lastUpdatedAt`` changes or with ``full=True``. So is a plan
+whose payload breaks the model where sync relies on it (ids, statuses, lists); a plan summary without
+a usable id or ``lastUpdatedAt`` is passed with an error. Item lines off the model are stored as sent
+and block their shipment as ``INPUT_INVALID`` when it is screened.
 Throttling, 5xx and network faults are retried in :mod:`fba_jp.spapi`; if they persist the account's
 run fails, and what was committed stays committed.
 """
@@ -176,6 +179,10 @@ def _changed_plans(store, account, api, status, watermark, floor, full, report, 
         summaries, token = api.list_inbound_plans(status, token)
         reached_end = False
         for summary in summaries:
+            problem = _summary_problem(summary)
+            if problem:
+                report.errors.append(f"listInboundPlans ({status}): {problem}; skipped")
+                continue
             updated = parse_time(summary["lastUpdatedAt"])
             if (watermark is not None and updated < watermark) or (floor is not None and updated < floor):
                 reached_end = True  # DESC order: everything after this is older still
@@ -194,10 +201,53 @@ def _changed_plans(store, account, api, status, watermark, floor, full, report, 
     return sorted(changed.values(), key=lambda s: (parse_time(s["lastUpdatedAt"]), s["inboundPlanId"]))
 
 
+def _summary_problem(summary) -> str | None:
+    if not isinstance(summary, dict) or not _is_text(summary.get("inboundPlanId")):
+        return f"a plan summary without an inboundPlanId (got {str(summary)[:60]})"
+    try:
+        parse_time(summary["lastUpdatedAt"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return f"plan {summary['inboundPlanId']}: lastUpdatedAt is not a date-time (got {summary.get('lastUpdatedAt')!r:.40})"
+    return None
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _malformed(operation: str, problem: str) -> PlanUnavailable:
+    # A 200 whose payload breaks the model where sync depends on it (ids, statuses): handled like a
+    # 400, so the plan is recorded with the problem and passed, never half-stored, and fetched again
+    # when it changes. Item lines off the model are stored as they are: screening blocks their
+    # shipment as INPUT_INVALID.
+    return PlanUnavailable(operation, 200, "MalformedPayload", problem)
+
+
+def _check_plan(plan: dict, plan_id: str) -> None:
+    if plan.get("inboundPlanId") != plan_id:
+        raise _malformed("getInboundPlan", f"inboundPlanId is {plan.get('inboundPlanId')!r:.40}, not {plan_id}")
+    entries = plan.get("shipments")
+    if entries is not None and not isinstance(entries, list):
+        raise _malformed("getInboundPlan", f"shipments is not a list (got {entries!r:.40})")
+    for n, entry in enumerate(entries or []):
+        valid = isinstance(entry, dict) and _is_text(entry.get("shipmentId"))
+        if not valid or not isinstance(entry.get("status"), (str, type(None))):
+            raise _malformed("getInboundPlan", f"shipments[{n}] is not a {{shipmentId, status}} summary (got {entry!r:.60})")
+
+
+def _check_shipment(shipment: dict, shipment_id: str) -> None:
+    if shipment.get("shipmentId") != shipment_id:
+        raise _malformed("getShipment", f"shipmentId is {shipment.get('shipmentId')!r:.40}, not {shipment_id}")
+    for key in ("shipmentConfirmationId", "status", "name"):
+        if not isinstance(shipment.get(key), (str, type(None))):
+            raise _malformed("getShipment", f"shipment {shipment_id}: {key} is not a string (got {shipment[key]!r:.40})")
+
+
 def fetch_plan(api: SpApi, plan_id: str, summary: dict | None = None, known: Iterable[str] = ()) -> FetchedPlan:
     """Everything about one plan. Shipments already done skip their item calls; unknown done ones
     (e.g. cancelled before we ever saw them) are not fetched at all."""
     plan = api.get_inbound_plan(plan_id)
+    _check_plan(plan, plan_id)
     items = api.list_inbound_plan_items(plan_id)
     known = set(known)
     shipments: list[tuple[dict, list[dict] | None]] = []
@@ -208,6 +258,7 @@ def fetch_plan(api: SpApi, plan_id: str, summary: dict | None = None, known: Ite
                 shipments.append(({"shipmentId": sid, "status": entry["status"]}, None))
             continue
         shipment = api.get_shipment(plan_id, sid)
+        _check_shipment(shipment, sid)
         shipments.append((shipment, api.list_shipment_items(plan_id, sid)))
     return FetchedPlan(summary or plan, plan, items, shipments)
 
@@ -258,8 +309,8 @@ def _retire_plan(store: Store, account: AccountConfig, summary: dict) -> None:
 
 
 def _asins(fetched: FetchedPlan) -> set[str]:
-    asins = {i.get("asin") for _, items in fetched.shipments for i in items or []}
-    return {a for a in asins | {i.get("asin") for i in fetched.items} if a}
+    lines = [i for _, items in fetched.shipments for i in items or []] + list(fetched.items)
+    return {i["asin"] for i in lines if isinstance(i, dict) and _is_text(i.get("asin"))}
 
 
 def _advance_watermark(store: Store, account: str, status: str, updated: str) -> None:
@@ -334,11 +385,7 @@ def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tu
             row["first_seen_at"] = now
         db["shipments"].upsert(row, pk="shipment_id")
         db["items"].delete_where("shipment_id = ?", [key])
-        merged: dict[str, dict] = {}
-        for item in items:
-            line = merged.setdefault(item["msku"], {"shipment_id": key, "msku": item["msku"], "asin": item.get("asin"),
-                                                    "fnsku": item.get("fnsku"), "quantity": 0})
-            line["quantity"] += item.get("quantity") or 0
+        merged = _item_lines(key, items)
         for line in merged.values():
             line["title"] = _cached_title(db, line["asin"])
         db["items"].insert_all(merged.values(), pk=("shipment_id", "msku"))
@@ -350,6 +397,22 @@ def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tu
         if row["spapi_shipment_id"] not in present:
             _set_status(db, row, "NOT_IN_PLAN", now)
     return n_shipments, n_items
+
+
+def _item_lines(shipment_id: str, items: list) -> dict[str, dict]:
+    """Rows of the ``items`` table: quantities summed per msku. Lines too far off the model to count
+    (no msku, a quantity that is not a number) are left out here; the raw payload in
+    ``spapi_shipments`` keeps them, and screening blocks the shipment as ``INPUT_INVALID``."""
+    merged: dict[str, dict] = {}
+    for item in items:
+        if not isinstance(item, dict) or not _is_text(item.get("msku")):
+            continue
+        text = {k: item.get(k) if isinstance(item.get(k), str) else None for k in ("asin", "fnsku")}
+        line = merged.setdefault(item["msku"], {"shipment_id": shipment_id, "msku": item["msku"], **text, "quantity": 0})
+        quantity = item.get("quantity")
+        if isinstance(quantity, int) and not isinstance(quantity, bool):
+            line["quantity"] += quantity
+    return merged
 
 
 def _exists(db, table: str, column: str, value: str) -> bool:
@@ -476,7 +539,12 @@ def input_invalid_result(synced: SyncedShipment, error: InputError, account: str
         severity=config.policy.severity.get("INPUT_INVALID", "block"),
         plugin=SYNC_PLUGIN,
         message="The SP-API data of this shipment cannot form a declaration: " + "; ".join(problems),
-        remedy="Fix the product master or the account profile in config.toml as named, then run `fba-jp screen`.",
+        remedy=(
+            "Amazon sent item lines off the SP-API model: check the shipment in Seller Central (the next sync fetches "
+            "it again when it changes); fix anything else named in the product master or config.toml."
+            if any("in the SP-API data" in line for line in problems)
+            else "Fix the product master or the account profile in config.toml as named, then run `fba-jp screen`."
+        ),
         reference="fba-jp: fail closed",
     )
     return ShipmentResult(
