@@ -108,7 +108,19 @@ def run_check(check: Check, shipment: Declaration, context: ScreeningContext) ->
     for finding in findings:
         if not isinstance(finding, Finding):
             raise TypeError(f"returned {type(finding).__name__} {finding!r:.80}, expected fba_jp.Finding")
-    return [f if f.plugin else f.model_copy(update={"plugin": check.plugin}) for f in findings]
+    return _from_plugin(findings, check.plugin)
+
+
+def _from_plugin(findings: list[Finding], plugin: str) -> list[Finding]:
+    """Fill in ``plugin`` where the plugin left it empty.
+
+    In place rather than through ``model_copy`` (a third of a screening's pydantic time): a finding is
+    a value its plugin made for this screening, and the only change is naming that same plugin.
+    """
+    for finding in findings:
+        if not finding.plugin:
+            finding.plugin = plugin
+    return findings
 
 
 class Screener:
@@ -176,14 +188,14 @@ class Screener:
                 findings.append(finding)
                 errors.append(error)
                 return None
-            findings.extend(
-                f if f.plugin else f.model_copy(update={"plugin": impl.plugin_name}) for f in valuation.findings
-            )
+            findings.extend(_from_plugin(valuation.findings, impl.plugin_name))
             return valuation
         return None
 
     def _apply_policy(self, findings: list[Finding]) -> list[Finding]:
         overrides = self.config.policy.severity
+        if not overrides:
+            return findings
         return [
             f.model_copy(update={"severity": overrides[f.code]}) if f.code in overrides else f for f in findings
         ]

@@ -595,7 +595,8 @@ def _valuation_row(screening_id: int, valuation: Valuation) -> dict:
         "total_tax_jpy": valuation.total_tax_jpy,
         "small_value_exemption": int(valuation.small_value_exemption),
         "complete": int(valuation.complete),
-        "worksheet": to_json(valuation.model_dump(mode="json")),
+        # pydantic's own JSON encoder: a third of the time of model_dump + json.dumps on a big worksheet
+        "worksheet": valuation.model_dump_json(),
     }
 
 

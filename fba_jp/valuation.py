@@ -96,6 +96,18 @@ METHOD_DOCUMENTS = {
         "The valuation method agreed with Customs and your ACP, with its calculation",
     ),
 }
+# Why each method applies, for VAL_METHOD (the amounts of each item are in the worksheet).
+METHOD_BASIS = {
+    "transaction_value": "the price paid or payable by the buyer in Japan, plus a share of freight, insurance "
+                         "and other costs to the port",
+    "identical_or_similar_goods": "the customs value Customs accepted for identical or similar goods from the same "
+                                  "country of production, exported within {window_days} days of this shipment; "
+                                  "no freight added",
+    "deductive": "the Japan selling price minus the declared deductions; no freight added",
+    "computed": "production cost plus profit and general expenses, plus a share of freight, insurance and other costs",
+    "fallback": "the declared unit value (other reasonable means), plus a share of freight, insurance and other "
+                "costs to the port",
+}
 NO_IMPORT_TRANSACTION = (
     "no import transaction: nobody based in Japan buys the goods (stock sent to your own FBA inventory is "
     "not a sale), so the invoice price is not a transaction value"
@@ -469,6 +481,10 @@ def valuate(
     ``exchange_rate`` is the customs rate (yen per unit of ``shipment.currency``) for the week of the
     declaration date, or ``None`` when there is none. ``reduced`` maps each SKU to (reduced rate?,
     where that answer came from); items missing from it get :func:`food_by_hs`.
+
+    The worksheet (the valuation's extra keys) says everything once: each item refers to its list of
+    earlier methods that did not apply by index into ``earlier_methods``, and the documents to keep for
+    each method are in ``documents_by_method``.
     """
     duty_table = duty_table or load_duty_table()
     excluded = excluded or load_excluded_goods()
@@ -488,14 +504,13 @@ def valuate(
     for item in shipment.items:
         if choices[item.msku].method is None:
             findings.append(_no_basis(item, choices[item.msku]))
-    for item in shipment.items:
-        if choices[item.msku].method is not None:
-            findings.append(_method_finding(item, choices[item.msku]))
+    findings.extend(_method_findings(choices.values(), window_days))
     fallback = [c.sku for c in choices.values() if c.method == "fallback"]
     if fallback:
         findings.append(_fallback_finding(shipment, fallback))
     if not valued:
         return Outcome(None, findings)
+    valued_skus = {item.msku for item in valued}
 
     # Freight, insurance and other costs to the port, shared pro rata by declared value. The shares of
     # identical-goods and deductive items are not added: their values already stand at the Japanese port.
@@ -538,17 +553,21 @@ def valuate(
     else:
         findings.append(_small_value_finding(total_value))
 
-    lines = []
+    lines, lines_worksheet = [], []
     for key, items in groups.items():
-        tax = taxes[key]
-        exact = values[key][1]
-        lines.append(_valuation_line(key[0], items, tax, exact, duty_rates, tax_rates))
+        exact = _plain(values[key][1], 4)
+        lines.append(_valuation_line(key[0], items, taxes[key], exact, duty_rates, tax_rates))
+        lines_worksheet.append(_steps(key[0], lines[-1].skus, taxes[key], exact))
+    if totals.total_jpy is not None:
+        lines_worksheet.append(_total_steps(totals, small["applies"]))
+    methods_used = dict.fromkeys(c.method for c in choices.values() if c.method is not None)
     documents = list(COMMON_DOCUMENTS)
-    for choice in choices.values():
-        documents.extend(METHOD_DOCUMENTS.get(choice.method, ()))
+    for method in methods_used:
+        documents.extend(METHOD_DOCUMENTS[method])
+    earlier_methods: dict[tuple, int] = {}  # each distinct list of (method, why not), numbered
     item_sheets = [
-        _item_sheet(item, choices[item.msku], shipment, rate, additions, weights, total_weight,
-                    duty_rates.get(item.msku), tax_rates.get(item.msku))
+        _item_sheet(item, choices[item.msku], rate, additions, weights, total_weight,
+                    duty_rates.get(item.msku), tax_rates.get(item.msku), earlier_methods)
         for item in shipment.items
     ]
     valuation = Valuation(
@@ -571,7 +590,8 @@ def valuate(
         declaration_date=shipment.declaration_date.isoformat(),
         ship_date=shipment.ship_date.isoformat(),
         items=item_sheets,
-        unvalued_skus=[sku for sku in choices if sku not in {i.msku for i in valued}],
+        earlier_methods=[[{"method": m, "reason": r} for m, r in skipped] for skipped in earlier_methods],
+        unvalued_skus=[sku for sku in choices if sku not in valued_skus],
         additions={
             "freight": str(shipment.freight),
             "insurance": str(shipment.insurance),
@@ -580,8 +600,7 @@ def valuate(
             "allocated_by": allocated_by,
             "not_added_for": [c.sku for c in choices.values() if c.method and not c.adds_costs],
         },
-        lines_worksheet=[_steps(line, taxes[key]) for line, key in zip(lines, groups)]
-        + ([_total_steps(totals, small["applies"])] if totals.total_jpy is not None else []),
+        lines_worksheet=lines_worksheet,
         totals_unrounded={
             "duty_jpy": _plain(totals.duty_unrounded_jpy),
             "national_consumption_tax_jpy": _plain(totals.national_unrounded_jpy),
@@ -589,16 +608,20 @@ def valuate(
         },
         small_value=small,
         duty_rate_table={"file": duty_table.file, "as_of": duty_table.as_of, "source": duty_table.source},
+        documents_by_method={m: [*COMMON_DOCUMENTS, *METHOD_DOCUMENTS[m]] for m in methods_used},
         documents_to_keep=list(dict.fromkeys(documents)),
         record_keeping=RECORD_KEEPING,
-        notes=[
-            "Excise taxes (liquor, tobacco) are not estimated; they are added to the consumption-tax base.",
-            "Shares of freight and insurance are shown to 4 decimal places; line values are computed exactly.",
-            "Duty uses ad-valorem rates only; specific or compound duties need the rate declared per item.",
-        ],
+        notes=list(NOTES),
     )
     valuation.findings = findings
     return Outcome(valuation, findings)
+
+
+NOTES = (
+    "Excise taxes (liquor, tobacco) are not estimated; they are added to the consumption-tax base.",
+    "Shares of freight and insurance are shown to 4 decimal places; line values are computed exactly.",
+    "Duty uses ad-valorem rates only; specific or compound duties need the rate declared per item.",
+)
 
 
 def _line_value(choices: list[MethodChoice], rate: Decimal, additions: Decimal,
@@ -655,7 +678,7 @@ def _small_value(valued, total_value, complete_values, excluded: ExcludedGoods) 
     return sheet
 
 
-def _valuation_line(hs, items, tax: LineTax, exact: Decimal, duty_rates, tax_rates) -> ValuationLine:
+def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates) -> ValuationLine:
     first = items[0].msku
     return ValuationLine(
         hs_code=hs,
@@ -667,7 +690,7 @@ def _valuation_line(hs, items, tax: LineTax, exact: Decimal, duty_rates, tax_rat
         consumption_tax_base_jpy=tax.consumption_tax_base_jpy,
         national_consumption_tax_jpy=tax.national_jpy,
         local_consumption_tax_jpy=tax.local_jpy,
-        customs_value_before_truncation_jpy=_plain(exact, 4),
+        customs_value_before_truncation_jpy=exact,
         duty_base_jpy=tax.duty_base_jpy,
         duty_unrounded_jpy=_plain(tax.duty_unrounded_jpy),
         consumption_tax_base_unrounded_jpy=tax.consumption_tax_base_unrounded_jpy,
@@ -679,8 +702,9 @@ def _valuation_line(hs, items, tax: LineTax, exact: Decimal, duty_rates, tax_rat
     )
 
 
-def _item_sheet(item, choice: MethodChoice, shipment, rate, additions, weights, total_weight, duty, tax) -> dict:
-    currency = shipment.currency
+def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weight, duty, tax,
+                earlier_methods: dict[tuple, int]) -> dict:
+    """One item's valuation. ``earlier_methods`` numbers each distinct list of methods that did not apply."""
     share = None
     if choice.adds_costs and additions and total_weight:
         share = additions * weights[item.msku] / total_weight
@@ -695,25 +719,23 @@ def _item_sheet(item, choice: MethodChoice, shipment, rate, additions, weights, 
         "method": choice.method,
         "reason": choice.reason,
         "rule": METHOD_RULE.get(choice.method),
-        "earlier_methods_not_applied": [{"method": m, "reason": r} for m, r in choice.skipped],
+        "earlier_methods": earlier_methods.setdefault(choice.skipped, len(earlier_methods)),
         "declared_value": None if item.unit_value is None else str(item.unit_value * item.quantity),
         "value": str(choice.amount) if choice.adds_costs else None,
         "value_jpy": choice.yen if choice.method and not choice.adds_costs else None,
         "additions_share": _plain(share, 4) if share is not None else None,
-        "currency": currency,
         "customs_value_before_truncation_jpy": _plain(exact_yen, 4),
         "duty_rate": None if duty is None or duty[0] is None else str(duty[0]),
         "duty_rate_source": None if duty is None else duty[1],
         "consumption_tax_rate": None if tax is None else str(REDUCED_RATE if tax[0] else STANDARD_RATE),
         "reduced_tax_rate_source": None if tax is None else tax[1],
-        "documents": list(COMMON_DOCUMENTS) + list(METHOD_DOCUMENTS.get(choice.method, ())),
     }
 
 
-def _steps(line: ValuationLine, tax: LineTax) -> dict:
+def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: str) -> dict:
     """The rounding steps of one line, as a person checks them."""
     steps = [
-        ("Customs value: items converted to yen and summed", _yen(line.model_extra["customs_value_before_truncation_jpy"])),
+        ("Customs value: items converted to yen and summed", _yen(exact)),
         ("Customs value, fractions of a yen dropped", _yen(tax.customs_value_jpy)),
     ]
     if tax.exempt:
@@ -732,7 +754,7 @@ def _steps(line: ValuationLine, tax: LineTax) -> dict:
             ("National consumption tax, rounded down to ¥100", _yen(tax.national_jpy)),
             ("Local consumption tax: national × 22/78, fractions of a yen dropped", _yen(tax.local_jpy)),
         ]
-    return {"hs_code": line.hs_code, "skus": line.skus, "steps": [{"label": a, "amount": b} for a, b in steps]}
+    return {"hs_code": hs_code, "skus": skus, "steps": [{"label": a, "amount": b} for a, b in steps]}
 
 
 def _total_steps(totals: Totals, exempt: bool) -> dict:
@@ -751,22 +773,29 @@ def _total_steps(totals: Totals, exempt: bool) -> dict:
     return {"hs_code": "declaration total", "skus": [], "steps": [{"label": a, "amount": b} for a, b in steps]}
 
 
+_QUANTUM = {4: Decimal("0.0001")}
+
+
 def _plain(amount: Decimal | int | None, places: int | None = None) -> str | None:
-    """A Decimal as plain digits (no exponent), cut to ``places`` decimals if given."""
+    """A Decimal as plain digits (no exponent, no trailing zeros), cut to ``places`` decimals if given."""
     if amount is None:
         return None
-    amount = Decimal(amount)
+    if isinstance(amount, int):
+        return str(amount)
     if places is not None:
-        amount = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+        amount = amount.quantize(_QUANTUM.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
     text = format(amount, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _yen(amount) -> str:
+def _yen(amount: Decimal | int | str | None) -> str:
+    """``¥1,234`` or ``¥8,923.2``: thousands separated, fractions of a yen as they are. A ``str`` is plain digits."""
     if amount is None:
         return "unknown"
-    amount = Decimal(amount)
-    return f"¥{int(amount):,}" if amount == amount.to_integral_value() else f"¥{Decimal(_plain(amount)):,f}"
+    if isinstance(amount, int):
+        return f"¥{amount:,}"
+    whole, _, fraction = (amount if isinstance(amount, str) else _plain(amount)).partition(".")
+    return f"¥{int(whole):,}.{fraction}" if fraction else f"¥{int(whole):,}"
 
 
 # --------------------------------------------------------------------------- findings
@@ -802,11 +831,28 @@ def _no_basis(item: Item, choice: MethodChoice) -> Finding:
     )
 
 
-def _method_finding(item: Item, choice: MethodChoice) -> Finding:
-    earlier = "; ".join(f"{METHOD_LABEL[m]}: {r}" for m, r in choice.skipped)
+def _method_findings(choices: Iterable[MethodChoice], window_days: int) -> list[Finding]:
+    """``VAL_METHOD``, one per group of items valued by the same method for the same reasons.
+
+    CONTRACT §4 allows one per item or per line; one per group says the same (which method and why,
+    naming every SKU) without fifty copies of the same sentences. Each item's own arithmetic is in
+    the worksheet (``items[].reason``).
+    """
+    groups: dict[tuple, list[str]] = {}
+    for choice in choices:
+        if choice.method is not None:
+            groups.setdefault((choice.method, choice.skipped), []).append(choice.sku)
+    return [_method_finding(method, skipped, skus, window_days) for (method, skipped), skus in groups.items()]
+
+
+def _method_finding(method: str, skipped: tuple[tuple[str, str], ...], skus: list[str], window_days: int) -> Finding:
+    basis = METHOD_BASIS[method].format(window_days=window_days)
+    if method == "computed" and "deductive" not in {m for m, _ in skipped}:
+        basis += " (the importer asked for the computed method before deductive: prefer_computed)"
+    earlier = "; ".join(f"{METHOD_LABEL[m]}: {r}" for m, r in skipped)
     return Finding(
-        code="VAL_METHOD", severity="info", sku=item.msku, reference=METHOD_RULE[choice.method],
-        message=f"{item.msku}: {METHOD_LABEL[choice.method]} method: {choice.reason}."
+        code="VAL_METHOD", severity="info", sku=skus[0] if len(skus) == 1 else None, reference=METHOD_RULE[method],
+        message=f"{', '.join(skus)}: {METHOD_LABEL[method]} method: {basis}."
                 + (f" Earlier methods do not apply: {earlier}." if earlier else ""),
     )
 

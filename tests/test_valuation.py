@@ -459,13 +459,38 @@ def test_worksheet_records_methods_reasons_rounding_and_documents():
                                     "duty_base_jpy", "duty_unrounded_jpy", "national_consumption_tax_unrounded_jpy"}
     items = {s["sku"]: s for s in doc["items"]}
     assert items["A"]["method"] == "fallback" and items["B"]["method"] == "deductive"
-    assert [e["method"] for e in items["B"]["earlier_methods_not_applied"]] == [
+    assert [e["method"] for e in doc["earlier_methods"][items["B"]["earlier_methods"]]] == [
         "transaction_value", "identical_or_similar_goods"]
-    assert any("Amazon.co.jp" in d for d in items["B"]["documents"])
+    assert any("Amazon.co.jp" in d for d in doc["documents_by_method"]["deductive"])
     assert any("agreed with Customs" in d for d in doc["documents_to_keep"])
     assert doc["record_keeping"]["books_years"] == 7 and doc["record_keeping"]["documents_years"] == 5
     labels = [s["label"] for s in doc["lines_worksheet"][0]["steps"]]
     assert labels[2:5] == ["Duty base, rounded down to ¥1,000", "Duty at 4.5%", "Duty, rounded down to ¥100"]
+
+
+def test_worksheet_says_shared_reasons_and_documents_once():
+    fba = [item(sku, unit_value="10", hs_code=hs) for sku, hs in (("A", "6306.22"), ("B", "9503.00"), ("C", "4202.92"))]
+    deductive = item("D", valuation={"domestic_unit_price_jpy": 3000, "domestic_unit_deductions_jpy": 1000})
+    doc = json.loads(screen(usd(*fba, deductive)).valuation.model_dump_json())
+    items = {s["sku"]: s for s in doc["items"]}
+    assert [items[sku]["earlier_methods"] for sku in "ABCD"] == [0, 0, 0, 1]
+    assert [len(chain) for chain in doc["earlier_methods"]] == [4, 2]
+    assert "no import transaction" in doc["earlier_methods"][0][0]["reason"]
+    assert set(doc["documents_by_method"]) == {"fallback", "deductive"}
+    assert all("documents" not in sheet for sheet in doc["items"])
+    assert "¥2,000 × 1 = ¥2,000" in items["D"]["reason"]  # each item's own arithmetic stays with the item
+
+
+def test_one_val_method_per_method_and_reasons_naming_every_sku():
+    fba = [item(sku, unit_value="10", hs_code=hs) for sku, hs in (("A", "6306.22"), ("B", "9503.00"), ("C", "4202.92"))]
+    deductive = item("D", valuation={"domestic_unit_price_jpy": 3000, "domestic_unit_deductions_jpy": 1000})
+    methods = [f for f in screen(usd(*fba, deductive)).findings if f.code == "VAL_METHOD"]
+    assert len(methods) == 2
+    fallback, by_deduction = methods
+    assert fallback.sku is None and fallback.message.startswith("A, B, C: fallback method: the declared unit value")
+    assert "Earlier methods do not apply: transaction value: no import transaction" in fallback.message
+    assert by_deduction.sku == "D" and by_deduction.message.startswith("D: deductive method")
+    assert by_deduction.reference == "Customs Tariff Act Art. 4-3(1)"
 
 
 def test_pure_valuate_without_plugins():
