@@ -8,6 +8,7 @@ valuation) so a crash never leaves half a screening. History is append-only: re-
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from functools import lru_cache
 from datetime import date, datetime, timezone
@@ -315,8 +316,16 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        # how long a write waits for another writer; FBA_JP_BUSY_TIMEOUT (seconds) overrides it
+        timeout = os.environ.get("FBA_JP_BUSY_TIMEOUT") or BUSY_TIMEOUT_S
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            timeout = float(timeout)
+            if not 0 <= timeout < float("inf"):
+                raise ValueError
+        except ValueError:
+            raise StoreError(f"FBA_JP_BUSY_TIMEOUT must be a number of seconds such as 30 (got {timeout!r:.40})") from None
+        try:
+            conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":
                 self.db.enable_wal()
