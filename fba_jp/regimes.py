@@ -156,8 +156,10 @@ class Regime:
 
     def classify(self, item: Item) -> Match | None:
         """The strongest evidence that ``item`` belongs to this regime, or ``None``."""
-        # Sellers ship the same products again and again: classify each distinct product once.
-        return _classify(self.name, tuple(item.categories), item.hs_code, item.product_type, item.title)
+        product = (tuple(item.categories), item.hs_code, item.product_type, item.title)
+        if self.name not in REGIMES:
+            return _classify(self.name, *product)
+        return _classify_product(*product)[REGIMES.index(self.name)]
 
     def hint(self, item: Item) -> str | None:
         """Product-type or title-keyword evidence (the weak kinds), or ``None``."""
@@ -194,6 +196,14 @@ class Regime:
 
 
 @lru_cache(maxsize=16384)
+def _classify_product(categories: tuple[str, ...], hs_code: str | None, product_type: str | None,
+                      title: str | None) -> tuple[Match | None, ...]:
+    # Sellers ship the same products again and again, and every regime (and the valuation, through
+    # the food plugin's reduced_tax_rate) asks about each item: classify each distinct product once,
+    # for all regimes together, so the cache holds one entry per product rather than six.
+    return tuple(_classify(name, categories, hs_code, product_type, title) for name in REGIMES)
+
+
 def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, product_type: str | None,
               title: str | None) -> Match | None:
     regime = load_regime(name)
@@ -225,7 +235,8 @@ def _raw_hits(regime_name: str, title: str) -> tuple[str, ...]:
     for phrase in regime.exclude:
         if phrase.literal in text:
             text = phrase.pattern.sub(" | ", text)
-    return tuple(sorted((k.text for k in regime.keywords if k.search(text)), key=len, reverse=True))
+    candidates = [k for k in regime.keywords if k.literal in text]  # see Keyword: most titles stop here
+    return tuple(sorted((k.text for k in candidates if k.search(text)), key=len, reverse=True))
 
 
 @lru_cache(maxsize=8192)
