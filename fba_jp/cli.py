@@ -41,8 +41,8 @@ class App:
 
     @functools.cached_property
     def store(self) -> Store:
-        path = self.db_path or str(self.config.resolve(self.config.storage.path))
-        return Store(path)
+        config = self.config  # a broken config is reported even when --db makes it unnecessary here
+        return Store(self.db_path or str(config.resolve(config.storage.path)))
 
     @functools.cached_property
     def plugins(self) -> Plugins:

@@ -48,9 +48,11 @@ def trigger_for(config: Config):
     jitter = min(schedule.jitter_seconds, int(interval_of(config).total_seconds() // 2)) or None
     if schedule.cron:
         try:
-            return CronTrigger.from_crontab(schedule.cron, timezone=timezone.utc, jitter=jitter)
+            trigger = CronTrigger.from_crontab(schedule.cron, timezone=timezone.utc)
         except ValueError as exc:
             raise ConfigError(f"schedule.cron: {exc} (got {schedule.cron!r}); use five fields, e.g. \"*/30 * * * *\"") from None
+        trigger.jitter = jitter  # from_crontab() takes no jitter argument
+        return trigger
     return IntervalTrigger(seconds=interval_of(config).total_seconds(), jitter=jitter, timezone=timezone.utc)
 
 

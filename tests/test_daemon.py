@@ -143,3 +143,16 @@ def test_daemon_end_to_end(world, tmp_path):
     finally:
         code, _, err = stop(process)
     assert code == 0, err[-2000:]
+
+
+def test_schedule_triggers():
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from fba_jp.config import Config
+    from fba_jp.daemon import trigger_for
+
+    cron = trigger_for(Config.model_validate({"schedule": {"cron": "*/30 * * * *", "jitter_seconds": 20}}))
+    assert isinstance(cron, CronTrigger) and cron.jitter == 20
+    every = trigger_for(Config.model_validate({"schedule": {"interval_minutes": 15}}))
+    assert isinstance(every, IntervalTrigger) and every.interval.total_seconds() == 900 and every.jitter == 30

@@ -153,8 +153,6 @@ def test_bad_configuration_values_are_one_line_naming_the_field(run_cli, tmp_pat
     assert len(errors) == 1 and wanted in errors[0], result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="daemon.trigger_for passes jitter= to CronTrigger.from_crontab, which "
-                   "APScheduler 3.11 does not take: any [schedule] cron is an internal error (reported to the lead)")
 @pytest.mark.parametrize("cron", ["every tuesday", "*/5 * * *"])
 def test_a_daemon_cron_that_is_not_a_crontab_is_named(run_cli, tmp_path, cron):
     (tmp_path / "config.toml").write_text(f'[schedule]\ncron = "{cron}"\n' + ACCOUNT, encoding="utf-8")
