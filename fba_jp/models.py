@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -85,6 +86,7 @@ NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
+@lru_cache(maxsize=4096)  # the same HS codes come back item after item
 def normalise_hs_code(value: str) -> str:
     """``3304.99``, ``330499``, ``3304.99-000`` or ``330499000`` → ``3304.99`` / ``3304.99.000``."""
     digits = re.sub(r"[.\-\s]", "", value)

@@ -405,7 +405,8 @@ class Store:
                 "first_seen_at": now,
             }
             if declaration is not None:
-                shipment["declaration"] = declaration.model_dump_json(by_alias=True)
+                # without the nulls of every unset optional field: half the size at 50 items, same declaration
+                shipment["declaration"] = declaration.model_dump_json(by_alias=True, exclude_none=True)
             _upsert(conn, "shipments", shipment, pk="shipment_id", keep=("first_seen_at",))
         return result.model_copy(update={"screening_id": screening_id, "screened_at": now})
 

@@ -248,16 +248,9 @@ def choose_method(
     """
     data = item.valuation
     computed_first = prefer_computed or bool(data and data.prefer_computed)
-    tries: list[tuple[str, Callable[[], _Applies | str]]] = [
-        ("transaction_value", lambda: _transaction_value(item, shipment)),
-        ("identical_or_similar_goods", lambda: _identical_goods(item, shipment, window_days)),
-    ]
-    alternatives = [("deductive", lambda: _deductive(item)), ("computed", lambda: _computed(item, shipment))]
-    tries += alternatives[::-1] if computed_first else alternatives
-    tries.append(("fallback", lambda: _fallback(item, shipment)))
     skipped: list[tuple[str, str]] = []
-    for method, attempt in tries:
-        outcome = attempt()
+    for method in COMPUTED_FIRST if computed_first else METHODS:
+        outcome = _ATTEMPTS[method](item, shipment, window_days)
         if isinstance(outcome, _Applies):
             reason = outcome.reason
             if method == "computed" and computed_first:
@@ -271,7 +264,11 @@ def _money(amount: Decimal, currency: str) -> str:
     return f"{amount:,} {currency}" if currency != "JPY" else f"¥{amount:,}"
 
 
-def _transaction_value(item: Item, shipment: Declaration) -> _Applies | str:
+# Each method's test: what it values the item at and why, or why it does not apply (a str).
+# One signature for all, so choose_method can walk them in either order.
+
+
+def _transaction_value(item: Item, shipment: Declaration, window_days: int) -> _Applies | str:
     if not shipment.import_transaction:
         return NO_IMPORT_TRANSACTION
     if item.unit_value is None:
@@ -315,7 +312,7 @@ def _identical_goods(item: Item, shipment: Declaration, window_days: int) -> _Ap
     )
 
 
-def _deductive(item: Item) -> _Applies | str:
+def _deductive(item: Item, shipment: Declaration, window_days: int) -> _Applies | str:
     data = item.valuation
     if data is None or data.domestic_unit_price_jpy is None:
         return "no Japan selling price (valuation.domestic_unit_price_jpy)"
@@ -338,7 +335,7 @@ def _deductive(item: Item) -> _Applies | str:
     )
 
 
-def _computed(item: Item, shipment: Declaration) -> _Applies | str:
+def _computed(item: Item, shipment: Declaration, window_days: int) -> _Applies | str:
     data = item.valuation
     if data is None or data.production_unit_cost is None:
         return "no production cost (valuation.production_unit_cost)"
@@ -355,7 +352,7 @@ def _computed(item: Item, shipment: Declaration) -> _Applies | str:
     )
 
 
-def _fallback(item: Item, shipment: Declaration) -> _Applies | str:
+def _fallback(item: Item, shipment: Declaration, window_days: int) -> _Applies | str:
     if item.unit_value is None:
         return "no unit_value is declared"
     amount = item.unit_value * item.quantity
@@ -365,6 +362,16 @@ def _fallback(item: Item, shipment: Declaration) -> _Applies | str:
         "(other reasonable means)",
         amount=amount,
     )
+
+
+_ATTEMPTS: dict[str, Callable[[Item, Declaration, int], _Applies | str]] = {
+    "transaction_value": _transaction_value,
+    "identical_or_similar_goods": _identical_goods,
+    "deductive": _deductive,
+    "computed": _computed,
+    "fallback": _fallback,
+}
+COMPUTED_FIRST = ("transaction_value", "identical_or_similar_goods", "computed", "deductive", "fallback")
 
 
 # --------------------------------------------------------------------------- rate tables (data files)
