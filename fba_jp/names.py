@@ -79,6 +79,10 @@ class NameList:
 
     def match(self, name: str) -> Entity | None:
         """The entity ``name`` denotes, or ``None``."""
+        # the same few importer and consignee names come back on every shipment of a seller
+        return _match(self.file, name)
+
+    def _match(self, name: str) -> Entity | None:
         tokens = name_tokens(name)
         if not tokens:
             return None
@@ -126,6 +130,11 @@ def load_name_list(filename: str) -> NameList:
         qualifiers=frozenset(t for q in data.get("qualifiers", []) for t in name_tokens(q) or (q.casefold(),)),
         qualifier_patterns=tuple(re.compile(p) for p in data.get("qualifier_patterns", [])),
     )
+
+
+@lru_cache(maxsize=4096)
+def _match(filename: str, name: str) -> Entity | None:
+    return load_name_list(filename)._match(name)
 
 
 def same_party(a: str, b: str) -> bool:
