@@ -10,6 +10,7 @@ import click
 
 from .cli import App, common_options
 from .daemon import run_daemon, status_rows
+from .output.table import columns
 
 
 @click.command()
@@ -44,6 +45,4 @@ def status(app: App, as_json):
     header = ("account", "outcome", "last finished", "next run", "failures", "backoff until", "message")
     table = [(r["account"], r["outcome"] or "-", r["last_finished_at"] or "-", r["next_run_at"] or "-",
               str(r["consecutive_failures"] or 0), r["backoff_until"] or "-", (r["message"] or "")[:60]) for r in rows["accounts"]]
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *table)]
-    for row in (header, *table):
-        click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    click.echo(columns(header, table))

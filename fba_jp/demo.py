@@ -24,6 +24,7 @@ import click
 
 from .cli import App
 from .models import Summary
+from .output.table import columns
 from .rates import import_rates_csv
 from .sandbox import Faults, Sandbox
 from .spapi import RetryPolicy
@@ -134,13 +135,10 @@ def run_demo(db_path: str, report_path: str, *, faults: bool = False, progress=N
 
 
 def summary_table(results) -> str:
-    rows = [("account", "shipment", "verdict", "findings (block/warn)")]
+    rows = []
     for r in results:
         codes = [f.code for f in r.findings if f.severity in ("block", "warn") and not f.waived]
         codes += [f"ERROR:{e.plugin}" for e in r.errors]
         rows.append((r.account or "-", r.shipment_id, VERDICT[r.verdict], ", ".join(dict.fromkeys(codes)) or "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3] for row in rows
-    )
+    return columns(("account", "shipment", "verdict", "findings (block/warn)"), rows)
 

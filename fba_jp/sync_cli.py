@@ -13,8 +13,22 @@ import sys
 import click
 
 from .actions import act_on
-from .cli import App, common_options, emit, gate_exit_code, output_option, plugins_dir_option
-from .sync import DEFAULT_LOOKBACK_DAYS, ScreenReport, SyncReport, screen_synced, sync_accounts
+from .cli import (
+    App,
+    common_options,
+    emit,
+    gate_exit_code,
+    output_option,
+    plugins_dir_option,
+)
+from .output.table import columns
+from .sync import (
+    DEFAULT_LOOKBACK_DAYS,
+    ScreenReport,
+    SyncReport,
+    screen_synced,
+    sync_accounts,
+)
 
 account_option = click.option(
     "--account", "accounts", multiple=True, help="Only this account (repeatable; default: every account in the config)."
@@ -51,8 +65,7 @@ def sync_table(reports: list[SyncReport]) -> str:
          len(r.errors) + int(r.failed), f"{r.seconds:.1f}")
         for r in reports
     ]
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
-    return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in (header, *rows)) + "\n"
+    return columns(header, rows) + "\n"
 
 
 def report_sync_problems(reports: list[SyncReport]) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from fba_jp.config import Config, RegulatedConfig
-from fba_jp.testing import declaration_data, make_declaration, screen
+from fba_jp.testing import declaration_data, screen
 
 NOTIFIED = {"kind": "pse_importer_notification", "number": "METI-2026-0042"}
 ADMIN = {"kind": "domestic_administrator", "number": "DA-2026-118", "holder": "Kanto Product Compliance G.K."}

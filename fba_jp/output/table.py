@@ -6,6 +6,13 @@ LABEL = {"block": "BLOCK", "warn": "WARN ", "info": "info "}
 VERDICT = {"blocked": "BLOCKED", "annotated": "ANNOTATED", "cleared": "CLEARED"}
 
 
+def columns(header, rows) -> str:
+    """``rows`` aligned in columns under ``header``: the terminal summaries of sync, demo and status."""
+    cells = [tuple(str(x) for x in row) for row in (header, *rows)]
+    widths = [max(len(x) for x in column) for column in zip(*cells)]
+    return "\n".join("  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip() for row in cells)
+
+
 def yen(amount) -> str:
     return "unknown" if amount is None else f"¥{amount:,}"
 
