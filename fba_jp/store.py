@@ -292,6 +292,12 @@ def m004_annotations(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m005_sync_run_pid(db: sqlite_utils.Database) -> None:
+    """The process that runs a sync: a run left "running" by a process that is gone was interrupted."""
+    db["sync_runs"].add_column("pid", int)
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations in order; return the names applied."""
     if "_migrations" not in db.table_names():

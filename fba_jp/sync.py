@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -118,8 +119,9 @@ def sync_account(
     report = SyncReport(account.name)
     started = time.monotonic()
     with store.write():
+        close_interrupted_runs(store, account.name)
         report.run_id = store.db["sync_runs"].insert(
-            {"account": account.name, "started_at": utcnow(), "outcome": "running"}
+            {"account": account.name, "started_at": utcnow(), "outcome": "running", "pid": os.getpid()}
         ).last_pk
     try:
         for status in statuses:
@@ -159,6 +161,31 @@ def sync_account(
                 },
             )
     return report
+
+
+def close_interrupted_runs(store: Store, account: str) -> None:
+    """Mark as ``interrupted`` the account's runs left ``running`` by a process that no longer exists.
+
+    A sync killed mid-way (SIGKILL, power cut) cannot record its end; its committed plans are kept and
+    the next run resumes from the watermark. One daemon serves an account at a time (``max_instances=1``),
+    so a "running" row of this very process is a leftover too.
+    """
+    for row in store.db.query("select id, pid from sync_runs where account = ? and outcome = 'running'", [account]):
+        if row["pid"] is None or row["pid"] == os.getpid() or not _process_exists(row["pid"]):
+            store.db["sync_runs"].update(row["id"], {
+                "outcome": "interrupted", "finished_at": utcnow(),
+                "message": "the process running this sync ended before it finished; committed plans were kept",
+            })
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    return True
 
 
 def _watermark(store: Store, account: str, status: str) -> datetime | None:

@@ -122,6 +122,8 @@ def test_a_sync_killed_with_sigkill_mid_way_resumes_with_no_duplicate_and_no_mis
         assert len(got_lines) == len({(s, m) for s, m, _ in got_lines})  # no line twice
         assert {(s, m): q for s, m, q in got_lines} == dict(lines)
         assert app.store.db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        # the killed run is recorded as interrupted, not left "running" forever
+        assert [r["outcome"] for r in app.store.db["sync_runs"].rows] == ["interrupted", "ok"]
         app.store.close()
 
 
