@@ -281,15 +281,10 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="fba-jp")
 
 
-# Commands defined in their own modules (add one import + add_command line each).
-
+# Commands defined in their own modules: imported last because they import from this one.
+from .daemon_cli import daemon, status  # noqa: E402
 from .rates_cli import rates  # noqa: E402
-cli.add_command(rates)
 from .sync_cli import demo, run, screen, sync  # noqa: E402
 
-for _command in (sync, screen, run, demo):
+for _command in (sync, screen, run, demo, daemon, status, rates):
     cli.add_command(_command)
-from .daemon_cli import daemon, status  # noqa: E402
-
-cli.add_command(daemon)
-cli.add_command(status)

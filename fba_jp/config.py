@@ -7,7 +7,7 @@ the SP-API client is built, so they cannot reach the database, logs or reports.
 from __future__ import annotations
 
 import os
-import sys
+import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,11 +16,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .errors import ConfigError, validation_lines
 from .models import Acp, Filing, Licence, Party, Seller
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password"})
 DEFAULT_CONFIG = "config.toml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,11 +12,6 @@ from pydantic import ValidationError
 
 from .errors import InputError, validation_lines
 from .models import Declaration
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 def _no_duplicate_keys(pairs):

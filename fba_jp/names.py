@@ -9,16 +9,11 @@ So "DHL Express Japan K.K." is DHL, while "Ups and Downs Toys LLC" and "Yamato T
 from __future__ import annotations
 
 import re
-import sys
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 # Japanese legal forms are written without spaces, before or after the name.
 _JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|\(株\)|\(同\)|\(有\)")

@@ -29,7 +29,7 @@ Which code a plugin emits:
 from __future__ import annotations
 
 import re
-import sys
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -38,11 +38,6 @@ from importlib import resources
 from typing import Iterable
 
 from .models import Finding, Item, Licence
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 REGIMES = ("cosmetics", "pse", "food", "tableware", "radio", "psc")
 DATA_PACKAGE = "fba_jp.data.regimes"

@@ -39,7 +39,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
 
 from .config import AccountConfig, Config
-from .declarations import SyncedShipment, build_declaration, catalog_summary, shipment_key
+from .declarations import (
+    SyncedShipment,
+    build_declaration,
+    catalog_summary,
+    shipment_key,
+)
 from .errors import ConfigError, InputError, SpApiError, UsageError
 from .models import JST, Declaration, Finding, ShipmentResult
 from .products import ProductMaster, load_products

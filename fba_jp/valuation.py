@@ -24,10 +24,19 @@ reasons, naming every SKU of the group; each item's own arithmetic is in the wor
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
+from decimal import (
+    ROUND_DOWN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
@@ -35,11 +44,6 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 from .models import Declaration, Finding, Item, Valuation, ValuationLine
 from .names import same_party
 from .rates import week_end, week_start
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 METHODS = ("transaction_value", "identical_or_similar_goods", "deductive", "computed", "fallback")
 # The methods whose value is CIF built up from a price or cost: freight, insurance and other costs to

@@ -12,7 +12,13 @@ expired (a planned-import notification past its period) → ``LICENCE_EXPIRED``.
 """
 
 from fba_jp import Finding, hookimpl
-from fba_jp.regimes import expired_finding, hs_prefix, load_regime, lookup, possibly_regulated
+from fba_jp.regimes import (
+    expired_finding,
+    hs_prefix,
+    load_regime,
+    lookup,
+    possibly_regulated,
+)
 
 RULE = "Food Sanitation Act Art. 27; Customs Act Art. 70; Customs FAQ 1802"
 NEEDS = "a food import notification (食品等輸入届出) to the quarantine station for every shipment"

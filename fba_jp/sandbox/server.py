@@ -31,7 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..spapi import RATE_LIMITS  # the documented usage plans: the sandbox enforces what the client expects
+from ..spapi import (
+    RATE_LIMITS,  # the documented usage plans: the sandbox enforces what the client expects
+)
 
 INBOUND = "/inbound/fba/2024-03-20"
 CATALOG = "/catalog/2022-04-01"
