@@ -7,8 +7,8 @@ from fba_jp.cli import App
 from fba_jp.demo import demo_credentials, write_demo_config
 from fba_jp.plugins.annotate import hold_name
 from fba_jp.rates import import_rates_csv
-from fba_jp.store import Store
 from fba_jp.sandbox import Sandbox
+from fba_jp.store import Store
 from fba_jp.sync import screen_synced, sync_accounts
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fba_jp.models import Item
+from fba_jp.models import Item, Licence
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.regimes import REGIMES, load_regime, lookup
-from fba_jp.models import Licence
 from fba_jp.testing import make_declaration, screen
 
 if sys.version_info >= (3, 11):

@@ -5,9 +5,10 @@ import sqlite3
 import pytest
 
 from fba_jp.errors import StoreError
+from fba_jp.migrations import MIGRATIONS
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.runner import Screener
-from fba_jp.store import MIGRATIONS, Store
+from fba_jp.store import Store
 from fba_jp.testing import make_declaration
 
 

@@ -10,7 +10,13 @@ from fba_jp import hookimpl
 from fba_jp.config import Config, ValuationConfig
 from fba_jp.store import Store
 from fba_jp.testing import declaration_data, make_declaration, screen
-from fba_jp.valuation import choose_method, declaration_totals, food_by_hs, line_tax, valuate
+from fba_jp.valuation import (
+    choose_method,
+    declaration_totals,
+    food_by_hs,
+    line_tax,
+    valuate,
+)
 
 
 def item(msku="A", **fields):

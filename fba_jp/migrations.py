@@ -1,0 +1,285 @@
+"""The database schema, owned by migrations (CONTRACT §5).
+
+Each migration is a function applied once, in the order defined here, in its own transaction, and
+recorded in ``_migrations``. Never edit one that has shipped: add the next.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+import sqlite_utils
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(function):
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["shipments"].create(
+        {
+            "shipment_id": str,
+            "inbound_plan_id": str,
+            "account": str,
+            "source": str,
+            "name": str,
+            "status": str,
+            "declaration": str,  # latest validated declaration, JSON (no secrets: none are in it)
+            "input_sha256": str,
+            "first_seen_at": str,
+            "updated_at": str,
+            "latest_screening_id": int,
+            "latest_verdict": str,
+        },
+        pk="shipment_id",
+    )
+    db["items"].create(
+        {"shipment_id": str, "msku": str, "asin": str, "fnsku": str, "title": str, "quantity": int},
+        pk=("shipment_id", "msku"),
+    )
+    db["screenings"].create(
+        {
+            "id": int,
+            "shipment_id": str,
+            "inbound_plan_id": str,
+            "account": str,
+            "source": str,
+            "verdict": str,
+            "input_sha256": str,
+            "screened_at": str,
+            "plugins": str,
+            "errors": str,
+            "fba_jp_version": str,
+        },
+        pk="id",
+    )
+    db["screenings"].create_index(["shipment_id", "id"])
+    db["findings"].create(
+        {
+            "id": int,
+            "screening_id": int,
+            "code": str,
+            "severity": str,
+            "plugin": str,
+            "sku": str,
+            "message": str,
+            "remedy": str,
+            "reference": str,
+            "evidence": str,
+            "waived": int,
+            "waiver_id": int,
+        },
+        pk="id",
+        foreign_keys=[("screening_id", "screenings", "id")],
+    )
+    db["findings"].create_index(["screening_id"])
+    db["findings"].create_index(["code"])
+    db["valuations"].create(
+        {
+            "screening_id": int,
+            "currency": str,
+            "exchange_rate": str,
+            "rate_week_start": str,
+            "customs_value_jpy": int,
+            "duty_jpy": int,
+            "national_consumption_tax_jpy": int,
+            "local_consumption_tax_jpy": int,
+            "total_tax_jpy": int,
+            "small_value_exemption": int,
+            "complete": int,
+            "worksheet": str,
+        },
+        pk="screening_id",
+        foreign_keys=[("screening_id", "screenings", "id")],
+    )
+    db["acps"].create(
+        {
+            "id": str,
+            "name": str,
+            "address": str,
+            "customs_office": str,
+            "notified_on": str,
+            "accepted_on": str,
+            "status": str,
+            "sellers": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["acp_events"].create(
+        {"id": int, "acp_id": str, "at": str, "status": str, "accepted_on": str, "note": str}, pk="id"
+    )
+    db["waivers"].create(
+        {
+            "id": int,
+            "shipment_id": str,
+            "code": str,
+            "reason": str,
+            "by": str,
+            "created_at": str,
+            "expires_on": str,
+            "input_sha256": str,
+        },
+        pk="id",
+    )
+    db["waivers"].create_index(["shipment_id"])
+    db["exchange_rates"].create(
+        {"currency": str, "week_start": str, "rate": str, "source": str, "imported_at": str},
+        pk=("currency", "week_start"),
+    )
+    db["sync_state"].create(
+        {"account": str, "status": str, "watermark": str, "updated_at": str}, pk=("account", "status")
+    )
+    db["sync_runs"].create(
+        {
+            "id": int,
+            "account": str,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,
+            "message": str,
+            "calls": int,
+            "plans": int,
+            "shipments": int,
+            "items": int,
+            "errors": int,
+            "throttled": int,
+        },
+        pk="id",
+    )
+
+
+@migration
+def m002_spapi_sync(db: sqlite_utils.Database) -> None:
+    """SP-API sync (fba_jp/sync.py): raw plans and shipments as fetched, and the catalog cache.
+
+    Raw payloads are kept so ``fba-jp screen`` can rebuild declarations offline when the account
+    profile or product master changes. They hold no credentials.
+    """
+    db["spapi_plans"].create(
+        {
+            "inbound_plan_id": str,
+            "account": str,
+            "status": str,
+            "name": str,
+            "created_at": str,
+            "last_updated_at": str,  # Amazon's lastUpdatedAt of the version stored
+            "plan": str,  # getInboundPlan, JSON
+            "items": str,  # listInboundPlanItems, JSON list
+            "fetched_at": str,
+            "error": str,  # why SP-API refused this plan (400/404); NULL when fetched fine
+        },
+        pk="inbound_plan_id",
+    )
+    db["spapi_plans"].create_index(["account", "status"])
+    db["spapi_shipments"].create(
+        {
+            "spapi_shipment_id": str,  # Amazon's shipmentId
+            "shipment_id": str,  # shipments.shipment_id: the FBA confirmation id once there is one
+            "inbound_plan_id": str,
+            "account": str,
+            "status": str,
+            "name": str,
+            "shipment": str,  # getShipment, JSON
+            "items": str,  # listShipmentItems, JSON list
+            "first_seen_at": str,
+            "fetched_at": str,
+        },
+        pk="spapi_shipment_id",
+    )
+    db["spapi_shipments"].create_index(["account"])
+    db["spapi_shipments"].create_index(["shipment_id"])
+    db["catalog_items"].create(
+        {
+            "marketplace_id": str,
+            "asin": str,
+            "found": int,
+            "title": str,
+            "product_type": str,
+            "classification": str,
+            "item": str,  # getCatalogItem, JSON
+            "fetched_at": str,
+        },
+        pk=("marketplace_id", "asin"),
+    )
+
+
+@migration
+def m003_actions_and_daemon(db: sqlite_utils.Database) -> None:
+    """Actions on verdict change (fba_jp/actions.py) and the daemon's status (fba_jp/daemon.py)."""
+    # the last state each shipment was announced in: an action fires once per new state
+    db["notified_states"].create(
+        {"shipment_id": str, "state": str, "verdict": str, "screening_id": int, "at": str}, pk="shipment_id"
+    )
+    # one row per (event, action): pending → sent | skipped | failed (retried while attempts remain)
+    db["notifications"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "shipment_id": str,
+            "account": str,
+            "action": str,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "payload": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["notifications"].create_index(["event_id", "action"], unique=True)
+    db["notifications"].create_index(["status"])
+    db["daemon_accounts"].create(
+        {
+            "account": str,
+            "last_started_at": str,
+            "last_finished_at": str,
+            "outcome": str,
+            "message": str,
+            "consecutive_failures": int,
+            "backoff_until": str,
+            "next_run_at": str,
+        },
+        pk="account",
+    )
+    db["heartbeat"].create({"id": int, "pid": int, "at": str, "version": str, "state": str}, pk="id")
+
+
+@migration
+def m004_annotations(db: sqlite_utils.Database) -> None:
+    """Shipment names fba-jp changed on Amazon (plugins/annotate.py), so the seller's name can be restored."""
+    db["annotations"].create(
+        {"spapi_shipment_id": str, "account": str, "original_name": str, "applied_name": str, "at": str},
+        pk="spapi_shipment_id",
+    )
+
+
+@migration
+def m005_sync_run_pid(db: sqlite_utils.Database) -> None:
+    """The process that runs a sync: a run left "running" by a process that is gone was interrupted."""
+    db["sync_runs"].add_column("pid", int)
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        with db.atomic():
+            function(db)
+            db["_migrations"].insert({"name": name, "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        applied.append(name)
+    return applied
+
+
