@@ -43,8 +43,32 @@ HTML_503 = b"<html><head><title>503 Service Unavailable</title></head><body>Serv
 
 
 def load_sample() -> dict:
-    """The bundled sample data (``data/sellers.json``)."""
-    return json.loads(resources.files("fba_jp.sandbox").joinpath("data/sellers.json").read_text(encoding="utf-8"))
+    """The bundled sample data (``data/sellers.json``), its plans' update times kept recent."""
+    data = json.loads(resources.files("fba_jp.sandbox").joinpath("data/sellers.json").read_text(encoding="utf-8"))
+    return keep_recent(data)
+
+
+def keep_recent(data: dict, max_age: timedelta = timedelta(days=30)) -> dict:
+    """Shift every plan's ``createdAt``/``lastUpdatedAt`` forward when the newest is older than ``max_age``.
+
+    The sample was written in November 2026, and a first sync only looks back a limited number of days
+    (``--lookback-days``): without this the demo and the tests would find nothing a few months later.
+    Order and spacing are kept; ship dates (and so declaration dates and customs rates) are not touched.
+    """
+    plans = [entry["plan"] for seller in data["sellers"].values() for entry in seller["plans"]]
+    if not plans:
+        return data
+    newest = max(_time(plan["lastUpdatedAt"]) for plan in plans)
+    age = datetime.now(timezone.utc) - newest
+    if age <= max_age:
+        return data
+    shift = age - timedelta(days=1)
+    for plan in plans:
+        for key in ("createdAt", "lastUpdatedAt"):
+            if key in plan:
+                moved = _time(plan[key]) + shift
+                plan[key] = moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return data
 
 
 @dataclass
