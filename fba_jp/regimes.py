@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .models import Finding, Item, Licence
 
@@ -340,6 +340,25 @@ def expired_finding(holding: Holding, item: Item, on: date, *, what: str, match:
         message=f"{item.msku}: the {what} {record.number}{holder} expired on {record.valid_until}, before the "
                 f"declaration date {on}, so it counts as missing.",
         remedy=f"Renew it (or obtain a new one) and record it with its new validity dates. {remedy}",
+    )
+
+
+def require(held: Holding, item: Item, on: date, *, match: Match, code: str, what: str, message: str,
+            remedy: str, reference: str, evidence: str | None = None) -> Iterator[Finding]:
+    """The finding for one requirement checked with :func:`lookup`.
+
+    Nothing when a record is in force; ``LICENCE_EXPIRED`` when the record covering the SKU expired before
+    ``on``; otherwise ``code`` (block) with ``message``. ``evidence`` replaces ``held.why_missing`` after
+    the classification evidence.
+    """
+    if held.ok:
+        return
+    if held.expired is not None:
+        yield expired_finding(held, item, on, what=what, match=match, remedy=remedy, reference=reference)
+        return
+    yield Finding(
+        code=code, severity="block", sku=item.msku, reference=reference,
+        evidence=f"{match.cited}; {evidence or held.why_missing}", message=message, remedy=remedy,
     )
 
 

@@ -14,7 +14,7 @@ because a quasi-drug needs product approval, not a notification.
 """
 
 from fba_jp import Finding, hookimpl
-from fba_jp.regimes import expired_finding, load_regime, lookup, possibly_regulated
+from fba_jp.regimes import load_regime, lookup, possibly_regulated, require
 
 MAH_RULE = "PMD Act Art. 12 (MAH licence) and Art. 13 (manufacturing licence); Customs Act Art. 70; Customs FAQ 1805"
 NOTIFICATION_RULE = "PMD Act Art. 14-9 (cosmetics marketing notification); Customs Act Art. 70; Customs FAQ 1805"
@@ -68,19 +68,11 @@ def check_cosmetics(shipment, context):
             yield possibly_regulated(match, item, needs=NEEDS)
             continue
         for kind, (what, remedy) in LICENCES.items():
-            held = lookup(licences, kind, item.msku, on)
-            if held.ok:
-                continue
-            if held.expired is not None:
-                yield expired_finding(held, item, on, what=what, match=match,
-                                      remedy=remedy, reference=MAH_RULE)
-                continue
-            yield Finding(
-                code="COS_NO_MAH", severity="block", sku=item.msku, reference=MAH_RULE,
-                evidence=f"{match.cited}; {held.why_missing}",
+            yield from require(
+                lookup(licences, kind, item.msku, on), item, on, match=match, code="COS_NO_MAH", what=what,
+                reference=MAH_RULE, remedy=remedy,
                 message=f"{item.msku} is a cosmetic ({match.evidence}) but no {what} is recorded for it. "
                         "Customs will not permit the import without a copy.",
-                remedy=remedy,
             )
         if not item.cosmetics_notification:
             yield Finding(

@@ -11,13 +11,13 @@ expired (a planned-import notification past its period) → ``LICENCE_EXPIRED``.
 → ``REG_POSSIBLY_REGULATED`` (warn), so a title that merely says "coffee" is never blocked.
 """
 
-from fba_jp import Finding, hookimpl
+from fba_jp import hookimpl
 from fba_jp.regimes import (
-    expired_finding,
     hs_prefix,
     load_regime,
     lookup,
     possibly_regulated,
+    require,
 )
 
 RULE = "Food Sanitation Act Art. 27; Customs Act Art. 70; Customs FAQ 1802"
@@ -61,15 +61,9 @@ def check_food(shipment, context):
         if not match.applies:
             yield possibly_regulated(match, item, needs=NEEDS)
             continue
-        held = lookup(filings, "food_import_notification", item.msku, on, where="filings")
-        if held.expired is not None:
-            yield expired_finding(held, item, on, what="food import notification", match=match,
-                                  remedy=FIX, reference=RULE)
-        elif not held.ok:
-            yield Finding(
-                code="FOOD_NO_IMPORT_NOTIFICATION", severity="block", sku=item.msku, reference=RULE,
-                evidence=f"{match.cited}; {held.why_missing}",
-                message=f"{item.msku} is food ({match.evidence}) but no food import notification covers it; "
-                        "Customs will not permit the import without the stamped notification.",
-                remedy=FIX,
-            )
+        yield from require(
+            lookup(filings, "food_import_notification", item.msku, on, where="filings"), item, on, match=match,
+            code="FOOD_NO_IMPORT_NOTIFICATION", what="food import notification", reference=RULE, remedy=FIX,
+            message=f"{item.msku} is food ({match.evidence}) but no food import notification covers it; "
+                    "Customs will not permit the import without the stamped notification.",
+        )

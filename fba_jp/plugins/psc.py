@@ -15,13 +15,13 @@ affixed, so conformity is what is missing; the message names the administrator).
 item but expired → ``LICENCE_EXPIRED``. Product type or keyword alone → ``REG_POSSIBLY_REGULATED`` (warn).
 """
 
-from fba_jp import Finding, hookimpl
+from fba_jp import hookimpl
 from fba_jp.regimes import (
-    expired_finding,
     load_regime,
     lookup,
     needs_domestic_administrator,
     possibly_regulated,
+    require,
 )
 
 LAW = "Consumer Product Safety Act (消費生活用製品安全法)"
@@ -60,30 +60,22 @@ def check_psc(shipment, context):
         if not match.applies:
             yield possibly_regulated(match, item, needs=NEEDS)
             continue
-        held = lookup(licences, "psc", item.msku, on)
-        if not item.psc and held.expired is not None:
-            yield expired_finding(held, item, on, what="PSC conformity record", match=match,
-                                  remedy=FIX, reference=RULE)
-        elif not item.psc and not held.ok:
-            yield Finding(
-                code="PSC_NO_CONFORMITY", severity="block", sku=item.msku, reference=RULE,
-                evidence=f"{match.cited}; item has no psc and {held.why_missing}",
+        if not item.psc:
+            held = lookup(licences, "psc", item.msku, on)
+            yield from require(
+                held, item, on, match=match, code="PSC_NO_CONFORMITY", what="PSC conformity record",
+                reference=RULE, remedy=FIX, evidence=f"item has no psc and {held.why_missing}",
                 message=f"{item.msku} is a PSC-regulated consumer product ({match.evidence}) but no PSC "
                         "conformity is recorded; it may not be sold in Japan without the PSC mark.",
-                remedy=FIX,
             )
         if admin_needed:
             admin = lookup(licences, "domestic_administrator", item.msku, on)
-            if admin.expired is not None:
-                yield expired_finding(admin, item, on, what="domestic administrator appointment",
-                                      match=match, remedy=ADMIN_FIX, reference=ADMIN_RULE)
-            elif not admin.ok:
-                yield Finding(
-                    code="PSC_NO_CONFORMITY", severity="block", sku=item.msku, reference=ADMIN_RULE,
-                    evidence=f"{match.cited}; seller {shipment.seller.name!r} is not resident in Japan and "
-                             f"imports in its own name on {on}; {admin.why_missing}",
-                    message=f"{item.msku} is a PSC product sold directly by an overseas seller; since {admin_from} "
-                            "such a seller must appoint a domestic administrator (国内管理人), without which the "
-                            "PSC mark may not be affixed.",
-                    remedy=ADMIN_FIX,
-                )
+            yield from require(
+                admin, item, on, match=match, code="PSC_NO_CONFORMITY",
+                what="domestic administrator appointment", reference=ADMIN_RULE, remedy=ADMIN_FIX,
+                evidence=f"seller {shipment.seller.name!r} is not resident in Japan and imports in its own "
+                         f"name on {on}; {admin.why_missing}",
+                message=f"{item.msku} is a PSC product sold directly by an overseas seller; since {admin_from} "
+                        "such a seller must appoint a domestic administrator (国内管理人), without which the "
+                        "PSC mark may not be affixed.",
+            )

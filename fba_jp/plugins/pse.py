@@ -17,11 +17,11 @@ before the declaration date → ``LICENCE_EXPIRED`` instead. Product type or key
 
 from fba_jp import Finding, hookimpl
 from fba_jp.regimes import (
-    expired_finding,
     load_regime,
     lookup,
     needs_domestic_administrator,
     possibly_regulated,
+    require,
 )
 
 LAW = "Electrical Appliances and Materials Safety Act (電気用品安全法)"
@@ -66,18 +66,13 @@ def check_pse(shipment, context):
         if not match.applies:
             yield possibly_regulated(match, item, needs=NEEDS)
             continue
-        held = lookup(licences, "pse_importer_notification", item.msku, on)
-        if held.expired is not None:
-            yield expired_finding(held, item, on, what="PSE business notification", match=match,
-                                  remedy=NOTIFY_FIX, reference=NOTIFICATION_RULE)
-        elif not held.ok:
-            yield Finding(
-                code="PSE_NO_NOTIFICATION", severity="block", sku=item.msku, reference=NOTIFICATION_RULE,
-                evidence=f"{match.cited}; {held.why_missing}",
-                message=f"{item.msku} is an electrical appliance under PSE ({match.evidence}) but no METI "
-                        "business notification by its importer is recorded; it cannot be sold in Japan.",
-                remedy=NOTIFY_FIX,
-            )
+        yield from require(
+            lookup(licences, "pse_importer_notification", item.msku, on), item, on, match=match,
+            code="PSE_NO_NOTIFICATION", what="PSE business notification", reference=NOTIFICATION_RULE,
+            remedy=NOTIFY_FIX,
+            message=f"{item.msku} is an electrical appliance under PSE ({match.evidence}) but no METI "
+                    "business notification by its importer is recorded; it cannot be sold in Japan.",
+        )
         pse_type = item.pse.type if item.pse else None
         if pse_type is None:
             specified = regime.table_hs("specified_hs", item)
@@ -101,16 +96,12 @@ def check_pse(shipment, context):
             )
         if admin_needed:
             admin = lookup(licences, "domestic_administrator", item.msku, on)
-            if admin.expired is not None:
-                yield expired_finding(admin, item, on, what="domestic administrator appointment",
-                                      match=match, remedy=ADMIN_FIX, reference=ADMIN_RULE)
-            elif not admin.ok:
-                yield Finding(
-                    code="PSE_NO_DOMESTIC_ADMIN", severity="block", sku=item.msku, reference=ADMIN_RULE,
-                    evidence=f"{match.cited}; seller {shipment.seller.name!r} is not resident in Japan and "
-                             f"imports in its own name on {on}; {admin.why_missing}",
-                    message=f"{item.msku} is a PSE product sold directly by an overseas seller; since "
-                            f"{context.config.regulated.pse_domestic_admin_from} such a seller is a specified "
-                            "importer (特定輸入事業者) and must appoint a domestic administrator (国内管理人).",
-                    remedy=ADMIN_FIX,
-                )
+            yield from require(
+                admin, item, on, match=match, code="PSE_NO_DOMESTIC_ADMIN",
+                what="domestic administrator appointment", reference=ADMIN_RULE, remedy=ADMIN_FIX,
+                evidence=f"seller {shipment.seller.name!r} is not resident in Japan and imports in its own "
+                         f"name on {on}; {admin.why_missing}",
+                message=f"{item.msku} is a PSE product sold directly by an overseas seller; since "
+                        f"{context.config.regulated.pse_domestic_admin_from} such a seller is a specified "
+                        "importer (特定輸入事業者) and must appoint a domestic administrator (国内管理人).",
+            )

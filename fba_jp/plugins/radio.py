@@ -9,8 +9,8 @@ Codes, for an item in the regime (declared category or HS): no ``giteki`` number
 ``LICENCE_EXPIRED``. Product type or keyword alone → ``REG_POSSIBLY_REGULATED`` (warn).
 """
 
-from fba_jp import Finding, hookimpl
-from fba_jp.regimes import expired_finding, load_regime, lookup, possibly_regulated
+from fba_jp import hookimpl
+from fba_jp.regimes import load_regime, lookup, possibly_regulated, require
 
 RULE = "Radio Act (電波法) Art. 4 and Ch. III-2 (technical regulations conformity certification)"
 NEEDS = "Giteki (技適) technical-conformity certification; CE and FCC are not accepted"
@@ -41,14 +41,9 @@ def check_radio(shipment, context):
         if item.giteki:
             continue
         held = lookup(licences, "giteki", item.msku, on)
-        if held.expired is not None:
-            yield expired_finding(held, item, on, what="Giteki certification", match=match,
-                                  remedy=FIX, reference=RULE)
-        elif not held.ok:
-            yield Finding(
-                code="RADIO_NO_GITEKI", severity="block", sku=item.msku, reference=RULE,
-                evidence=f"{match.cited}; item has no giteki and {held.why_missing}",
-                message=f"{item.msku} transmits radio ({match.evidence}) but no Giteki certification is "
-                        "recorded; it may not be sold or used in Japan, whatever its CE or FCC marks.",
-                remedy=FIX,
-            )
+        yield from require(
+            held, item, on, match=match, code="RADIO_NO_GITEKI", what="Giteki certification", reference=RULE,
+            remedy=FIX, evidence=f"item has no giteki and {held.why_missing}",
+            message=f"{item.msku} transmits radio ({match.evidence}) but no Giteki certification is "
+                    "recorded; it may not be sold or used in Japan, whatever its CE or FCC marks.",
+        )

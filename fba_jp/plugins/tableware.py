@@ -14,7 +14,7 @@ expired → ``LICENCE_EXPIRED``; plastic (HS 3924 or a resin word in the title) 
 """
 
 from fba_jp import Finding, hookimpl
-from fba_jp.regimes import expired_finding, load_regime, lookup, possibly_regulated
+from fba_jp.regimes import load_regime, lookup, possibly_regulated, require
 
 RULE = "Food Sanitation Act Art. 27 (apparatus, containers and packaging); Customs Act Art. 70; Customs FAQ 1802"
 PL_RULE = ("Food Sanitation Act Art. 18(3) (positive list for synthetic resin, MHLW Notification No. 196 of "
@@ -57,18 +57,12 @@ def check_tableware(shipment, context):
         if not match.applies:
             yield possibly_regulated(match, item, needs=NEEDS)
             continue
-        held = lookup(filings, "food_import_notification", item.msku, on, where="filings")
-        if held.expired is not None:
-            yield expired_finding(held, item, on, what="food import notification", match=match,
-                                  remedy=FIX, reference=RULE)
-        elif not held.ok:
-            yield Finding(
-                code="TBL_NO_IMPORT_NOTIFICATION", severity="block", sku=item.msku, reference=RULE,
-                evidence=f"{match.cited}; {held.why_missing}",
-                message=f"{item.msku} is tableware or another food-contact article ({match.evidence}) but no "
-                        "food import notification covers it; Customs will not permit the import without it.",
-                remedy=FIX,
-            )
+        yield from require(
+            lookup(filings, "food_import_notification", item.msku, on, where="filings"), item, on, match=match,
+            code="TBL_NO_IMPORT_NOTIFICATION", what="food import notification", reference=RULE, remedy=FIX,
+            message=f"{item.msku} is tableware or another food-contact article ({match.evidence}) but no "
+                    "food import notification covers it; Customs will not permit the import without it.",
+        )
         resin = resin_evidence(regime, item)
         if resin and item.positive_list_statement is not True:
             yield Finding(
