@@ -343,6 +343,24 @@ def expired_finding(holding: Holding, item: Item, on: date, *, what: str, match:
     )
 
 
+def classify_items(regime: Regime, shipment, *, needs: str) -> tuple[list[Finding], list[tuple[Item, Match]]]:
+    """Split a shipment's items for one regime.
+
+    Returns the ``REG_POSSIBLY_REGULATED`` warnings for items with only weak evidence (product type,
+    keyword, broad heading), and the ``(item, match)`` pairs the regime's requirements apply to.
+    """
+    warnings, regulated = [], []
+    for item in shipment.items:
+        match = regime.classify(item)
+        if match is None:
+            continue
+        if match.applies:
+            regulated.append((item, match))
+        else:
+            warnings.append(possibly_regulated(match, item, needs=needs))
+    return warnings, regulated
+
+
 def require(held: Holding, item: Item, on: date, *, match: Match, code: str, what: str, message: str,
             remedy: str, reference: str, evidence: str | None = None) -> Iterator[Finding]:
     """The finding for one requirement checked with :func:`lookup`.

@@ -14,7 +14,7 @@ because a quasi-drug needs product approval, not a notification.
 """
 
 from fba_jp import Finding, hookimpl
-from fba_jp.regimes import load_regime, lookup, possibly_regulated, require
+from fba_jp.regimes import classify_items, load_regime, lookup, require
 
 MAH_RULE = "PMD Act Art. 12 (MAH licence) and Art. 13 (manufacturing licence); Customs Act Art. 70; Customs FAQ 1805"
 NOTIFICATION_RULE = "PMD Act Art. 14-9 (cosmetics marketing notification); Customs Act Art. 70; Customs FAQ 1805"
@@ -50,7 +50,6 @@ def check_cosmetics(shipment, context):
     licences = context.licences(shipment)
     on = shipment.declaration_date
     for item in shipment.items:
-        match = regime.classify(item)
         quasi = regime.table_hits("quasi_drug_keywords", item.title)
         if quasi:
             yield Finding(
@@ -62,11 +61,9 @@ def check_cosmetics(shipment, context):
                        "quasi-drug. If so it needs MHLW/prefectural approval, which usually takes months; "
                        "otherwise remove the medicated or whitening claim from the Japanese listing and label.",
             )
-        if match is None:
-            continue
-        if not match.applies:
-            yield possibly_regulated(match, item, needs=NEEDS)
-            continue
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    yield from warnings
+    for item, match in regulated:
         for kind, (what, remedy) in LICENCES.items():
             yield from require(
                 lookup(licences, kind, item.msku, on), item, on, match=match, code="COS_NO_MAH", what=what,

@@ -13,10 +13,10 @@ expired (a planned-import notification past its period) → ``LICENCE_EXPIRED``.
 
 from fba_jp import hookimpl
 from fba_jp.regimes import (
+    classify_items,
     hs_prefix,
     load_regime,
     lookup,
-    possibly_regulated,
     require,
 )
 
@@ -54,13 +54,9 @@ def check_food(shipment, context):
     regime = load_regime("food")
     filings = context.filings(shipment)
     on = shipment.declaration_date
-    for item in shipment.items:
-        match = regime.classify(item)
-        if match is None:
-            continue
-        if not match.applies:
-            yield possibly_regulated(match, item, needs=NEEDS)
-            continue
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    yield from warnings
+    for item, match in regulated:
         yield from require(
             lookup(filings, "food_import_notification", item.msku, on, where="filings"), item, on, match=match,
             code="FOOD_NO_IMPORT_NOTIFICATION", what="food import notification", reference=RULE, remedy=FIX,

@@ -17,10 +17,10 @@ item but expired → ``LICENCE_EXPIRED``. Product type or keyword alone → ``RE
 
 from fba_jp import hookimpl
 from fba_jp.regimes import (
+    classify_items,
     load_regime,
     lookup,
     needs_domestic_administrator,
-    possibly_regulated,
     require,
 )
 
@@ -53,13 +53,9 @@ def check_psc(shipment, context):
     on = shipment.declaration_date
     admin_from = context.config.regulated.pse_domestic_admin_from  # same amendment, same date
     admin_needed = needs_domestic_administrator(shipment, admin_from)
-    for item in shipment.items:
-        match = regime.classify(item)
-        if match is None:
-            continue
-        if not match.applies:
-            yield possibly_regulated(match, item, needs=NEEDS)
-            continue
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    yield from warnings
+    for item, match in regulated:
         if not item.psc:
             held = lookup(licences, "psc", item.msku, on)
             yield from require(

@@ -17,10 +17,10 @@ before the declaration date → ``LICENCE_EXPIRED`` instead. Product type or key
 
 from fba_jp import Finding, hookimpl
 from fba_jp.regimes import (
+    classify_items,
     load_regime,
     lookup,
     needs_domestic_administrator,
-    possibly_regulated,
     require,
 )
 
@@ -59,13 +59,9 @@ def check_pse(shipment, context):
     licences = context.licences(shipment)
     on = shipment.declaration_date
     admin_needed = needs_domestic_administrator(shipment, context.config.regulated.pse_domestic_admin_from)
-    for item in shipment.items:
-        match = regime.classify(item)
-        if match is None:
-            continue
-        if not match.applies:
-            yield possibly_regulated(match, item, needs=NEEDS)
-            continue
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    yield from warnings
+    for item, match in regulated:
         yield from require(
             lookup(licences, "pse_importer_notification", item.msku, on), item, on, match=match,
             code="PSE_NO_NOTIFICATION", what="PSE business notification", reference=NOTIFICATION_RULE,

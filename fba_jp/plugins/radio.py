@@ -10,7 +10,7 @@ Codes, for an item in the regime (declared category or HS): no ``giteki`` number
 """
 
 from fba_jp import hookimpl
-from fba_jp.regimes import load_regime, lookup, possibly_regulated, require
+from fba_jp.regimes import classify_items, load_regime, lookup, require
 
 RULE = "Radio Act (電波法) Art. 4 and Ch. III-2 (technical regulations conformity certification)"
 NEEDS = "Giteki (技適) technical-conformity certification; CE and FCC are not accepted"
@@ -31,13 +31,9 @@ def check_radio(shipment, context):
     regime = load_regime("radio")
     licences = context.licences(shipment)
     on = shipment.declaration_date
-    for item in shipment.items:
-        match = regime.classify(item)
-        if match is None:
-            continue
-        if not match.applies:
-            yield possibly_regulated(match, item, needs=NEEDS)
-            continue
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    yield from warnings
+    for item, match in regulated:
         if item.giteki:
             continue
         held = lookup(licences, "giteki", item.msku, on)

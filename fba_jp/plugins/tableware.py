@@ -14,7 +14,7 @@ expired → ``LICENCE_EXPIRED``; plastic (HS 3924 or a resin word in the title) 
 """
 
 from fba_jp import Finding, hookimpl
-from fba_jp.regimes import load_regime, lookup, possibly_regulated, require
+from fba_jp.regimes import classify_items, load_regime, lookup, require
 
 RULE = "Food Sanitation Act Art. 27 (apparatus, containers and packaging); Customs Act Art. 70; Customs FAQ 1802"
 PL_RULE = ("Food Sanitation Act Art. 18(3) (positive list for synthetic resin, MHLW Notification No. 196 of "
@@ -50,13 +50,9 @@ def check_tableware(shipment, context):
     regime = load_regime("tableware")
     filings = context.filings(shipment)
     on = shipment.declaration_date
-    for item in shipment.items:
-        match = regime.classify(item)
-        if match is None:
-            continue
-        if not match.applies:
-            yield possibly_regulated(match, item, needs=NEEDS)
-            continue
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    yield from warnings
+    for item, match in regulated:
         yield from require(
             lookup(filings, "food_import_notification", item.msku, on, where="filings"), item, on, match=match,
             code="TBL_NO_IMPORT_NOTIFICATION", what="food import notification", reference=RULE, remedy=FIX,
