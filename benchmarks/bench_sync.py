@@ -83,18 +83,7 @@ def floor_seconds(calls: Counter) -> dict[str, float]:
 
 def losses(sandbox: Sandbox, seller: str, db) -> dict[str, int]:
     """What the database lacks (or has twice) compared with the sandbox's data for ``seller``."""
-    served_plans, served_shipments, served_lines = set(), set(), Counter()
-    for entry in sandbox.plans(seller):
-        if entry["plan"]["status"] == "VOIDED":
-            continue
-        served_plans.add(entry["plan"]["inboundPlanId"])
-        for s in entry["shipments"]:
-            if s["shipment"]["status"] in DONE_STATUSES:
-                continue
-            served_shipments.add(s["shipment"]["shipmentId"])
-            key = s["shipment"].get("shipmentConfirmationId") or s["shipment"]["shipmentId"]
-            for item in s["items"]:
-                served_lines[(key, item["msku"])] += item["quantity"]
+    served_plans, served_shipments, served_lines = sandbox.expected_sync(seller)
     stored_plans = [r[0] for r in db.execute(
         "select inbound_plan_id from spapi_plans where account = ? and error is null and plan is not null", [seller])]
     stored_shipments = [r[0] for r in db.execute(

@@ -20,7 +20,7 @@ from fba_jp.rates import import_rates_csv
 from fba_jp.sandbox import Faults, Sandbox
 from fba_jp.spapi import RetryPolicy, SpApi
 from fba_jp.store import Store
-from fba_jp.sync import DONE_STATUSES, sync_accounts
+from fba_jp.sync import sync_accounts
 
 FAST_RETRY = {"retry": RetryPolicy(tries=3, base_delay=0.001, max_delay=0.01)}
 FAST = {**FAST_RETRY, "rate_scale": 50}
@@ -33,20 +33,6 @@ def clean_token_cache():
     token_cache.clear()
 
 
-def served(sandbox, seller):
-    """What a complete sync of ``seller`` must store: plan ids, SP-API shipment ids, item lines."""
-    plans, shipments, lines = set(), set(), Counter()
-    for entry in sandbox.plans(seller):
-        if entry["plan"]["status"] == "VOIDED":
-            continue
-        plans.add(entry["plan"]["inboundPlanId"])
-        for s in entry["shipments"]:
-            if s["shipment"]["status"] in DONE_STATUSES:
-                continue
-            shipments.add(s["shipment"]["shipmentId"])
-            for item in s["items"]:
-                lines[(s["shipment"]["shipmentConfirmationId"], item["msku"])] += item["quantity"]
-    return plans, shipments, lines
 
 
 def stored(db, seller):
@@ -114,7 +100,7 @@ def test_a_sync_killed_with_sigkill_mid_way_resumes_with_no_duplicate_and_no_mis
         # resumed where it stopped: plans committed before the kill are not fetched again
         assert (sandbox.calls - before)["getInboundPlan"] == total - at_kill
 
-        plans, shipments, lines = served(sandbox, "maple")
+        plans, shipments, lines = sandbox.expected_sync("maple")
         got_plans, got_shipments, got_rows, got_lines = stored(app.store.db, "maple")
         assert sorted(got_plans) == sorted(plans) and len(got_plans) == total
         assert sorted(got_shipments) == sorted(shipments)

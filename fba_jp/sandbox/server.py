@@ -189,6 +189,25 @@ class Sandbox:
                     s["shipment"].update(fields)
             self.touch_plan(plan_id)
 
+    def expected_sync(self, seller: str) -> tuple[set[str], set[str], Counter]:
+        """What a complete sync of ``seller`` must store: plan ids, SP-API shipment ids, and item-line
+        quantities keyed by (FBA shipment id, msku). For tests and benchmarks that count losses."""
+        from ..sync import DONE_STATUSES  # what sync deliberately leaves out
+
+        plans, shipments, lines = set(), set(), Counter()
+        for entry in self.plans(seller):
+            if entry["plan"]["status"] == "VOIDED":
+                continue
+            plans.add(entry["plan"]["inboundPlanId"])
+            for s in entry["shipments"]:
+                if s["shipment"]["status"] in DONE_STATUSES:
+                    continue
+                shipments.add(s["shipment"]["shipmentId"])
+                key = s["shipment"].get("shipmentConfirmationId") or s["shipment"]["shipmentId"]
+                for item in s["items"]:
+                    lines[(key, item["msku"])] += item["quantity"]
+        return plans, shipments, lines
+
     def add_synthetic_plans(self, seller: str, count: int, start: datetime | None = None) -> list[str]:
         """Add ``count`` plans, one shipment each, copying the seller's first shipment's items.
 
