@@ -42,7 +42,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from fba_jp.cli import App
+from fba_jp.app import App
 from fba_jp.demo import demo_credentials, loopback_without_proxy, write_demo_config
 from fba_jp.sandbox import Faults, Sandbox
 from fba_jp.spapi import INBOUND_PAGE_SIZE, ITEMS_PAGE_SIZE, RATE_LIMITS

@@ -120,7 +120,7 @@ def heartbeat(store_path: str, state: str = "running") -> None:
 
 
 def run_daemon(app_factory, install_signal_handlers: bool = True) -> int:
-    """Run until SIGTERM/SIGINT. ``app_factory()`` returns a fresh :class:`fba_jp.cli.App` per job."""
+    """Run until SIGTERM/SIGINT. ``app_factory()`` returns a fresh :class:`fba_jp.app.App` per job."""
     app = app_factory()
     config = app.config
     if not config.accounts:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from .cli import App
+from .app import App
 from .models import Summary
 from .output.table import columns
 from .rates import import_rates_csv

@@ -3,7 +3,7 @@
 import sp_api.auth.access_token_client as token_client
 
 from fba_jp.actions import action_names, deliver_pending, queue_changes
-from fba_jp.cli import App
+from fba_jp.app import App
 from fba_jp.demo import demo_credentials, write_demo_config
 from fba_jp.plugins.annotate import hold_name
 from fba_jp.rates import import_rates_csv

@@ -14,7 +14,7 @@ import pytest
 from sp_api.auth.access_token_client import cache as token_cache
 
 import fba_jp.sync
-from fba_jp.cli import App
+from fba_jp.app import App
 from fba_jp.demo import demo_credentials, loopback_without_proxy, write_demo_config
 from fba_jp.rates import import_rates_csv
 from fba_jp.sandbox import Faults, Sandbox

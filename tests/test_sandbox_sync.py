@@ -10,7 +10,7 @@ import pytest
 from sp_api.auth.access_token_client import cache as token_cache
 
 import fba_jp.demo
-from fba_jp.cli import App
+from fba_jp.app import App
 from fba_jp.demo import demo_credentials, write_demo_config
 from fba_jp.rates import import_rates_csv
 from fba_jp.sandbox import Faults, Sandbox
@@ -238,7 +238,7 @@ def test_demo_end_to_end_without_credentials_and_without_leaking_secrets(run_cli
 def test_progress_is_shown_on_a_terminal_and_quiet_otherwise(world, run_cli, tmp_path):
     import io
 
-    from fba_jp.sync_cli import TerminalProgress, progress_for_terminal
+    from fba_jp.cli.common import TerminalProgress, progress_for_terminal
 
     sandbox, app = world()
     stream = io.StringIO()

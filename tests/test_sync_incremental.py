@@ -11,7 +11,7 @@ import pytest
 import respx
 from sp_api.auth.access_token_client import cache as token_cache
 
-from fba_jp.cli import App
+from fba_jp.app import App
 from fba_jp.spapi import RetryPolicy, SpApi
 from fba_jp.store import Store
 from fba_jp.sync import screen_synced, sync_account

@@ -8,9 +8,9 @@ import sys
 
 import click
 
-from .cli import App, common_options
-from .daemon import run_daemon, status_rows
-from .output.table import columns
+from .common import App, common_options
+
+from ..output.table import columns
 
 
 @click.command()
@@ -21,6 +21,8 @@ def daemon(app: App, log_level):
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from ..daemon import run_daemon
+
     app.config  # fail fast on a bad config, before the scheduler starts  # noqa: B018
 
     def app_factory() -> App:
@@ -36,6 +38,8 @@ def daemon(app: App, log_level):
 @common_options
 def status(app: App, as_json):
     """Show the daemon's heartbeat and each account's last run, outcome and next run."""
+    from ..daemon import status_rows
+
     rows = status_rows(app.store)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))

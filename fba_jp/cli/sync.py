@@ -8,26 +8,17 @@ shipments is its point.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from .actions import act_on
-from .cli import (
+from ..sync import DEFAULT_LOOKBACK_DAYS
+from .common import (
     App,
     common_options,
     emit,
     gate_exit_code,
     output_option,
     plugins_dir_option,
-)
-from .output.table import columns
-from .sync import (
-    DEFAULT_LOOKBACK_DAYS,
-    ScreenReport,
-    SyncReport,
-    screen_synced,
-    sync_accounts,
+    progress_for_terminal,
 )
 
 account_option = click.option(
@@ -35,30 +26,9 @@ account_option = click.option(
 )
 
 
-class TerminalProgress:
-    """One self-overwriting status line on stderr, only when stderr is a terminal."""
+def sync_table(reports) -> str:
+    from ..output.table import columns
 
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.active = False
-
-    def __call__(self, text: str) -> None:
-        self.stream.write("\r\x1b[K" + text[:150])
-        self.stream.flush()
-        self.active = True
-
-    def done(self) -> None:
-        if self.active:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.active = False
-
-
-def progress_for_terminal() -> TerminalProgress | None:
-    return TerminalProgress() if sys.stderr.isatty() else None
-
-
-def sync_table(reports: list[SyncReport]) -> str:
     header = ("account", "outcome", "plans", "shipments", "items", "calls", "throttled", "errors", "seconds")
     rows = [
         (r.account, r.outcome, r.plans, r.shipments, r.items, r.calls, r.throttled,
@@ -68,7 +38,7 @@ def sync_table(reports: list[SyncReport]) -> str:
     return columns(header, rows) + "\n"
 
 
-def report_sync_problems(reports: list[SyncReport]) -> None:
+def report_sync_problems(reports) -> None:
     for r in reports:
         for error in r.errors:
             click.echo(f"fba-jp: account {r.account!r}: skipped {error}", err=True)
@@ -76,7 +46,9 @@ def report_sync_problems(reports: list[SyncReport]) -> None:
             click.echo(f"fba-jp: {r.message}", err=True)
 
 
-def run_sync(app: App, accounts, full: bool, lookback_days: int | None) -> list[SyncReport]:
+def run_sync(app: App, accounts, full: bool, lookback_days: int | None):
+    from ..sync import sync_accounts
+
     progress = progress_for_terminal()
     try:
         return sync_accounts(app, accounts, full=full, lookback_days=lookback_days, progress=progress)
@@ -85,7 +57,9 @@ def run_sync(app: App, accounts, full: bool, lookback_days: int | None) -> list[
             progress.done()
 
 
-def run_screen(app: App, accounts, force: bool) -> ScreenReport:
+def run_screen(app: App, accounts, force: bool):
+    from ..sync import screen_synced
+
     report = screen_synced(app, accounts, force=force)
     for error in report.errors:
         click.echo(f"fba-jp: {error}", err=True)
@@ -151,6 +125,8 @@ def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
     click.echo(sync_table(reports), nl=False, err=True)
     report_sync_problems(reports)
     report = run_screen(app, accounts, force)
+    from ..actions import act_on
+
     acted = act_on(app.store, app.plugins, app.config, report.results)
     click.echo(f"{acted['changes']} verdict change(s): {acted['sent']} action(s) delivered, {acted['failed']} failed", err=True)
     failed = any(r.failed for r in reports) or bool(report.errors)
@@ -168,7 +144,7 @@ def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
               help="Make the sandbox misbehave like Amazon on a bad day (rate limits, 429 storms, 503 bursts).")
 def demo(db_path, report_path, faults):
     """Run the whole daemon path on the built-in SP-API sandbox: no credentials, no network."""
-    from .demo import run_demo
+    from ..demo import run_demo
 
     run_demo(db_path, report_path, faults=faults, progress=progress_for_terminal())
     click.get_current_context().exit(0)

@@ -1,7 +1,6 @@
 """``fba-jp rates import CSV`` and ``fba-jp rates list``: the customs weekly exchange rates table.
 
-Kept apart from :mod:`fba_jp.rates` because the valuation imports that module while the CLI may not
-be loaded yet; only ``fba_jp.cli`` imports this one.
+Kept apart from :mod:`fba_jp.rates`, which the valuation imports without the command line.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ from datetime import date
 
 import click
 
-from .cli import App, common_options
-from .errors import UsageError
-from .rates import import_rates_csv, week_end, week_start
+from .common import App, common_options
+from ..errors import UsageError
+from ..rates import import_rates_csv, week_end, week_start
 
 
 @click.group("rates")

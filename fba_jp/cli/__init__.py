@@ -1,0 +1,98 @@
+"""The ``fba-jp`` command line (CONTRACT §1): the root group, which loads each command's module on first use.
+
+One module per command family (``screening``, ``acp``, ``rates``, ``sync``, ``daemon``); each imports
+from :mod:`fba_jp.cli.common` and the library, never from here, so ``fba-jp gate`` imports neither
+the SP-API client nor the scheduler. Errors are one line on stderr with the contract's exit code;
+``--debug`` (anywhere on the command line) shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+import click
+
+from .. import __version__
+from ..errors import FbaJpError, InputError
+
+# command name → "module:attribute" under fba_jp.cli, in the order `fba-jp --help` lists them
+COMMANDS = {
+    "gate": "screening:gate",
+    "report": "screening:report",
+    "release": "screening:release",
+    "acp": "acp:acp",
+    "rates": "rates:rates",
+    "sync": "sync:sync",
+    "screen": "sync:screen",
+    "run": "sync:run",
+    "daemon": "daemon:daemon",
+    "status": "daemon:status",
+    "demo": "sync:demo",
+    "plugins": "screening:plugins",
+    "schema": "screening:schema",
+}
+
+
+class FbaJpGroup(click.Group):
+    """Loads commands lazily and turns every error into one line on stderr and the contract's exit code."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS) + sorted(name for name in self.commands if name not in COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name in self.commands:
+            return self.commands[name]
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+        self.commands[name] = command
+        return command
+
+    def invoke(self, ctx):
+        debug = ctx.params.get("debug", False) or (ctx.obj or {}).get("debug", False)
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except FbaJpError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(str(exc) if isinstance(exc, InputError) else f"fba-jp: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 3
+            if debug:
+                traceback.print_exc()
+            click.echo(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+            ctx.exit(3)
+
+
+@click.group(cls=FbaJpGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fba-jp")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors (also accepted after the command).")
+def cli(debug):
+    """fba-jp: catch Japan import problems in Amazon FBA shipments before the boxes leave."""
+
+
+def _plugins_with_commands():
+    """Load the plugins once and let them add commands; ``None`` if they cannot load (reported by the command)."""
+    from ..plugin_manager import get_plugins
+
+    try:
+        plugins = get_plugins()
+    except FbaJpError:
+        return None  # `fba-jp --help` must still work; the command that needs the plugins reports it
+    plugins.hook.register_commands(cli=cli)
+    return plugins
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    # --debug is a root option, but users put it anywhere ("fba-jp gate x.json --debug")
+    debug = "--debug" in args[1:]
+    if debug:
+        args = [args[0]] + [a for a in args[1:] if a != "--debug"] if args[0] != "--debug" else args
+    obj = {"plugins": _plugins_with_commands(), "debug": debug}
+    cli.main(args=args, prog_name="fba-jp", obj=obj)
