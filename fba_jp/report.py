@@ -1,23 +1,40 @@
-"""The HTML report: one self-contained page (inline CSS, no network) of the latest verdicts."""
+"""The HTML report: one self-contained page (inline CSS, no network) of the latest verdicts.
+
+The page is made of the partials in ``templates/partials/`` (one shipment, its findings, valuation,
+document checklist and history, a summary row, the stylesheet), which ``fba-jp serve`` renders too, so
+the report and the dashboard show the same thing. :func:`template_environment` is the one place their
+filters and globals are set.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from . import __version__
 from .models import ShipmentResult, Summary
 
-_env = Environment(
-    loader=PackageLoader("fba_jp", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["yen"] = lambda v: "unknown" if v is None else f"¥{v:,}"
+
+def yen(value: int | None) -> str:
+    return "unknown" if value is None else f"¥{value:,}"
+
+
+def template_environment(loader: BaseLoader | None = None) -> Environment:
+    """The Jinja environment of the report's templates (``loader`` may add more in front of them)."""
+    templates = PackageLoader("fba_jp", "templates")
+    env = Environment(
+        loader=ChoiceLoader([loader, templates]) if loader is not None else templates,
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yen"] = yen
+    env.globals["checklist"] = document_checklist
+    return env
 
 VERDICT_ORDER = {"blocked": 0, "annotated": 1, "cleared": 2}
 
@@ -58,17 +75,21 @@ def document_checklist(result: ShipmentResult) -> list[str]:
     return list(dict.fromkeys(docs))
 
 
+@functools.lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return template_environment()
+
+
 def render_html_report(results: list[ShipmentResult], title: str = "fba-jp report") -> str:
     ordered = sorted(results, key=lambda r: (VERDICT_ORDER[r.verdict], r.account or "", r.shipment_id))
     by_account = Counter((r.account or "—", r.verdict) for r in results)
     accounts = sorted({r.account or "—" for r in results})
-    return _env.get_template("report.html").render(
+    return _environment().get_template("report.html").render(
         title=title,
         results=ordered,
         summary=Summary.of(results),
         accounts=accounts,
         by_account=by_account,
-        checklist=document_checklist,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )
