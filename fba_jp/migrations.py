@@ -267,6 +267,16 @@ def m005_sync_run_pid(db: sqlite_utils.Database) -> None:
     db["sync_runs"].add_column("pid", int)
 
 
+
+@migration
+def m006_lookup_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for the look-ups that scanned whole tables: a sync's interrupted-run check and ``status``
+    (``sync_runs`` by account), a plan's shipments (``spapi_shipments`` by plan), a title by ASIN."""
+    db["sync_runs"].create_index(["account", "outcome"], if_not_exists=True)
+    db["sync_runs"].create_index(["account", "id"], if_not_exists=True)
+    db["spapi_shipments"].create_index(["inbound_plan_id"], if_not_exists=True)
+    db["catalog_items"].create_index(["asin"], if_not_exists=True)
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations in order; return the names applied."""
     if "_migrations" not in db.table_names():

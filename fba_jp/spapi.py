@@ -49,17 +49,33 @@ INBOUND_VERSION = "2024-03-20"
 CATALOG_VERSION = "2022-04-01"
 MARKETPLACES = {"JP": Marketplaces.JP}
 
-# Default usage plans (requests per second, burst) from each operation's description in the
-# models (research/spapi.md §2; getCatalogItem from catalogItems_2022-04-01.json).
+# Amazon's default usage plans (requests per second, burst) per account-application pair: each
+# operation's description in the models (research/spapi.md §2; getCatalogItem from
+# catalogItems_2022-04-01.json), corrected by Amazon's changelog "Rate limit increase for some Fulfillment
+# Inbound API operations" (25 June 2025: getShipment 2 → 5 rps; the models still say 2). Checked 2026-12-01.
 RATE_LIMITS: dict[str, tuple[float, int]] = {
     "listInboundPlans": (2, 6),
     "getInboundPlan": (2, 6),
     "listInboundPlanItems": (2, 6),
-    "getShipment": (2, 6),
+    "getShipment": (5, 6),
     "listShipmentItems": (2, 30),
     "updateShipmentName": (2, 30),
     "getCatalogItem": (2, 2),
 }
+# The client's buckets keep a margin under Amazon's: one token of the burst held back, so a request
+# that waited for its token yet reaches Amazon a little sooner after the previous one than it left
+# (network jitter) still finds a token there; and 3 % of the rate, so that reserve grows during a long
+# sync instead of running at exactly the server's pace, where every jitter would cost a 429 and a retry.
+RATE_MARGIN = 0.97
+BURST_MARGIN = 1
+
+
+def client_limits(operation: str) -> tuple[float, int]:
+    """The (rate, burst) the client's bucket uses for ``operation``: Amazon's, less the margin."""
+    rate, burst = RATE_LIMITS[operation]
+    return rate * RATE_MARGIN, max(1, burst - BURST_MARGIN)
+
+
 INBOUND_PAGE_SIZE = 30  # listInboundPlans maximum
 ITEMS_PAGE_SIZE = 1000  # listInboundPlanItems / listShipmentItems maximum
 CATALOG_INCLUDED_DATA = "summaries,productTypes,classifications"
@@ -200,7 +216,10 @@ class SpApi:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.stats = CallStats()
-        self.buckets = {op: TokenBucket(rate * rate_scale, burst) for op, (rate, burst) in RATE_LIMITS.items()}
+        self.buckets = {}
+        for operation in RATE_LIMITS:
+            rate, burst = client_limits(operation)
+            self.buckets[operation] = TokenBucket(rate * rate_scale, burst)
         base = MARKETPLACES[account.marketplace]
         self.marketplace = _Marketplace(account.endpoint or base.endpoint, base.marketplace_id, base.region)
         self._status = threading.local()

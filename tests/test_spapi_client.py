@@ -11,7 +11,7 @@ from sp_api.auth.access_token_client import cache as token_cache
 
 from fba_jp.config import AccountConfig
 from fba_jp.errors import SpApiError
-from fba_jp.spapi import PlanUnavailable, RetryPolicy, SpApi, TokenBucket
+from fba_jp.spapi import RATE_LIMITS, PlanUnavailable, RetryPolicy, SpApi, TokenBucket, client_limits
 
 ENDPOINT = "https://sp.test"
 TOKEN_URL = "https://lwa.test/auth/o2/token"
@@ -287,8 +287,32 @@ def test_limiter_waits_are_slept_before_calls(amazon):
     sleeps = []
     api = make_api(sleeps)
     for _ in range(4):
-        api.get_catalog_item("B0FOUND001")  # getCatalogItem: 2 per second, burst 2
-    assert len(sleeps) == 2 and all(0.3 < s <= 1.0 for s in sleeps)
+        api.get_catalog_item("B0FOUND001")  # getCatalogItem: 2 per second, burst 2 (1 kept in reserve)
+    assert len(sleeps) == 3 and all(0.3 < s <= 1.6 for s in sleeps)
+
+
+def test_getshipment_runs_at_five_per_second_since_june_2025():
+    assert RATE_LIMITS["getShipment"] == (5, 6)
+
+
+@pytest.mark.parametrize("operation", sorted(RATE_LIMITS))
+def test_client_pacing_never_empties_amazons_bucket_despite_jitter(operation):
+    """Requests paced by the client's bucket, each reaching Amazon up to 90 % of a token's interval
+    late or early relative to the others, always find a token in a bucket of Amazon's documented size."""
+    rate, burst = RATE_LIMITS[operation]
+    assert client_limits(operation)[0] < rate and client_limits(operation)[1] < burst
+    client_clock, server_clock = Clock(), Clock()
+    client = TokenBucket(*client_limits(operation), clock=client_clock)
+    server = TokenBucket(rate, burst, clock=server_clock)
+    rng = random.Random(operation)
+    leave = client_clock.now
+    arrivals = []
+    for _ in range(200):
+        leave = max(leave, client_clock.now + client.reserve())  # when the request may leave
+        arrivals.append(leave + rng.uniform(0, 0.9 / rate))  # network delay differs per request
+    for arrival in sorted(arrivals):
+        server_clock.now = arrival
+        assert server.reserve() == 0.0, "Amazon would answer 429"
 
 
 def test_backoff_is_exponential_bounded_and_jittered():

@@ -78,3 +78,14 @@ def test_unopenable_database_is_a_store_error(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open the database"):
         Store(bad)
+
+
+@pytest.mark.parametrize("sql", [
+    "select id, pid from sync_runs where account = ? and outcome = 'running'",  # interrupted-run check
+    "select * from spapi_shipments where inbound_plan_id = ?",  # a plan's shipments
+    "select title from catalog_items where asin = ?",  # a title by ASIN
+])
+def test_sync_look_ups_use_an_index_not_a_scan(sql):
+    store = Store(":memory:")
+    plan = " ".join(row[-1] for row in store.db.execute("explain query plan " + sql, ["x"] * sql.count("?")))
+    assert "USING INDEX" in plan and "SCAN" not in plan, plan
