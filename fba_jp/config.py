@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, validation_lines
-from .models import Acp, Filing, Licence, Party, Seller
+from .models import COULD_NOT_SCREEN, Acp, Filing, Licence, Party, Seller
 
 SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password"})
 DEFAULT_CONFIG = "config.toml"
@@ -82,6 +82,14 @@ class AccountConfig(Section):
 class PolicyConfig(Section):
     fail_on_warn: bool = False
     severity: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], Literal["block", "warn", "info"]] = {}
+
+    @field_validator("severity")
+    @classmethod
+    def _could_not_screen_always_blocks(cls, severity: dict[str, str]) -> dict[str, str]:
+        for code, level in severity.items():
+            if code in COULD_NOT_SCREEN and level != "block":
+                raise ValueError(f"{code} means the shipment could not be screened; it always blocks and cannot be set to {level!r}")
+        return severity
 
 
 class ValuationConfig(Section):

@@ -29,6 +29,10 @@ class StoreError(FbaJpError):
     """The SQLite database could not be opened or written (locked, corrupt, read-only)."""
 
 
+class WaiverError(FbaJpError):
+    """A waiver that cannot be recorded: nothing to waive, a could-not-screen code, no real reason or name."""
+
+
 class SpApiError(FbaJpError):
     """SP-API authentication or network failure after retries."""
 
@@ -81,4 +85,5 @@ def _friendly(error) -> str:
         return "must be a positive integer"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    return msg[:1].lower() + msg[1:]
+    # "Input should be…" → "input should be…", but a code such as "INPUT_INVALID …" keeps its case
+    return msg if msg[1:2].isupper() else msg[:1].lower() + msg[1:]

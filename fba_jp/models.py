@@ -30,6 +30,9 @@ CATEGORIES = ("cosmetics", "pse", "food", "tableware", "radio", "psc")
 Category = Literal["cosmetics", "pse", "food", "tableware", "radio", "psc"]
 Severity = Literal["block", "warn", "info"]
 Verdict = Literal["blocked", "annotated", "cleared"]
+# Codes that mean "this shipment could not be screened": they always block, and neither a waiver nor a
+# [policy.severity] override can change that (a gate that clears what it did not check is no gate).
+COULD_NOT_SCREEN = frozenset({"INPUT_INVALID", "PLUGIN_ERROR"})
 
 
 def today_jst() -> date:
@@ -75,6 +78,18 @@ def _whole_number(value: Any) -> Any:
         if value != value.to_integral_value():
             raise ValueError("must be a positive integer")
         return int(value)
+    return value
+
+
+def printable_id(value: str) -> bool:
+    """An id a user can read and type back: printable characters (no control, format or line-separator
+    characters such as NUL, ESC, U+202E or a zero-width space) and no space around it."""
+    return bool(value) and value.isprintable() and value == value.strip()
+
+
+def _printable_id(value: Any) -> Any:
+    if isinstance(value, str) and value.strip() and not printable_id(value.strip()):
+        raise ValueError("must be printable characters only (no control, zero-width or direction characters)")
     return value
 
 
@@ -196,7 +211,7 @@ class Declaration(Strict):
     """One shipment as the gate screens it: a declaration file, or built from SP-API data."""
 
     schema_: Literal["fba-jp/shipment/v1"] = Field(SHIPMENT_SCHEMA, alias="schema")
-    shipment_id: Annotated[str, Field(min_length=1, max_length=100)]
+    shipment_id: Annotated[str, BeforeValidator(_printable_id), Field(min_length=1, max_length=100)]
     inbound_plan_id: str | None = None
     declaration_date: Day = Field(default_factory=today_jst)
     export_date: Day | None = None

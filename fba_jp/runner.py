@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from .config import AccountConfig, Config
 from .models import (
+    COULD_NOT_SCREEN,
     Acp,
     Declaration,
     Filing,
@@ -196,17 +197,29 @@ class Screener:
         overrides = self.config.policy.severity
         if not overrides:
             return findings
+        # config validation refuses overrides of COULD_NOT_SCREEN codes; this keeps a Config built in code honest too
         return [
-            f.model_copy(update={"severity": overrides[f.code]}) if f.code in overrides else f for f in findings
-        ]
-
-    def _apply_waivers(self, shipment_id: str, sha: str, findings: list[Finding], today: date) -> list[Finding]:
-        waivers = self.store.active_waivers(shipment_id, sha, today)
-        if not waivers:
-            return findings
-        return [
-            f.model_copy(update={"waived": True, "waiver": waivers[f.code]})
-            if f.code in waivers and f.severity == "block"
+            f.model_copy(update={"severity": overrides[f.code]})
+            if f.code in overrides and f.code not in COULD_NOT_SCREEN
             else f
             for f in findings
         ]
+
+    def _apply_waivers(self, shipment_id: str, sha: str, findings: list[Finding], today: date) -> list[Finding]:
+        return apply_waivers(findings, self.store.active_waivers(shipment_id, sha, today))
+
+
+def apply_waivers(findings: list[Finding], waivers: dict[str, dict]) -> list[Finding]:
+    """Mark the blocking findings whose code has an active waiver as waived.
+
+    A could-not-screen code (:data:`~fba_jp.models.COULD_NOT_SCREEN`) is never waived, even by a waiver
+    row that an older fba-jp accepted: there is no screening to vouch for.
+    """
+    if not waivers:
+        return findings
+    return [
+        f.model_copy(update={"waived": True, "waiver": waivers[f.code]})
+        if f.code in waivers and f.severity == "block" and f.code not in COULD_NOT_SCREEN
+        else f
+        for f in findings
+    ]

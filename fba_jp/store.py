@@ -17,9 +17,18 @@ from typing import Iterable
 
 import sqlite_utils
 
-from .errors import StoreError
+from .errors import StoreError, WaiverError
 from .migrations import migrate
-from .models import Acp, Declaration, Finding, ScreeningError, ShipmentResult, Valuation
+from .models import (
+    COULD_NOT_SCREEN,
+    Acp,
+    Declaration,
+    Finding,
+    ScreeningError,
+    ShipmentResult,
+    Valuation,
+    printable_id,
+)
 
 BUSY_TIMEOUT_S = 30
 
@@ -193,10 +202,19 @@ class Store:
     # ----- waivers
 
     def add_waiver(self, shipment_id: str, code: str, reason: str, by: str, expires_on: date | None) -> dict:
-        """Waive ``code`` for the shipment's latest screened input. Raises if there is nothing to waive."""
+        """Waive ``code`` for the shipment's latest screened input. Raises :class:`WaiverError` if there is
+        nothing to waive, the code means "could not screen", or ``reason``/``by`` is not real text."""
+        if not printable_id(shipment_id):
+            raise WaiverError(f"shipment id {shipment_id!r:.80}: must be printable characters without spaces around it")
+        if code in COULD_NOT_SCREEN:
+            raise WaiverError(
+                f"{shipment_id}: {code} cannot be waived: it means the shipment could not be screened, so no check "
+                "vouches for it; fix the input or the plugin and screen it again"
+            )
+        reason, by = _real_text(reason, "--reason"), _real_text(by, "--by")
         latest = self.latest_screening(shipment_id)
         if latest is None:
-            raise StoreError(f"{shipment_id}: no screening stored for this shipment; screen it first")
+            raise WaiverError(f"{shipment_id}: no screening stored for this shipment; screen it first")
         codes = {
             r["code"]
             for r in self.db.query(
@@ -204,7 +222,7 @@ class Store:
             )
         }
         if code not in codes:
-            raise StoreError(
+            raise WaiverError(
                 f"{shipment_id}: the latest screening has no blocking finding {code}"
                 f" (blocking codes: {', '.join(sorted(codes)) or 'none'})"
             )
@@ -322,6 +340,17 @@ class Store:
         if currency:
             sql, params = sql + " where currency = ?", [currency]
         return list(self.db.query(sql + " order by week_start, currency", params))
+
+
+def _real_text(value: str, option: str) -> str:
+    """``value`` stripped, if it says something: a letter or digit, no control characters, at most 500 long."""
+    text = value.strip()
+    if not any(c.isalnum() for c in text) or not text.isprintable() or len(text) > 500:
+        raise WaiverError(
+            f"{option}: give real text for the audit trail: letters or digits, one line, at most 500 characters"
+            f" (got {value!r:.60})"
+        )
+    return text
 
 
 def _valuation_row(screening_id: int, valuation: Valuation) -> dict:

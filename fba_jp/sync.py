@@ -568,7 +568,7 @@ def input_invalid_result(synced: SyncedShipment, error: InputError, account: str
     problems = [line.split(": ", 1)[1] if line.startswith(synced.source) else line for line in error.lines]
     finding = Finding(
         code="INPUT_INVALID",
-        severity=config.policy.severity.get("INPUT_INVALID", "block"),
+        severity="block",  # could not screen: no policy changes that (models.COULD_NOT_SCREEN)
         plugin=SYNC_PLUGIN,
         message="The SP-API data of this shipment cannot form a declaration: " + "; ".join(problems),
         remedy=(
@@ -646,15 +646,12 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
 
 def _apply_waivers(store: Store, result: ShipmentResult) -> ShipmentResult:
     from .models import today_jst
-    from .runner import verdict_of
+    from .runner import apply_waivers, verdict_of
 
     waivers = store.active_waivers(result.shipment_id, result.input_sha256, today_jst())
     if not waivers:
         return result
-    findings = [
-        f.model_copy(update={"waived": True, "waiver": waivers[f.code]}) if f.code in waivers and f.severity == "block" else f
-        for f in result.findings
-    ]
+    findings = apply_waivers(result.findings, waivers)
     return result.model_copy(update={"findings": findings, "verdict": verdict_of(findings, result.errors)})
 
 

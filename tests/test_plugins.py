@@ -43,11 +43,13 @@ def test_check_returning_garbage_is_a_plugin_error():
 
 
 def test_plugin_error_cannot_be_waived_away_by_severity_policy():
-    from fba_jp.config import Config
+    from fba_jp.config import Config, PolicyConfig
 
-    config = Config.model_validate({"policy": {"severity": {"PLUGIN_ERROR": "info"}}})
+    # config.toml refuses this override (tests/test_fail_closed.py); a Config built in code cannot sneak it in
+    config = Config(policy=PolicyConfig.model_construct(fail_on_warn=False, severity={"PLUGIN_ERROR": "info"}))
     result = screen(make_declaration(shipment_id="BOOM"), plugins=[Exploding()], config=config)
     assert result.verdict == "blocked"  # errors always block: the gate fails closed
+    assert result.finding("PLUGIN_ERROR").severity == "block"
 
 
 def test_duplicate_check_names_and_bad_codes_are_rejected():
