@@ -81,7 +81,7 @@ def _friendly(error) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; `fba-jp schema` lists the fields)"
-    if loc and loc[-1] == "quantity":
+    if loc and loc[-1] == "quantity" and kind != "value_error":
         return "must be a positive integer"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]

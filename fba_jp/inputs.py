@@ -13,6 +13,9 @@ from pydantic import ValidationError
 from .errors import InputError, validation_lines
 from .models import Declaration
 
+# Lists and objects inside lists and objects: a declaration needs 5 (items[].valuation, licences[].skus[]).
+MAX_DEPTH = 32
+
 
 def _no_duplicate_keys(pairs):
     data = {}
@@ -23,14 +26,35 @@ def _no_duplicate_keys(pairs):
     return data
 
 
+def nesting_depth(data: object, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``data`` nests lists and objects, counted without recursion and up to ``limit + 1``."""
+    deepest, level = 0, [(data, 0)]
+    while level:
+        value, depth = level.pop()
+        if isinstance(value, (dict, list)):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+            level.extend((child, depth) for child in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
 def parse_declaration(data: object, source: str) -> Declaration:
     """Validate already-parsed data; every problem becomes one ``SOURCE: path: message`` line."""
     if not isinstance(data, dict):
         raise InputError(f"{source}: (top level): must be an object with the shipment's fields (got {type(data).__name__})")
+    if nesting_depth(data) > MAX_DEPTH:
+        raise InputError(_too_deep(source))
     try:
         return Declaration.model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_lines(exc, source)) from None
+
+
+def _too_deep(source: str) -> str:
+    return (f"{source}: (top level): lists and objects nest more than {MAX_DEPTH} levels deep; "
+            "a declaration needs at most 5 (`fba-jp schema` shows its shape)")
 
 
 def parse_text(text: str, source: str, fmt: str = "json") -> Declaration:
@@ -43,8 +67,10 @@ def parse_text(text: str, source: str, fmt: str = "json") -> Declaration:
         raise InputError(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML: {exc}") from None
-    except ValueError as exc:
-        raise InputError(f"{source}: not valid JSON: {exc}") from None
+    except ValueError as exc:  # a duplicate key, an integer of more than 4,300 digits
+        raise InputError(f"{source}: not valid {fmt.upper()}: {exc}") from None
+    except RecursionError:  # both parsers recurse per level: far too deep for a declaration either way
+        raise InputError(_too_deep(source)) from None
     return parse_declaration(data, source)
 
 

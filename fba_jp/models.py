@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -52,6 +52,41 @@ def _iso_day(value: Any) -> Any:
     raise ValueError("must be a date YYYY-MM-DD")
 
 
+# Magnitude bounds (README, "Declarations"). Far beyond any real shipment, and small enough that every
+# figure the valuation derives (value × rate × duty %) fits SQLite's 64-bit integers with room to spare;
+# checked before any int(Decimal), which takes minutes on 1e1000000.
+MAX_QUANTITY = 10**7  # units on one item line
+MAX_AMOUNT = 10**12  # any amount, per unit or per shipment, in a foreign currency or in yen
+MAX_RATE = 10**4  # yen per unit of a foreign currency (the dearest, KWD, is about 500)
+MAX_PLACES = 12  # digits after the decimal point
+
+
+def _check_magnitude(value: Decimal | int, limit: int, what: str = "must be") -> None:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
+        if value.as_tuple().exponent < -MAX_PLACES and value.normalize().as_tuple().exponent < -MAX_PLACES:
+            raise ValueError(f"must have at most {MAX_PLACES} digits after the decimal point")
+    if (value.copy_abs() if isinstance(value, Decimal) else abs(value)) > limit:  # abs() would round: Overflow
+        raise ValueError(f"{what} at most {limit:,} (10^{len(str(limit)) - 1})")
+
+
+def _decimal(limit: int) -> BeforeValidator:
+    """An amount or rate as ``Decimal``, finite and within ``limit``, checked before pydantic rounds it."""
+
+    def parse(value: Any) -> Any:
+        value = _decimal_amount(value)
+        if isinstance(value, str):
+            try:
+                value = Decimal(value.strip())
+            except InvalidOperation:
+                return value  # pydantic says what is wrong with it
+        _check_magnitude(Decimal(value), limit)
+        return value
+
+    return BeforeValidator(parse)
+
+
 def _decimal_amount(value: Any) -> Any:
     # bool is an int in Python; "true" is never an amount.
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
@@ -64,10 +99,13 @@ def _decimal_amount(value: Any) -> Any:
 def _yen(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a whole number of yen")
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        _check_magnitude(value, MAX_AMOUNT)
+        if value == value.to_integral_value():
+            return int(value)
     if not isinstance(value, int):
         raise ValueError("must be a whole number of yen (integer, no decimals)")
+    _check_magnitude(value, MAX_AMOUNT)
     return value
 
 
@@ -75,9 +113,11 @@ def _whole_number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise ValueError("must be a positive integer")
     if isinstance(value, Decimal):
-        if value != value.to_integral_value():
+        if not value.is_finite() or value != value.to_integral_value():
             raise ValueError("must be a positive integer")
-        return int(value)
+        _check_magnitude(value, MAX_QUANTITY, "must be a positive integer")
+        value = int(value)
+    _check_magnitude(value, MAX_QUANTITY, "must be a positive integer")
     return value
 
 
@@ -94,8 +134,8 @@ def _printable_id(value: Any) -> Any:
 
 
 Day = Annotated[date, BeforeValidator(_iso_day)]
-Amount = Annotated[Decimal, BeforeValidator(_decimal_amount), Field(ge=0, allow_inf_nan=False)]
-Rate = Annotated[Decimal, BeforeValidator(_decimal_amount), Field(gt=0, allow_inf_nan=False)]
+Amount = Annotated[Decimal, _decimal(MAX_AMOUNT), Field(ge=0, allow_inf_nan=False)]
+Rate = Annotated[Decimal, _decimal(MAX_RATE), Field(gt=0, allow_inf_nan=False)]
 Yen = Annotated[int, BeforeValidator(_yen), Field(ge=0)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -185,7 +225,7 @@ class Item(Strict):
     unit_value: Amount | None = None
     hs_code: str | None = None
     origin_country: CountryCode | None = None
-    duty_rate: Annotated[Decimal, BeforeValidator(_decimal_amount), Field(ge=0, le=1000)] | None = None
+    duty_rate: Annotated[Decimal, _decimal(1000), Field(ge=0, le=1000)] | None = None
     reduced_tax_rate: StrictBool | None = None
     categories: list[Category] = []
     product_type: str | None = None
@@ -239,7 +279,24 @@ class Declaration(Strict):
             seen.add(item.msku)
         if self.acp is not None and self.acp_id is not None:
             raise ValueError("give either acp or acp_id, not both")
+        self._bounded_totals()
         return self
+
+    def _bounded_totals(self) -> None:
+        """Each value basis summed over the shipment stays within :data:`MAX_AMOUNT` (so do its products)."""
+        foreign = self.freight + self.insurance + self.other_additions
+        yen = 0
+        for item in self.items:
+            basis = item.valuation or ItemValuation()
+            computed = (basis.production_unit_cost or 0) + (basis.production_unit_profit_and_expenses or 0)
+            foreign += item.quantity * max(item.unit_value or 0, computed)
+            yen += item.quantity * max(basis.identical_goods_unit_value_jpy or 0, basis.domestic_unit_price_jpy or 0)
+        if foreign > MAX_AMOUNT:
+            raise ValueError(f"the shipment's value (quantities × unit values + freight, insurance and other additions)"
+                             f" is {foreign:.3E} {self.currency}; it must be at most {MAX_AMOUNT:,} (10^12)")
+        if yen > MAX_AMOUNT:
+            raise ValueError(f"the shipment's value in yen (quantities × yen unit values) is {yen:.3E};"
+                             f" it must be at most {MAX_AMOUNT:,} (10^12)")
 
     @property
     def ship_date(self) -> date:

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .errors import InputError
-from .models import JST
+from .models import JST, MAX_RATE, _check_magnitude
 
 COLUMNS = ("week_start", "currency", "rate")
 MAX_ERROR_LINES = 20  # a wholly wrong file should not print thousands of lines
@@ -146,7 +146,13 @@ def _rate(text: str) -> Decimal | str:
         rate = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern already excludes it
         return problem
-    return rate if rate > 0 else problem
+    if rate <= 0:
+        return problem
+    try:
+        _check_magnitude(rate, MAX_RATE)
+    except ValueError as exc:  # a yen rate beyond any currency's, or with absurd precision
+        return f"{exc} (got {text[:40]!r})"
+    return rate
 
 
 def import_rates_csv(store, path: str | Path) -> dict:

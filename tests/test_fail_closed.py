@@ -95,3 +95,79 @@ def test_shipment_ids_must_be_printable(run_cli, write_declaration, shipment_id)
     assert "\x00" not in line and "\x1b" not in line and "\u202e" not in line
     released = run_cli("release", shipment_id, "--code", "ACP_MISSING", "--reason", "r", "--by", "b")
     assert released.exit_code == 3 and "must be printable" in one_error_line(released)
+
+
+# --------------------------------------------------------------------------- numbers the schema accepts, bounded
+
+def item_with(**fields):
+    data = declaration_data()
+    data["items"][0].update(fields)
+    return data
+
+
+# (case, file name, text, the one line's field and message)
+BOUND_CASES = [
+    ("huge quantity exponent", "s.json", json.dumps(item_with()).replace('"quantity": 40', '"quantity": 1e1000000'),
+     "items[0].quantity: must be a positive integer at most 10,000,000 (10^7) (got 1E+1000000)"),
+    ("quantity above 10^7", "s.json", json.dumps(item_with(quantity=10_000_001)),
+     "items[0].quantity: must be a positive integer at most 10,000,000"),
+    ("TOML inf quantity", "s.toml", 'shipment_id = "A"\ncurrency = "USD"\nseller = {name = "x"}\n'
+     '[[items]]\nmsku = "a"\nquantity = inf\n', "items[0].quantity: must be a positive integer (got Infinity)"),
+    ("TOML inf freight", "s.toml", 'shipment_id = "A"\ncurrency = "USD"\nseller = {name = "x"}\nfreight = inf\n'
+     '[[items]]\nmsku = "a"\nquantity = 1\n', "freight: must be a finite number (got Infinity)"),
+    ("TOML nan unit value", "s.toml", 'shipment_id = "A"\ncurrency = "USD"\nseller = {name = "x"}\n'
+     '[[items]]\nmsku = "a"\nquantity = 1\nunit_value = nan\n', "items[0].unit_value: must be a finite number"),
+    ("unit value above 10^12", "s.json", json.dumps(item_with(unit_value="1e400")),
+     "items[0].unit_value: must be at most 1,000,000,000,000 (10^12)"),
+    ("unit value with 1e-1000000", "s.json", json.dumps(item_with(unit_value="1e-1000000")),
+     "items[0].unit_value: must have at most 12 digits after the decimal point"),
+    ("yen about 9.2e18", "s.json", json.dumps(item_with(valuation={"domestic_unit_price_jpy": 9_300_000_000_000_000_000})),
+     "items[0].valuation.domestic_unit_price_jpy: must be at most 1,000,000,000,000"),
+    ("yen as a huge decimal", "s.toml", 'shipment_id = "A"\ncurrency = "USD"\nseller = {name = "x"}\n[[items]]\n'
+     'msku = "a"\nquantity = 1\nvaluation = {identical_goods_unit_value_jpy = 1e1000000}\n',
+     "items[0].valuation.identical_goods_unit_value_jpy: must be at most 1,000,000,000,000"),
+    ("shipment total above 10^12", "s.json", json.dumps(item_with(quantity=10_000_000, unit_value="200000")),
+     "(top level): the shipment's value (quantities × unit values + freight, insurance and other additions) is 2.000E+12 USD"),
+    ("exchange rate above 10^4", "s.json", json.dumps(declaration_data(fx_rates={"USD": "1e6"})),
+     "fx_rates.USD: must be at most 10,000 (10^4)"),
+    ("JSON nested 1,000 deep", "s.json", json.dumps(declaration_data())[:-1] + ', "x": ' + "[" * 1000 + "]" * 1000 + "}",
+     "(top level): lists and objects nest more than 32 levels deep"),
+    ("TOML nested 1,000 deep", "s.toml", "x = " + "[" * 1000 + "]" * 1000 + "\n",
+     "(top level): lists and objects nest more than 32 levels deep"),
+    ("JSON nested 40 deep", "s.json", json.dumps(declaration_data(title=json.loads("[" * 40 + "]" * 40))),
+     "(top level): lists and objects nest more than 32 levels deep"),
+    ("TOML integer of 5,000 digits", "s.toml", "x = " + "9" * 5000 + "\n", "not valid TOML: Exceeds the limit"),
+]
+
+
+@pytest.mark.parametrize("name, text, wanted", [c[1:] for c in BOUND_CASES], ids=[c[0] for c in BOUND_CASES])
+def test_magnitudes_and_nesting_are_bounded_with_one_clear_line(run_cli, tmp_path, name, text, wanted):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = run_cli("gate", tmp_path / name, "-o", "json", "--db", ":memory:")
+    assert result.exit_code == 3
+    line = one_error_line(result)
+    assert line.startswith(f"{tmp_path / name}: ") and wanted in line, line
+
+
+def test_the_largest_accepted_shipment_values_and_stores_exactly(tmp_path):
+    # every bound at once: the derived yen figures still fit SQLite's integers
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.runner import Screener
+    from fba_jp.testing import make_declaration
+
+    declaration = make_declaration(fx_rates={"USD": "10000"}, freight="0", items=[
+        {"msku": "BIG", "quantity": 10_000_000, "unit_value": "100000", "hs_code": "6306.22", "duty_rate": "1000",
+         "origin_country": "CN"}])
+    with Store(tmp_path / "big.db") as store:
+        result = Screener(get_plugins(load_entrypoints=False), store=store).screen(declaration, "big.json")
+        stored = store.db.execute("select customs_value_jpy, total_tax_jpy from valuations").fetchone()
+    assert result.valuation.customs_value_jpy == 10**16 and stored[0] == 10**16
+    assert stored[1] == result.valuation.total_tax_jpy > 10**16
+
+
+def test_an_imported_exchange_rate_is_bounded_too(run_cli, tmp_path):
+    (tmp_path / "rates.csv").write_text("week_start,currency,rate\n2026-12-06,USD,99999999999\n2026-12-06,EUR,1.0000000000000001\n")
+    result = run_cli("rates", "import", tmp_path / "rates.csv", "--db", tmp_path / "r.db")
+    assert result.exit_code == 3
+    assert f"{tmp_path / 'rates.csv'}:2: rate: must be at most 10,000 (10^4)" in result.stderr
+    assert f"{tmp_path / 'rates.csv'}:3: rate: must have at most 12 digits after the decimal point" in result.stderr
