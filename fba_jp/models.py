@@ -133,6 +133,10 @@ def _printable_id(value: Any) -> Any:
     return value
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == {}
+
+
 Day = Annotated[date, BeforeValidator(_iso_day)]
 Amount = Annotated[Decimal, _decimal(MAX_AMOUNT), Field(ge=0, allow_inf_nan=False)]
 Rate = Annotated[Decimal, _decimal(MAX_RATE), Field(gt=0, allow_inf_nan=False)]
@@ -247,6 +251,104 @@ class Item(Strict):
         return (self.hs_code or "").replace(".", "")
 
 
+# --------------------------------------------------------------------------- boxes
+
+LB_IN_KG = Decimal("0.45359237")  # exact, by definition (international pound, 1959)
+IN_IN_CM = Decimal("2.54")  # exact, by definition
+Measure = Annotated[Decimal, _decimal(100_000), Field(gt=0, allow_inf_nan=False)]
+
+
+def _unit(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+class BoxContent(Strict):
+    """One msku in a box and how many units of it the box holds."""
+
+    msku: NonEmpty
+    quantity: Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
+
+
+class BoxWeight(Strict):
+    """A box's gross weight, as weighed (Amazon's ``Weight``: ``KG`` or ``LB``; either case accepted)."""
+
+    value: Measure
+    unit: Annotated[Literal["KG", "LB"], BeforeValidator(_unit)]
+
+    @property
+    def kg(self) -> Decimal:
+        """The weight in kilograms, exactly (1 lb = 0.45359237 kg)."""
+        return self.value if self.unit == "KG" else self.value * LB_IN_KG
+
+
+class BoxDimensions(Strict):
+    """A box's outside dimensions (Amazon's ``Dimensions``: ``CM`` or ``IN``; either case accepted)."""
+
+    length: Measure
+    width: Measure
+    height: Measure
+    unit: Annotated[Literal["CM", "IN"], BeforeValidator(_unit)]
+
+    @property
+    def cm3(self) -> Decimal:
+        """The volume in cubic centimetres, exactly (1 in = 2.54 cm)."""
+        volume = self.length * self.width * self.height
+        return volume if self.unit == "CM" else volume * IN_IN_CM**3
+
+
+class Box(Strict):
+    """One carton of the shipment: what is in it, what it weighs and measures.
+
+    On the SP-API path it comes from Amazon's box data (Fulfillment Inbound 2024-03-20
+    ``listShipmentBoxes``, or ``listInboundPlanBoxes`` before placement); in a declaration file the
+    seller writes it. The packing list and commercial invoice read it, and freight by chargeable
+    weight is worked out from it.
+    """
+
+    box_id: Annotated[str, Field(min_length=1, max_length=1024, description=(
+        "Amazon's boxId (FBA shipment id + box number) or packageId; any unique label in a declaration"))]
+    count: Annotated[int, BeforeValidator(_whole_number), Field(gt=0, le=10_000, description=(
+        "number of identical boxes described by this entry (Amazon's Box.quantity); contents, weight and "
+        "dimensions are per box"))] = 1
+    contents: list[BoxContent] = Field(default=[], description=(
+        "units per msku in one box; empty when the contents are not known (Amazon's MANUAL_PROCESS)"))
+    weight: BoxWeight | None = Field(default=None, description="gross weight of one box")
+    dimensions: BoxDimensions | None = Field(default=None, description="outside dimensions of one box")
+
+    @model_validator(mode="after")
+    def _one_line_per_msku(self) -> "Box":
+        seen: set[str] = set()
+        for content in self.contents:
+            if content.msku in seen:
+                raise ValueError(f"contents: msku {content.msku!r} appears twice in box {self.box_id!r}; merge the lines")
+            seen.add(content.msku)
+        return self
+
+
+def check_boxes(boxes: list[Box], items: list["Item"]) -> list[str]:
+    """Why ``boxes`` cannot be the packing of ``items`` (empty when they can).
+
+    Box ids are unique; every msku in a box is an item of the shipment; and when every box lists its
+    contents, the units in the boxes add up to each item's quantity, so the packing list and the
+    invoice never disagree.
+    """
+    problems: list[str] = []
+    ids = [box.box_id for box in boxes]
+    problems += [f"box_id {i!r} appears twice; give each box its own id" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    quantities = {item.msku: item.quantity for item in items}
+    packed: dict[str, int] = {}
+    for box in boxes:
+        for content in box.contents:
+            if content.msku not in quantities:
+                problems.append(f"box {box.box_id!r} holds msku {content.msku!r}, which is not an item of this shipment")
+            packed[content.msku] = packed.get(content.msku, 0) + content.quantity * box.count
+    if boxes and all(box.contents for box in boxes):
+        for msku, quantity in quantities.items():
+            if packed.get(msku, 0) != quantity:
+                problems.append(f"the boxes hold {packed.get(msku, 0)} units of {msku!r} but the item quantity is {quantity}")
+    return problems
+
+
 class Declaration(Strict):
     """One shipment as the gate screens it: a declaration file, or built from SP-API data."""
 
@@ -269,6 +371,9 @@ class Declaration(Strict):
     licences: list[Licence] = []
     filings: list[Filing] = []
     items: Annotated[list[Item], Field(min_length=1)]
+    # Fields added after v1 shipped are left out of dumps while empty, so the input hash of a declaration
+    # that does not use them (and with it every stored waiver) is what it was.
+    boxes: list[Box] = Field(default=[], exclude_if=_empty, description="the cartons and their contents (packing list)")
 
     @model_validator(mode="after")
     def _unique_skus(self) -> "Declaration":
@@ -297,6 +402,15 @@ class Declaration(Strict):
         if yen > MAX_AMOUNT:
             raise ValueError(f"the shipment's value in yen (quantities × yen unit values) is {yen:.3E};"
                              f" it must be at most {MAX_AMOUNT:,} (10^12)")
+
+    @field_validator("boxes")
+    @classmethod
+    def _boxes_pack_the_items(cls, boxes: list[Box], info) -> list[Box]:
+        items = info.data.get("items")  # absent when the items themselves are invalid
+        problems = check_boxes(boxes, items) if items else []
+        if problems:
+            raise ValueError("; ".join(problems))
+        return boxes
 
     @property
     def ship_date(self) -> date:
