@@ -17,7 +17,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .errors import ConfigError, validation_lines
 from .models import COULD_NOT_SCREEN, Acp, Filing, Licence, Party, Seller
 
-SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password"})
+SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password", "secret_key",
+                         "password_hash"})
 DEFAULT_CONFIG = "config.toml"
 
 
@@ -128,6 +129,37 @@ class ActionsConfig(Section):
     email: EmailConfig | None = None
 
 
+def _password_hash(value):
+    if isinstance(value, str) and not value.startswith(("env:", "$argon2")):
+        raise ValueError('must be an argon2 hash ("$argon2id$…", from `fba-jp serve --hash-password`) or an env: '
+                         "reference to one; a plain password is refused")
+    return value
+
+
+class ServeUser(Section):
+    """A dashboard user (``fba-jp serve``): viewers read, operators also release and edit registries."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")]
+    role: Literal["viewer", "operator"] = "viewer"
+    password_hash: Annotated[str, BeforeValidator(_password_hash), Field(max_length=500)]
+    # the accounts this user may see (an ACP firm gives each seller its own); omitted = every account
+    accounts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]] | None = None
+
+
+class ServeConfig(Section):
+    """``[serve]``: who may use the dashboard. Without users it only binds to loopback."""
+
+    users: list[ServeUser] = []
+    # signs session cookies; without it a random key per process (everyone logs in again after a restart)
+    secret_key: EnvRef | None = None
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12
+    # Secure cookies even when the request did not arrive over https (a TLS proxy that sets no
+    # X-Forwarded-Proto); over https they are Secure anyway
+    secure_cookies: bool = False
+    # screen a shipment again right after a release from the dashboard, so the page shows the waiver applied
+    rescreen_on_release: bool = True
+
+
 class Config(Section):
     storage: StorageConfig = StorageConfig()
     schedule: ScheduleConfig = ScheduleConfig()
@@ -136,6 +168,7 @@ class Config(Section):
     valuation: ValuationConfig = ValuationConfig()
     regulated: RegulatedConfig = RegulatedConfig()
     actions: ActionsConfig = ActionsConfig()
+    serve: ServeConfig = ServeConfig()
     # the directory relative paths (products.csv, storage.path) are resolved against
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -277,6 +277,69 @@ def m006_lookup_indexes(db: sqlite_utils.Database) -> None:
     db["spapi_shipments"].create_index(["inbound_plan_id"], if_not_exists=True)
     db["catalog_items"].create_index(["asin"], if_not_exists=True)
 
+
+@migration
+def m007_dashboard(db: sqlite_utils.Database) -> None:
+    """``fba-jp serve``: indexes for its paginated list, the licence registry, the audit log, SKU search.
+
+    The list pages keyset-paginate on (updated_at, shipment_id), optionally within an account and/or a
+    verdict, so the first page reads the same few index entries at 100 or 100,000 shipments.
+    """
+    shipments = db["shipments"]
+    for columns in (["updated_at", "shipment_id"], ["account", "updated_at", "shipment_id"],
+                    ["latest_verdict", "updated_at", "shipment_id"],
+                    ["account", "latest_verdict", "updated_at", "shipment_id"]):
+        shipments.create_index(columns, if_not_exists=True)
+    db["findings"].create_index(["code", "screening_id"], if_not_exists=True)
+    db["notified_states"].create_index(["at"], if_not_exists=True)
+    db["notifications"].create_index(["shipment_id", "id"], if_not_exists=True)
+    db["acp_events"].create_index(["acp_id", "id"], if_not_exists=True)
+    # Licences and filings recorded per account from the dashboard (fba_jp/licences.py). The seller's
+    # config.toml stays theirs; a screening reads both. Rows are never deleted: removal is recorded.
+    db["account_licences"].create(
+        {
+            "id": int,
+            "account": str,
+            "type": str,  # licence | filing
+            "kind": str,
+            "number": str,
+            "holder": str,
+            "valid_from": str,
+            "valid_until": str,
+            "skus": str,  # JSON list, NULL = every SKU
+            "created_at": str,
+            "created_by": str,
+            "removed_at": str,
+            "removed_by": str,
+        },
+        pk="id",
+    )
+    db["account_licences"].create_index(["account", "removed_at"])
+    # Every write made through the dashboard, with the user who made it (append-only).
+    db["audit_log"].create(
+        {"id": int, "at": str, "user": str, "action": str, "account": str, "target": str, "detail": str}, pk="id"
+    )
+    db["audit_log"].create_index(["account", "id"])
+    # items: the SKUs of each shipment's latest declaration, kept by the database itself so every writer
+    # (gate, screen, daemon) feeds the dashboard's SKU search without a second write path
+    db["items"].create_index(["msku"], if_not_exists=True)
+    fill = """
+        delete from items where shipment_id = new.shipment_id;
+        insert or replace into items (shipment_id, msku, asin, fnsku, title, quantity)
+        select new.shipment_id, json_extract(value, '$.msku'), json_extract(value, '$.asin'),
+               json_extract(value, '$.fnsku'), json_extract(value, '$.title'), json_extract(value, '$.quantity')
+        from json_each(new.declaration, '$.items') where json_valid(new.declaration);
+    """
+    db.execute(f"create trigger shipments_items_insert after insert on shipments begin {fill} end")
+    db.execute(f"create trigger shipments_items_update after update of declaration on shipments begin {fill} end")
+    db.execute("""
+        insert or replace into items (shipment_id, msku, asin, fnsku, title, quantity)
+        select s.shipment_id, json_extract(i.value, '$.msku'), json_extract(i.value, '$.asin'),
+               json_extract(i.value, '$.fnsku'), json_extract(i.value, '$.title'), json_extract(i.value, '$.quantity')
+        from shipments s, json_each(s.declaration, '$.items') i where json_valid(s.declaration)
+    """)
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations in order; return the names applied."""
     if "_migrations" not in db.table_names():

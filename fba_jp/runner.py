@@ -53,11 +53,22 @@ class ScreeningContext:
         return self.store.exchange_rate(currency, week_start) if self.store is not None else None
 
     def licences(self, shipment: Declaration) -> list[Licence]:
-        """Licences of the declaration plus those in the account's profile (an ACP firm keeps them)."""
-        return list(shipment.licences) + (list(self.account.licences) if self.account else [])
+        """Licences of the declaration, the account's profile and the account's registry (``fba-jp serve``)."""
+        return list(shipment.licences) + self._account_records("licence")
 
     def filings(self, shipment: Declaration) -> list[Filing]:
-        return list(shipment.filings) + (list(self.account.filings) if self.account else [])
+        return list(shipment.filings) + self._account_records("filing")
+
+    def _account_records(self, type_: str) -> list:
+        if self.account is None:
+            return []
+        key = ("fba_jp.registry", type_)
+        if key not in self.cache:
+            from .licences import records_for
+
+            recorded = records_for(self.store, self.account.name, type_) if self.store is not None else []
+            self.cache[key] = list(getattr(self.account, f"{type_}s")) + recorded
+        return self.cache[key]
 
 
 def input_sha256(declaration: Declaration) -> str:

@@ -29,6 +29,7 @@ COMMANDS = {
     "run": "sync:run",
     "daemon": "daemon:daemon",
     "status": "daemon:status",
+    "serve": "serve:serve",
     "demo": "sync:demo",
     "plugins": "screening:plugins",
     "schema": "screening:schema",

@@ -1,0 +1,190 @@
+"""The dashboard's reads: indexed, paginated, and always within the user's account scope.
+
+The shipment list is keyset-paginated on ``(updated_at, shipment_id)`` over the indexes of migration
+``m007_dashboard``: a page reads ``PAGE_SIZE`` index entries whether the database holds a hundred
+shipments or a hundred thousand (``benchmarks/bench_serve.py`` measures it). Nothing on the list page
+counts all rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ..daemon import status_rows
+from ..models import ShipmentResult, today_jst
+from ..store import Store
+from .auth import User
+
+PAGE_SIZE = 50
+VERDICTS = ("blocked", "annotated", "cleared")
+
+
+@dataclass
+class Filters:
+    account: str | None = None
+    verdict: str | None = None
+    code: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    after: tuple[str, str] | None = None  # (updated_at, shipment_id) of the last row of the previous page
+
+    def query(self, **changes) -> dict:
+        """These filters as query-string parameters (for links), with ``changes`` applied."""
+        values = {
+            "account": self.account, "verdict": self.verdict, "code": self.code,
+            "from": self.date_from and self.date_from.isoformat(), "to": self.date_to and self.date_to.isoformat(),
+            "q": self.q, "after": self.after and "~".join(self.after),
+        } | changes
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    next_after: str | None
+    filters: Filters = field(default_factory=Filters)
+
+
+def _scope(user: User, column: str = "account") -> tuple[str, list]:
+    if user.unscoped:
+        return "", []
+    if not user.accounts:
+        return " and 0", []
+    return f" and {column} in ({', '.join('?' * len(user.accounts))})", list(user.accounts)
+
+
+def list_shipments(store: Store, user: User, filters: Filters, limit: int = PAGE_SIZE) -> Page:
+    """One page of the latest verdict of each shipment, newest first."""
+    sql = ("select shipment_id, account, latest_verdict as verdict, updated_at as screened_at, latest_screening_id,"
+           " inbound_plan_id, source from shipments where latest_screening_id is not null")
+    where, params = _scope(user)
+    sql += where
+    if filters.account:
+        sql, params = sql + " and account = ?", params + [filters.account]
+    if filters.verdict:
+        sql, params = sql + " and latest_verdict = ?", params + [filters.verdict]
+    if filters.date_from:
+        sql, params = sql + " and updated_at >= ?", params + [filters.date_from.isoformat()]
+    if filters.date_to:
+        sql, params = sql + " and updated_at < ?", params + [(filters.date_to + timedelta(days=1)).isoformat()]
+    if filters.code:
+        sql += " and latest_screening_id in (select screening_id from findings where code = ?)"
+        params.append(filters.code)
+    if filters.q:
+        # a shipment id prefix or an exact SKU, as typed or in capitals; each an index look-up
+        variants = list(dict.fromkeys([filters.q, filters.q.upper()]))
+        parts = " union ".join(
+            ["select shipment_id from shipments where shipment_id >= ? and shipment_id < ?"] * len(variants)
+            + ["select shipment_id from items where msku = ?"] * len(variants)
+        )
+        sql += f" and shipment_id in ({parts})"
+        params += [p for v in variants for p in (v, v + "\U0010ffff")] + variants
+    if filters.after:
+        sql, params = sql + " and (updated_at, shipment_id) < (?, ?)", params + list(filters.after)
+    sql += " order by updated_at desc, shipment_id desc limit ?"
+    rows = list(store.db.query(sql, params + [limit + 1]))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    codes: dict[int, list[str]] = {}
+    if rows:
+        ids = [r["latest_screening_id"] for r in rows]
+        for f in store.db.query(
+            f"select screening_id, code from findings where screening_id in ({', '.join('?' * len(ids))})"
+            " and waived = 0 and severity in ('block', 'warn') order by severity, id", ids,
+        ):
+            codes.setdefault(f["screening_id"], [])
+            if f["code"] not in codes[f["screening_id"]]:
+                codes[f["screening_id"]].append(f["code"])
+    for row in rows:
+        row["codes"] = codes.get(row["latest_screening_id"], [])
+    last = rows[-1] if more else None
+    return Page(rows, f"{last['screened_at']}~{last['shipment_id']}" if last else None, filters)
+
+
+def distinct_values(store: Store, table: str, column: str) -> list[str]:
+    """The distinct values of an indexed column by skipping through its index (one seek per value)."""
+    sql = (f"with recursive v(x) as (select min({column}) from {table} union all "
+           f"select (select min({column}) from {table} where {column} > v.x) from v where v.x is not null) "
+           "select x from v where x is not null")
+    return [r["x"] for r in store.db.query(sql)]
+
+
+def shipment(store: Store, user: User, shipment_id: str) -> dict | None:
+    """The shipment row, or ``None`` when it does not exist *or* is outside the user's scope (same answer)."""
+    rows = list(store.db.query(
+        "select shipment_id, account, source, inbound_plan_id, latest_verdict, latest_screening_id, declaration,"
+        " first_seen_at, updated_at, input_sha256 from shipments where shipment_id = ?", [shipment_id]))
+    if not rows or not user.sees(rows[0]["account"]) or rows[0]["latest_screening_id"] is None:
+        return None
+    return rows[0]
+
+
+def latest_result(store: Store, row: dict) -> ShipmentResult:
+    screening = list(store.db.query("select * from screenings where id = ?", [row["latest_screening_id"]]))[0]
+    return store.load_result(screening)
+
+
+def history(store: Store, shipment_id: str, limit: int = 200) -> list[dict]:
+    """Every screening of the shipment, newest first, with the change from the one before."""
+    rows = list(store.db.query(
+        "select id as screening_id, screened_at, verdict, input_sha256, source, fba_jp_version from screenings"
+        " where shipment_id = ? order by id desc limit ?", [shipment_id, limit + 1]))
+    waivers: dict[str, list[dict]] = {}
+    for w in store.db.query("select * from waivers where shipment_id = ? order by id", [shipment_id]):
+        waivers.setdefault(w["input_sha256"], []).append(w)
+    for newer, older in zip(rows, rows[1:] + [None]):
+        newer["previous_verdict"] = older["verdict"] if older else None
+        newer["input_changed"] = bool(older) and older["input_sha256"] != newer["input_sha256"]
+        newer["waivers"] = waivers.get(newer["input_sha256"], [])
+    return rows[:limit]
+
+
+def pending_waivers(store: Store, result: ShipmentResult) -> dict[str, dict]:
+    """Waivers on the current input that the latest screening did not apply yet (recorded after it)."""
+    active = store.active_waivers(result.shipment_id, result.input_sha256, today_jst())
+    applied = {f.code for f in result.findings if f.waived}
+    return {code: w for code, w in active.items() if code not in applied}
+
+
+def status(store: Store, user: User, limit: int = 20) -> dict:
+    """The daemon's heartbeat, each account's last run, and the last verdict changes and deliveries."""
+    rows = status_rows(store)
+    rows["accounts"] = [a for a in rows["accounts"] if user.sees(a["account"])]
+    where, params = _scope(user, "s.account")
+    rows["changes"] = list(store.db.query(
+        "select n.shipment_id, s.account, n.state, n.verdict, n.screening_id, n.at from notified_states n"
+        f" join shipments s on s.shipment_id = n.shipment_id where 1{where} order by n.at desc limit ?",
+        params + [limit]))
+    where, params = _scope(user)
+    rows["deliveries"] = list(store.db.query(
+        "select id, event_id, shipment_id, account, action, status, attempts, last_error, created_at, updated_at"
+        f" from notifications where 1{where} order by id desc limit ?", params + [limit]))
+    return rows
+
+
+def acps(store: Store, user: User, sellers_in_scope: set[str] | None, acp_ids_in_scope: set[str] | None) -> list[dict]:
+    """The ACP registry with each record's events; a scoped user sees the ACPs of their own accounts."""
+    records = store.list_acps()
+    if not user.unscoped:
+        records = [r for r in records if r["id"] in (acp_ids_in_scope or set())
+                   or set(r["sellers"]) & (sellers_in_scope or set())]
+    for record in records:
+        record["events"] = list(store.db.query(
+            "select at, status, accepted_on, note from acp_events where acp_id = ? order by id desc", [record["id"]]))
+    return records
+
+
+def rates(store: Store, limit: int = 200) -> list[dict]:
+    return list(store.db.query(
+        "select * from exchange_rates order by week_start desc, currency limit ?", [limit]))
+
+
+def audit(store: Store, user: User, limit: int = 200) -> list[dict]:
+    where, params = _scope(user)
+    rows = list(store.db.query(f"select * from audit_log where 1{where} order by id desc limit ?", params + [limit]))
+    for row in rows:
+        row["detail"] = json.loads(row["detail"] or "{}")
+    return rows
