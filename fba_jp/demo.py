@@ -127,6 +127,7 @@ def run_demo(db_path: str, report_path: str, *, faults: bool = False, progress=N
          f"{summary.cleared} cleared")
     echo(f"database: {db_path}   report: {report_path}")
     echo(f"next: fba-jp report --db {db_path}   ·   fba-jp report --db {db_path} --output json")
+    echo(f"dashboard: fba-jp serve --db {db_path}   (then open http://127.0.0.1:8080/)")
     if failed:
         from .errors import SpApiError
 

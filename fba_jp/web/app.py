@@ -184,7 +184,15 @@ def view(function: Callable, *, write: bool = False, public: bool = False):
             result = await run_in_threadpool(_call, function, ctx)
         except Problem as exc:
             result = problem_response(server, ctx, exc.status, exc.message)
-        except (StoreError, sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+        except StoreError as exc:
+            # the store says both "the database is locked/unreadable" and "nothing to waive": tell them apart
+            if not _unavailable(exc):
+                result = problem_response(server, ctx, 400, str(exc))
+            else:
+                log.warning("database unavailable for %s %s: %s", request.method, request.url.path, exc)
+                result = problem_response(server, ctx, 503, f"The database is unavailable right now ({_one_line(exc)}). "
+                                                            "Try again in a moment.")
+        except sqlite3.DatabaseError as exc:
             log.warning("database unavailable for %s %s: %s", request.method, request.url.path, exc)
             result = problem_response(server, ctx, 503, f"The database is unavailable right now ({_one_line(exc)}). "
                                                         "Try again in a moment.")
@@ -226,6 +234,11 @@ async def _read_form(request: Request) -> dict:
         else:
             values[key] = value
     return values
+
+
+def _unavailable(exc: StoreError) -> bool:
+    text = str(exc)
+    return any(marker in text for marker in ("write failed", "cannot open", "database is locked", "disk I/O"))
 
 
 def _one_line(exc: BaseException) -> str:
