@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, validation_lines
 from .models import COULD_NOT_SCREEN, Acp, Filing, Licence, Party, Seller
@@ -80,6 +80,16 @@ class AccountConfig(Section):
         return resolve_env(getattr(self, key))
 
 
+# A code split off an older one (new code → old code): a severity set for the old code also applies to the
+# new one unless it has its own entry, so a config written before the split means what it meant (docs/rules.md).
+CODE_ALIASES = {"COS_NO_MANUFACTURING_LICENCE": "COS_NO_MAH"}
+
+
+# A code split off an older one (new code → old code): a severity set for the old code also applies to the
+# new one unless it has its own entry, so a config written before the split means what it meant (docs/rules.md).
+CODE_ALIASES = {"COS_NO_MANUFACTURING_LICENCE": "COS_NO_MAH"}
+
+
 class PolicyConfig(Section):
     fail_on_warn: bool = False
     severity: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], Literal["block", "warn", "info"]] = {}
@@ -91,6 +101,13 @@ class PolicyConfig(Section):
             if code in COULD_NOT_SCREEN and level != "block":
                 raise ValueError(f"{code} means the shipment could not be screened; it always blocks and cannot be set to {level!r}")
         return severity
+
+    @model_validator(mode="after")
+    def _aliases(self) -> "PolicyConfig":
+        for new, old in CODE_ALIASES.items():
+            if old in self.severity and new not in self.severity:
+                self.severity[new] = self.severity[old]
+        return self
 
 
 class ValuationConfig(Section):

@@ -1,9 +1,22 @@
 """Company-name normalisation and matching against the versioned name lists in ``fba_jp/data``.
 
-A name matches a listed entity when, after normalisation (NFKC, case, punctuation, legal suffixes such
-as Inc., Ltd., K.K., G.K., 株式会社, 合同会社), it *is* one of the entity's aliases, optionally
-surrounded by the list's generic qualifier words ("Express", "Japan", "Logistics", an FC code…).
-So "DHL Express Japan K.K." is DHL, while "Ups and Downs Toys LLC" and "Yamato Trading" are not.
+Every name a rule reads (importer, consignee, ACP, seller) goes through :func:`parse_name` first:
+
+1. default-ignorable code points are removed (soft hyphen, zero-width space and joiners, bidi controls,
+   variation selectors…), then NFKC and case folding;
+2. combining marks are dropped (``Amazón`` is ``Amazon``; the kana voicing marks stay: ジ is not シ);
+3. the name is split into words, and the legal form (Inc., Ltd., K.K., G.K., S.à r.l., 株式会社…) is set
+   apart from the core words;
+4. each word is mapped to its *skeleton* (Unicode TR39): every character that looks like another is
+   replaced by the prototype of its confusable class, so a Cyrillic ``А`` is the Latin ``a``.
+
+A name matches a listed entity when its core words are one of the entity's **aliases** with only
+harmless words around it: the list's generic ``qualifiers`` ("Express", "Japan"), a ``qualifier_patterns``
+match (an FC code such as ``NRT5``), a place (``places.toml``), a ``site_words`` word ("FC", "branch",
+支店), or one other word directly before a site word ("Kawasaki FC"). An entity's **exact** aliases are
+ordinary words ("Toll", "Kerry", "Nissin Corporation") that name it only as the whole name, legal form
+included. Japanese names have no spaces, so a word written in kana or kanji is split into the list's
+own vocabulary first (アマゾンジャパン小田原フルフィルメントセンター → アマゾンジャパン · 小田原 · フルフィルメント · センター).
 """
 
 from __future__ import annotations
@@ -14,43 +27,156 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 # Japanese legal forms are written without spaces, before or after the name.
-_JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|\(株\)|\(同\)|\(有\)")
+_JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|一般社団法人|\(株\)|\(同\)|\(有\)|㈱|㈲")
 _SEPARATORS = re.compile(r"[^\w]+", re.UNICODE)
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _LEGAL_SUFFIXES = [
     ("kabushiki", "kaisha"), ("godo", "kaisha"), ("yugen", "kaisha"), ("co", "ltd"), ("pte", "ltd"),
-    ("pty", "ltd"), ("k", "k"), ("g", "k"), ("y", "k"), ("s", "a"), ("b", "v"), ("n", "v"),
+    ("pty", "ltd"), ("s", "a", "r", "l"), ("s", "a", "rl"), ("k", "k"), ("g", "k"), ("y", "k"), ("s", "a"), ("b", "v"),
+    ("n", "v"), ("sp", "z", "o", "o"), ("s", "r", "o"),
     ("inc",), ("incorporated",), ("ltd",), ("limited",), ("llc",), ("llp",), ("lp",), ("corp",),
     ("corporation",), ("co",), ("company",), ("kk",), ("gk",), ("gmbh",), ("ag",), ("sa",), ("bv",),
-    ("plc",), ("sarl",), ("srl",), ("spa",), ("oy",), ("ab",), ("as",), ("nv",), ("the",),
+    ("plc",), ("sarl",), ("srl",), ("spa",), ("oy",), ("ab",), ("as",), ("nv",), ("sas",), ("bvba",),
+    ("pvt",), ("the",),
 ]
-# legal forms may also sit inside a name ("Amazon Japan G.K. (c/o NRT5)"): harmless around an alias
-_LEGAL_TOKENS = frozenset(s[0] for s in _LEGAL_SUFFIXES if len(s) == 1) | {"kabushiki", "godo", "kaisha"}
+_LEGAL_SINGLE = frozenset(s[0] for s in _LEGAL_SUFFIXES if len(s) == 1) | {"kabushiki", "godo", "kaisha"}
+# Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt): invisible in rendering, so a name
+# carrying one looks exactly like the name without it.
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+_DROP_IGNORABLE = {cp: None for lo, hi in _DEFAULT_IGNORABLE for cp in range(lo, hi + 1)}
+_KANA_VOICING = frozenset("\u3099\u309a")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without default-ignorable code points."""
+    return text.translate(_DROP_IGNORABLE)
+
+
+@lru_cache(maxsize=1)
+def _prototypes() -> dict[str, str]:
+    """TR39 confusable prototypes: each source character → the prototype of its class.
+
+    The data is Unicode's ``confusables.txt`` as shipped by the ``confusable-homoglyphs`` package, which
+    stores each line ``source ; prototype`` in both directions (and wraps right-to-left characters in
+    U+200E, itself ignorable). The direction is recovered from what the file guarantees: a source maps to
+    exactly one prototype and is never a prototype itself, so a character with one partner whose partner
+    has several (or is a sequence) is a source; in a class of just two characters the source is the one
+    the file lists first.
+    """
+    from confusable_homoglyphs import confusables  # imported here: only name matching needs the table
+
+    data = confusables.confusables_data
+    lrm = "\u200e"
+    order = {}
+    single = {}  # character → its only partner
+    for position, (key, entries) in enumerate(data.items()):
+        if lrm in key:
+            key = key.replace(lrm, "")
+        order[key] = position
+        if len(entries) == 1:
+            single[key] = entries[0]["c"].replace(lrm, "")
+    mapping = {}
+    for char, other in single.items():
+        if len(char) != 1:
+            continue  # a sequence is only ever a prototype
+        if len(other) != 1 or other not in single or order[char] < order.get(other, -1):
+            mapping[char] = other
+    return mapping
+
+
+@lru_cache(maxsize=16384)
+def skeleton(word: str) -> str:
+    """The skeleton of one word (TR39 prototypes for non-ASCII characters), case-folded.
+
+    ASCII letters are compared as written, case aside: TR39 would also fold ``0``→``O``, ``1``→``l`` and
+    ``rn``→``m``, but those are visible in the name the seller typed; the skeleton is there for what a
+    reader cannot see (Cyrillic and Greek look-alikes, invisible and combining characters). A capital
+    look-alike of ``I`` (Cyrillic І, Greek Ι) is ``i``, the way the Latin capital case-folds.
+    """
+    if word.isascii():
+        return word.casefold()
+    mapping = _prototypes()
+    out = []
+    for c in word:
+        if c.isascii():
+            out.append(c.casefold())
+            continue
+        p = mapping.get(c, c)
+        if p == "l" and c.isupper():
+            p = "i"
+        p = p.casefold()
+        out.append("".join(q if q.isascii() else mapping.get(q, q) for q in p).casefold())
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _fold(text: str) -> str:
+    """Invisible characters out, NFKC, combining marks (except kana voicing) dropped."""
+    text = unicodedata.normalize("NFKC", strip_invisible(text))
+    decomposed = unicodedata.normalize("NFD", strip_invisible(text))
+    if decomposed.isascii():
+        return decomposed
+    kept = "".join(c for c in decomposed if c in _KANA_VOICING or not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", kept)
+
+
+class ParsedName(NamedTuple):
+    """A name as the rules compare it: skeleton core words, the folded words (for FC-code patterns) and
+    the legal form (skeleton words, ``()`` if none)."""
+
+    core: tuple[str, ...]
+    raw: tuple[str, ...]
+    legal: tuple[str, ...]
+
+
+_SKELETON_SUFFIXES: list[tuple[str, ...]] | None = None
+
+
+def _suffixes() -> list[tuple[str, ...]]:
+    global _SKELETON_SUFFIXES
+    if _SKELETON_SUFFIXES is None:
+        _SKELETON_SUFFIXES = [tuple(skeleton(t) for t in s) for s in _LEGAL_SUFFIXES]
+    return _SKELETON_SUFFIXES
 
 
 @lru_cache(maxsize=8192)
-def name_tokens(name: str) -> tuple[str, ...]:
-    """Normalised tokens of a company name with legal forms removed."""
-    text = unicodedata.normalize("NFKC", name).casefold()
+def parse_name(name: str) -> ParsedName:
+    """Normalise a company name (see the module docstring)."""
+    text = _fold(name)
+    legal: list[str] = [skeleton(m.group(0).strip("()")) for m in _JA_LEGAL.finditer(text)]
     text = _JA_LEGAL.sub(" ", text).replace("&", " and ")
     # dotted abbreviations are one word: "L.L.C." → "llc", "K.K." → "kk", "C.H. Robinson" → "ch robinson"
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
-    tokens = [t for t in _SEPARATORS.split(text) if t and t != "_"]
+    words = [t for t in _SEPARATORS.split(text) if t and t != "_"]
+    core = [skeleton(t) for t in words]
+    raw = [t.casefold() for t in words]
     changed = True
-    while changed and tokens:
+    while changed and core:
         changed = False
-        for suffix in _LEGAL_SUFFIXES:
+        for suffix in _suffixes():
             n = len(suffix)
-            if len(tokens) > n and tuple(tokens[-n:]) == suffix:
-                tokens, changed = tokens[:-n], True
-            elif len(tokens) > n and tuple(tokens[:n]) == suffix and suffix in (("the",),):
-                tokens, changed = tokens[n:], True
-    return tuple(tokens)
+            if len(core) > n and tuple(core[-n:]) == suffix:
+                legal[:0] = core[-n:]
+                core, raw, changed = core[:-n], raw[:-n], True
+            elif len(core) > n and tuple(core[:n]) == suffix and n == 1 and suffix[0] == "the":
+                core, raw, changed = core[n:], raw[n:], True
+    return ParsedName(tuple(core), tuple(raw), tuple(legal))
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Normalised core words of a company name (skeletons, legal form removed)."""
+    return parse_name(name).core
 
 
 def normalise_name(name: str) -> str:
+    """One comparable string per company: equal for the same company however it is written."""
     return " ".join(name_tokens(name))
 
 
@@ -59,11 +185,12 @@ class Entity:
     name: str
     kind: str
     aliases: tuple[tuple[str, ...], ...]
+    exact: tuple[ParsedName, ...] = ()
 
 
 @dataclass(frozen=True)
 class NameList:
-    """A versioned list of entities (``as_of``, ``source``) with the qualifier words it tolerates."""
+    """A versioned list of entities (``as_of``, ``source``) with the words it tolerates around them."""
 
     file: str
     as_of: str
@@ -71,6 +198,9 @@ class NameList:
     entities: tuple[Entity, ...]
     qualifiers: frozenset[str]
     qualifier_patterns: tuple[re.Pattern, ...]
+    places: frozenset[str] = frozenset()
+    site_words: frozenset[str] = frozenset()
+    vocabulary: frozenset[str] = frozenset()  # kana and kanji words the list knows, to split Japanese names
 
     def match(self, name: str) -> Entity | None:
         """The entity ``name`` denotes, or ``None``."""
@@ -78,52 +208,128 @@ class NameList:
         return _match(self.file, name)
 
     def _match(self, name: str) -> Entity | None:
-        tokens = name_tokens(name)
-        if not tokens:
+        parsed = parse_name(name)
+        if not parsed.core:
             return None
         for entity in self.entities:
-            for alias in entity.aliases:
-                if self._is_alias_with_qualifiers(tokens, alias):
-                    return entity
-        if all(self._is_qualifier(t) for t in tokens) and any(
-            p.fullmatch(t) for t in tokens for p in self.qualifier_patterns
-        ):
+            if any(parsed.core == e.core and parsed.legal == e.legal for e in entity.exact):
+                return entity
+        core, raw = self._split_japanese(parsed.core, parsed.raw)
+        # the most specific alias wins: "Amazon Global Logistics" is AGL, not "Amazon" + qualifiers
+        found = [(len(alias), -i, entity) for i, entity in enumerate(self.entities) for alias in entity.aliases
+                 if self._is_alias_in_context(core, raw, alias)]
+        if found:
+            return max(found, key=lambda hit: hit[:2])[2]
+        if self._harmless(core, raw) and any(p.fullmatch(t) for t in raw for p in self.qualifier_patterns):
             # a bare FC code such as "NRT5" names the warehouse itself
             return self.entities[0]
         return None
 
-    def _is_qualifier(self, token: str) -> bool:
-        return token in self.qualifiers or token in _LEGAL_TOKENS or any(p.fullmatch(token) for p in self.qualifier_patterns)
+    def _split_japanese(self, core: tuple[str, ...], raw: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if all(t.isascii() or t in self.vocabulary for t in core):
+            return core, raw
+        out_core: list[str] = []
+        out_raw: list[str] = []
+        for word, folded in zip(core, raw):
+            parts = [word] if word.isascii() or word in self.vocabulary else _segment(word, self.vocabulary)
+            out_core.extend(parts)
+            out_raw.extend(parts if len(parts) > 1 else [folded])
+        return tuple(out_core), tuple(out_raw)
 
-    def _is_alias_with_qualifiers(self, tokens: tuple[str, ...], alias: tuple[str, ...]) -> bool:
+    def _known(self, word: str, folded: str) -> bool:
+        return (word in self.qualifiers or word in _LEGAL_SINGLE or word in self.places
+                or word in self.site_words or any(p.fullmatch(folded) for p in self.qualifier_patterns))
+
+    def _harmless(self, core: tuple[str, ...], raw: tuple[str, ...]) -> bool:
+        """Whether every word is generic here: a qualifier, place, site word, FC code, or one unknown
+        word directly before a site word ("Kawasaki FC", "成田支店")."""
+        for i, (word, folded) in enumerate(zip(core, raw)):
+            if self._known(word, folded):
+                continue
+            if i + 1 < len(core) and core[i + 1] in self.site_words and (i == 0 or self._known(core[i - 1], raw[i - 1])):
+                continue
+            return False
+        return True
+
+    def _is_alias_in_context(self, core: tuple[str, ...], raw: tuple[str, ...], alias: tuple[str, ...]) -> bool:
         n = len(alias)
-        for start in range(len(tokens) - n + 1):
-            if tokens[start : start + n] == alias:
-                rest = tokens[:start] + tokens[start + n :]
-                if all(self._is_qualifier(t) for t in rest):
+        for start in range(len(core) - n + 1):
+            if core[start : start + n] == alias:
+                if self._harmless(core[:start], raw[:start]) and self._harmless(core[start + n :], raw[start + n :]):
                     return True
         return False
+
+
+def _segment(word: str, vocabulary: frozenset[str]) -> list[str]:
+    """Split a kana/kanji word into known words, keeping unknown runs whole (fewest unknown characters,
+    then fewest parts)."""
+    n = len(word)
+    best: list[tuple[int, int, list[str]] | None] = [None] * (n + 1)
+    best[0] = (0, 0, [])
+    lengths = sorted({len(v) for v in vocabulary}, reverse=True)
+    for i in range(n):
+        if best[i] is None:
+            continue
+        unknown, parts, seq = best[i]
+        for length in lengths:
+            j = i + length
+            if j <= n and word[i:j] in vocabulary:
+                candidate = (unknown, parts + 1, seq + [word[i:j]])
+                if best[j] is None or candidate[:2] < best[j][:2]:
+                    best[j] = candidate
+        # one more unknown character, joined to an unknown run that ends here
+        j = i + 1
+        if seq and seq[-1] not in vocabulary:
+            candidate = (unknown + 1, parts, seq[:-1] + [seq[-1] + word[i]])
+        else:
+            candidate = (unknown + 1, parts + 1, seq + [word[i]])
+        if best[j] is None or candidate[:2] < best[j][:2]:
+            best[j] = candidate
+    return best[n][2]
+
+
+def _words(texts) -> frozenset[str]:
+    return frozenset(t for q in texts for t in (name_tokens(q) or (skeleton(_fold(q)),)))
+
+
+@lru_cache(maxsize=None)
+def _load_places() -> tuple[frozenset[str], str]:
+    data = tomllib.loads(resources.files("fba_jp.data").joinpath("places.toml").read_text(encoding="utf-8"))
+    return _words([*data["japan"], *data.get("world", [])]), str(data["as_of"])
 
 
 @lru_cache(maxsize=None)
 def load_name_list(filename: str) -> NameList:
     """Load ``fba_jp/data/<filename>`` (TOML with ``as_of``, ``source``, ``qualifiers``, ``[[entities]]``)."""
     data = tomllib.loads(resources.files("fba_jp.data").joinpath(filename).read_text(encoding="utf-8"))
-    entities = tuple(
-        Entity(
+    entities = []
+    for e in data["entities"]:
+        exact = [parse_name(a) for a in e.get("exact", [])]
+        exact_cores = {p.core for p in exact}
+        aliases = [name_tokens(a) for a in [e["name"], *e.get("aliases", [])]]
+        entities.append(Entity(
             name=e["name"],
             kind=e.get("kind", data.get("kind", "")),
-            aliases=tuple(name_tokens(a) for a in [e["name"], *e.get("aliases", [])] if name_tokens(a)),
-        )
-        for e in data["entities"]
+            aliases=tuple(dict.fromkeys(a for a in aliases if a and a not in exact_cores)),
+            exact=tuple(exact),
+        ))
+    qualifiers = _words(data.get("qualifiers", []))
+    places, _ = _load_places()
+    site_words = _words(data.get("site_words", []))
+    vocabulary = frozenset(
+        w for w in (qualifiers | places | site_words | {t for e in entities for a in e.aliases for t in a})
+        if not w.isascii()
     )
     return NameList(
         file=filename,
         as_of=str(data["as_of"]),
         source=data["source"],
-        entities=entities,
-        qualifiers=frozenset(t for q in data.get("qualifiers", []) for t in name_tokens(q) or (q.casefold(),)),
+        entities=tuple(entities),
+        qualifiers=qualifiers,
         qualifier_patterns=tuple(re.compile(p) for p in data.get("qualifier_patterns", [])),
+        places=places,
+        site_words=site_words,
+        vocabulary=vocabulary,
     )
 
 
@@ -133,5 +339,5 @@ def _match(filename: str, name: str) -> Entity | None:
 
 
 def same_party(a: str, b: str) -> bool:
-    """Whether two names denote the same company once normalised."""
+    """Whether two names denote the same company once normalised (skeletons, legal forms aside)."""
     return bool(name_tokens(a)) and name_tokens(a) == name_tokens(b)

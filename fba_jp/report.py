@@ -41,7 +41,8 @@ VERDICT_ORDER = {"blocked": 0, "annotated": 1, "cleared": 2}
 
 # The document that answers each regulated-product finding (what to have ready at declaration).
 REGULATED_DOCUMENTS = {
-    "COS_NO_MAH": "copy of the cosmetics Marketing Authorization Holder / manufacturing licence (化粧品製造販売業許可・製造業許可)",
+    "COS_NO_MAH": "copy of the cosmetics Marketing Authorization Holder licence (化粧品製造販売業許可)",
+    "COS_NO_MANUFACTURING_LICENCE": "copy of the cosmetics manufacturing licence for packaging, labelling and storage (化粧品製造業許可)",
     "COS_NO_NOTIFICATION": "copy of the product notification (化粧品製造販売届書)",
     "PSE_NO_NOTIFICATION": "METI business notification for the PSE product (電気用品製造・輸入事業届出)",
     "PSE_NO_CERTIFICATE": "conformity certificate from a registered body (specified ◇PSE product)",

@@ -20,7 +20,7 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIME_CODES = [
-    "COS_NO_MAH", "COS_NO_NOTIFICATION", "PSE_NO_NOTIFICATION", "PSE_NO_CERTIFICATE", "PSE_NO_DOMESTIC_ADMIN",
+    "COS_NO_MAH", "COS_NO_MANUFACTURING_LICENCE", "COS_NO_NOTIFICATION", "PSE_NO_NOTIFICATION", "PSE_NO_CERTIFICATE", "PSE_NO_DOMESTIC_ADMIN",
     "FOOD_NO_IMPORT_NOTIFICATION", "TBL_NO_IMPORT_NOTIFICATION", "RADIO_NO_GITEKI", "PSC_NO_CONFORMITY",
     "PSE_TYPE_UNKNOWN", "TBL_NO_PL_STATEMENT", "REG_POSSIBLY_REGULATED", "LICENCE_EXPIRED",
 ]
@@ -166,7 +166,7 @@ def test_examples_show_a_blocked_and_an_annotated_regulated_shipment(example, ve
     blocks = {f.code for f in regime_findings if f.severity == "block"}
     if verdict == "blocked":
         assert result.verdict == "blocked"
-        assert blocks == {"COS_NO_MAH", "COS_NO_NOTIFICATION", "LICENCE_EXPIRED"}
+        assert blocks == {"COS_NO_MANUFACTURING_LICENCE", "COS_NO_NOTIFICATION", "LICENCE_EXPIRED"}
         assert "HINOKI-COMB" not in {f.sku for f in regime_findings}
     else:
         assert result.verdict != "blocked", [f.code for f in result.findings if f.severity == "block"]

@@ -20,7 +20,7 @@ def cosmetics(licences=(), config=None, **item):
 def test_cosmetic_without_mah_manufacturing_licence_or_notification_is_blocked():
     result, found = cosmetics(cosmetics_notification=None)
     assert result.verdict == "blocked"
-    assert [f.code for f in found] == ["COS_NO_MAH", "COS_NO_MAH", "COS_NO_NOTIFICATION"]
+    assert [f.code for f in found] == ["COS_NO_MAH", "COS_NO_MANUFACTURING_LICENCE", "COS_NO_NOTIFICATION"]
     mah, mfg, notification = found
     assert "Marketing Authorization Holder" in mah.message and "化粧品製造販売業許可" in mah.message
     assert "ACP alone cannot import cosmetics" in mah.remedy and "weeks" in mah.remedy
@@ -64,7 +64,7 @@ def test_licence_not_yet_valid_or_for_other_skus_is_missing():
 @pytest.mark.parametrize("hs_code", ["3304.99", "330499", "330499000"])
 def test_hs_code_alone_applies_the_requirements_in_every_format(hs_code):
     result, found = cosmetics(categories=[], hs_code=hs_code)
-    assert [f.code for f in found] == ["COS_NO_MAH", "COS_NO_MAH"]
+    assert [f.code for f in found] == ["COS_NO_MAH", "COS_NO_MANUFACTURING_LICENCE"]
     assert "heading 3304" in found[0].evidence and "cosmetics.toml, as of" in found[0].evidence
 
 
@@ -94,3 +94,31 @@ def test_quasi_drug_claim_warns_even_when_licensed():
 def test_makeup_brush_is_not_a_cosmetic():
     _, found = cosmetics(categories=[], hs_code="9603.29", title="Kabuki makeup brush set", cosmetics_notification=None)
     assert found == []
+
+
+def test_missing_mah_and_missing_manufacturing_licence_are_separate_codes():
+    _, found = cosmetics([MAH])
+    assert [f.code for f in found] == ["COS_NO_MANUFACTURING_LICENCE"]
+    assert "包装・表示・保管" in found[0].message and found[0].severity == "block"
+    _, found = cosmetics([MFG])
+    assert [f.code for f in found] == ["COS_NO_MAH"]
+
+
+def test_each_cosmetics_licence_code_is_waivable_on_its_own(fba_jp_store):
+    declaration = make_declaration(licences=[], items=[SERUM])
+    first = screen(declaration, store=fba_jp_store)
+    fba_jp_store.add_waiver(first.shipment_id, "COS_NO_MAH", "contract MAH signed", "kenji", None)
+    result = screen(declaration, store=fba_jp_store)
+    waived = {f.code: f.waived for f in result.findings if f.plugin == "cosmetics"}
+    assert waived == {"COS_NO_MAH": True, "COS_NO_MANUFACTURING_LICENCE": False}
+    assert result.verdict == "blocked"
+
+
+def test_severity_set_for_cos_no_mah_still_applies_to_the_split_off_code():
+    config = Config.model_validate({"policy": {"severity": {"COS_NO_MAH": "warn"}}})
+    _, found = cosmetics(config=config)
+    assert {f.code: f.severity for f in found} == {"COS_NO_MAH": "warn", "COS_NO_MANUFACTURING_LICENCE": "warn"}
+    config = Config.model_validate({"policy": {"severity": {"COS_NO_MAH": "warn",
+                                                            "COS_NO_MANUFACTURING_LICENCE": "block"}}})
+    _, found = cosmetics(config=config)
+    assert {f.code: f.severity for f in found} == {"COS_NO_MAH": "warn", "COS_NO_MANUFACTURING_LICENCE": "block"}

@@ -8,8 +8,8 @@ import json
 from datetime import timedelta
 
 from fba_jp import Finding, hookimpl
-from fba_jp.names import same_party
-from fba_jp.plugins.ior import ior_is_seller
+from fba_jp.names import load_name_list, same_party
+from fba_jp.plugins.ior import AMAZON_RULE, ior_is_seller
 
 ACP_RULE = "Customs Act Art. 95 (notification on Form C-7500)"
 ACCEPTANCE_DAYS = 14  # "about 2 weeks on average" (research/japan-rules.md §1.3)
@@ -59,6 +59,9 @@ def check_acp(shipment, context):
             remedy=register_fix,
         )
         return
+    if (finding := _not_an_acp(acp, origin, shipment, register_fix)) is not None:
+        yield finding
+        return
     if record is not None:
         served = [s for s in _sellers(record) if s]
         if served and not any(same_party(s, shipment.seller.name) for s in served):
@@ -97,6 +100,35 @@ def check_acp(shipment, context):
             code="ACP_REGISTERED", severity="info", reference=ACP_RULE, evidence=origin,
             message=f"ACP {acp.name!r} is registered{on} for this non-resident importer.",
         )
+
+
+def _not_an_acp(acp, origin, shipment, register_fix):
+    """``ACP_MISSING`` when the named ACP cannot be one (DOMAIN §1 rule 5; docs/rules.md): Amazon never; a
+    carrier or broker said to be "registered" only with the date Customs accepted it as this importer's
+    ACP (pending and revoked ones get the usual codes)."""
+    amazon = load_name_list("amazon_entities.toml")
+    if (entity := amazon.match(acp.name)) is not None:
+        return Finding(
+            code="ACP_MISSING", severity="block", reference=f"{ACP_RULE}; {AMAZON_RULE}",
+            evidence=f"{origin}: name {acp.name!r} matches {entity.name} ({amazon.file}, as of {amazon.as_of})",
+            message=f"The ACP {acp.name!r} is Amazon. Amazon and its entities never act as Attorney for Customs "
+                    "Procedures (or as importer), so this non-resident importer has no ACP at all.",
+            remedy=register_fix,
+        )
+    carriers = load_name_list("carriers.toml")
+    if (entity := carriers.match(acp.name)) is not None and acp.status == "registered" and acp.accepted_on is None:
+        return Finding(
+            code="ACP_MISSING", severity="block", reference=ACP_RULE,
+            evidence=f"{origin}: name {acp.name!r} matches {entity.name} ({carriers.file}, as of {carriers.as_of}); "
+                     "status 'registered' without accepted_on",
+            message=f"The ACP {acp.name!r} is a carrier, forwarder or customs broker ({entity.name}), and no Customs "
+                    "acceptance of its notification as this importer's ACP is recorded. A carrier or broker that "
+                    "files your declaration acts as your customs broker, not as your ACP.",
+            remedy="If the company really is notified to Customs as your ACP (Form C-7500), record the acceptance "
+                   "date (acp accepted_on, or `fba-jp acp set-status ID registered --accepted-on DATE`). "
+                   "Otherwise: " + register_fix,
+        )
+    return None
 
 
 def _sellers(record):

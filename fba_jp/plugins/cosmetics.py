@@ -5,10 +5,11 @@ Cosmetics may be imported as a business only under a Japan-based Marketing Autho
 product needs a notification (化粧品製造販売届書). Customs asks for copies at declaration (FAQ 1805), so a
 missing one means no import permit; an ACP alone cannot import cosmetics.
 
-Codes: item in the regime (declared category or HS) without an in-force ``cosmetics_mah`` or
-``cosmetics_manufacturing`` licence → ``COS_NO_MAH``; without ``cosmetics_notification`` →
-``COS_NO_NOTIFICATION``; a licence that covered the item but expired before the declaration date →
-``LICENCE_EXPIRED`` instead of ``COS_NO_MAH``. Product type or keyword alone → ``REG_POSSIBLY_REGULATED``
+Codes: item in the regime (declared category or HS) without an in-force ``cosmetics_mah`` licence →
+``COS_NO_MAH``; without an in-force ``cosmetics_manufacturing`` licence → ``COS_NO_MANUFACTURING_LICENCE``
+(until fba-jp 0.x both were ``COS_NO_MAH``: ``[policy.severity] COS_NO_MAH`` still applies to both unless the
+new code has its own entry, see docs/rules.md); without ``cosmetics_notification`` → ``COS_NO_NOTIFICATION``;
+a licence that covered the item but expired before the declaration date → ``LICENCE_EXPIRED`` instead. Product type or keyword alone → ``REG_POSSIBLY_REGULATED``
 (warn); so is a quasi-drug claim in the title ("medicated", "whitening", 薬用), whatever else the item is,
 because a quasi-drug needs product approval, not a notification.
 """
@@ -22,6 +23,7 @@ QUASI_DRUG_RULE = "PMD Act Art. 14 (approval of quasi-drugs, 医薬部外品)"
 NEEDS = "a Japan-based Marketing Authorization Holder (化粧品製造販売業許可) and a product notification (製造販売届)"
 LICENCES = {
     "cosmetics_mah": (
+        "COS_NO_MAH",
         "cosmetics Marketing Authorization Holder licence (化粧品製造販売業許可)",
         "Arrange a Japan-based cosmetics Marketing Authorization Holder to take responsibility for this product "
         "(a contract MAH service usually takes a few weeks to engage; getting your own licence needs a "
@@ -30,6 +32,7 @@ LICENCES = {
         "declaration's licences as kind \"cosmetics_mah\".",
     ),
     "cosmetics_manufacturing": (
+        "COS_NO_MANUFACTURING_LICENCE",
         "cosmetics manufacturing licence for labelling and storage (化粧品製造業許可, 包装・表示・保管)",
         "Use a Japan-based site licensed for cosmetics packaging, labelling and storage (包装・表示・保管): the "
         "Japanese label with the MAH's name must be applied, and the goods stored, there before release "
@@ -42,7 +45,8 @@ LICENCES = {
 @hookimpl
 def register_checks(register):
     register(check_cosmetics, name="cosmetics",
-             codes=["COS_NO_MAH", "COS_NO_NOTIFICATION", "LICENCE_EXPIRED", "REG_POSSIBLY_REGULATED"])
+             codes=["COS_NO_MAH", "COS_NO_MANUFACTURING_LICENCE", "COS_NO_NOTIFICATION", "LICENCE_EXPIRED",
+                    "REG_POSSIBLY_REGULATED"])
 
 
 def check_cosmetics(shipment, context):
@@ -64,9 +68,9 @@ def check_cosmetics(shipment, context):
     warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
     yield from warnings
     for item, match in regulated:
-        for kind, (what, remedy) in LICENCES.items():
+        for kind, (code, what, remedy) in LICENCES.items():
             yield from require(
-                lookup(licences, kind, item.msku, on), item, on, match=match, code="COS_NO_MAH", what=what,
+                lookup(licences, kind, item.msku, on), item, on, match=match, code=code, what=what,
                 reference=MAH_RULE, remedy=remedy,
                 message=f"{item.msku} is a cosmetic ({match.evidence}) but no {what} is recorded for it. "
                         "Customs will not permit the import without a copy.",

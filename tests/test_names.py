@@ -1,0 +1,151 @@
+"""Name lists in both directions (DOMAIN §1; issue 11 "Names", issue 13 "Invisible characters").
+
+Every name in ``fba_jp/data/near_misses/names.toml`` is screened: Amazon and carrier names must block,
+also written with invisible or look-alike characters, and the near misses must stay clear.
+"""
+
+import tomllib
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fba_jp.names import load_name_list, name_tokens, parse_name, same_party, skeleton, strip_invisible
+from fba_jp.testing import make_declaration, screen
+
+NAMES = tomllib.loads(resources.files("fba_jp.data").joinpath("near_misses/names.toml").read_text(encoding="utf-8"))
+AMAZON = load_name_list("amazon_entities.toml")
+CARRIERS = load_name_list("carriers.toml")
+# What an attacker (or a copy-paste from a web page) does to a name without changing how it looks.
+EVASIONS = {
+    "soft hyphen": lambda s: s.replace("Amazon", "Ama\u00adzon").replace("アマゾン", "アマ\u00adゾン"),
+    "zero-width space": lambda s: s.replace("Amazon", "Ama\u200bzon").replace("アマゾン", "アマ\u200bゾン"),
+    "zero-width joiner": lambda s: s.replace("Amazon", "A\u200dmazon").replace("アマゾン", "ア\u200dマゾン"),
+    "combining mark": lambda s: s.replace("Amazon", "Amazo\u0301n"),
+    "Cyrillic А": lambda s: s.replace("Amazon", "\u0410mazon").replace("Japan", "J\u0430p\u0430n"),
+    "Greek capitals": lambda s: s.replace("Amazon", "\u0391\u039c\u0391\u0396\u039f\u039d"),
+    "bidi override": lambda s: "\u202d" + s + "\u202c",
+    "variation selector": lambda s: s.replace("Amazon", "Am\ufe0fazon"),
+}
+
+
+def kind_of(name: str) -> str:
+    return "amazon" if AMAZON.match(name) else "carrier" if CARRIERS.match(name) else "neither"
+
+
+def test_the_near_miss_data_is_stamped_and_large_enough():
+    assert NAMES["as_of"] and NAMES["source"]
+    assert len(NAMES["amazon"]) >= 25 and len(NAMES["carrier"]) >= 50 and len(NAMES["neither"]) >= 40
+
+
+@pytest.mark.parametrize("kind", ["amazon", "carrier", "neither"])
+def test_every_listed_name_is_what_the_data_says(kind):
+    wrong = {name: kind_of(name) for name in NAMES[kind] if kind_of(name) != kind}
+    assert not wrong
+
+
+@pytest.mark.parametrize("name", NAMES["amazon"][:12] + ["Amazon Japan G.K. Kawasaki FC", "Amazon FSZ1 Odawara",
+                                                       "アマゾンジャパン合同会社 小田原フルフィルメントセンター"])
+def test_amazon_as_ior_blocks_whatever_import_transaction_says(name):
+    for transaction in (False, True):
+        result = screen(make_declaration(importer_of_record={"name": name}, import_transaction=transaction))
+        finding = result.finding("IOR_AMAZON")
+        assert finding.severity == "block" and "amazon_entities.toml" in finding.evidence
+        assert "IOR_BUYER" not in result.codes and "IOR_CARRIER" not in result.codes
+
+
+@pytest.mark.parametrize("name", ["Hankyu Hanshin Express Co., Ltd.", "Kerry Logistics Network Ltd.", "USPS", "WINIT",
+                                  "FedEx Trade Networks Transport & Brokerage, Inc.", "日本通運株式会社 成田支店"])
+def test_carrier_as_ior_blocks(name):
+    finding = screen(make_declaration(importer_of_record={"name": name})).finding("IOR_CARRIER")
+    assert finding.severity == "block" and "carriers.toml" in finding.evidence
+
+
+@pytest.mark.parametrize("name", ["Nissin Foods Co., Ltd.", "Kerry Japan K.K.", "One Japan K.K.", "Toll Japan K.K.",
+                                  "Sumitomo Corporation", "Amazonas Coffee Roasters"])
+def test_a_near_miss_as_ior_is_a_third_party_not_a_carrier_or_amazon(name):
+    codes = screen(make_declaration(importer_of_record={"name": name}, import_transaction=True)).codes
+    assert "IOR_BUYER" in codes
+    assert not {"IOR_AMAZON", "IOR_CARRIER"} & set(codes)
+
+
+@pytest.mark.parametrize("evasion", sorted(EVASIONS))
+def test_invisible_and_look_alike_characters_do_not_evade_the_lists(evasion):
+    disguise = EVASIONS[evasion]
+    for name in ("Amazon Japan G.K.", "Amazon Japan G.K. Kawasaki FC", "アマゾンジャパン合同会社"):
+        disguised = disguise(name)
+        if disguised == name:
+            continue
+        assert AMAZON.match(disguised) is not None, (evasion, disguised)
+    result = screen(make_declaration(consignee={"name": disguise("Amazon Japan G.K.")}))
+    assert result.finding("CONSIGNEE_AMAZON").severity == "block" and result.verdict == "blocked"
+    result = screen(make_declaration(importer_of_record={"name": disguise("Amazon Japan G.K.")}))
+    assert result.finding("IOR_AMAZON").severity == "block"
+    assert CARRIERS.match("D\u200bH\u00adL Express J\u0430pan") is not None
+
+
+def test_look_alikes_do_not_make_different_names_equal():
+    # the skeleton folds what a reader cannot see, not real differences
+    assert skeleton("amazon") != skeleton("amaz0n")  # a visible zero is the seller's own spelling
+    assert name_tokens("Amazonas") != name_tokens("Amazon")
+    assert kind_of("Аmazonas Coffee") == "neither"
+
+
+def test_normalisation_steps():
+    assert strip_invisible("Ama\u00adzon\u200b \u2060Japan\ufeff") == "Amazon Japan"
+    assert parse_name("Amazon EU S.à r.l.").core == ("amazon", "eu")
+    assert parse_name("Nissin Corporation") == parse_name("NISSIN CORPORATION")
+    assert parse_name("Nissin Corporation").legal == ("corporation",)
+    assert parse_name("\u0391\u039c\u0391\u0396\u039f\u039d").core == ("amazon",)
+    assert parse_name("NІSSIN").core == ("nissin",)  # Cyrillic capital І looks like I
+    assert name_tokens("ジャパン") == ("ジャパン",)  # the kana voicing mark is not a combining accent to drop
+
+
+def test_seller_and_ior_compared_after_normalisation():
+    ior = {"name": "\u0410cme Trading, L.L.C.\u200b"}  # Cyrillic А, zero-width space
+    assert same_party(ior["name"], "Acme Trading LLC")
+    assert "IOR_NOMINAL" not in screen(make_declaration(importer_of_record=ior)).codes
+    assert "IOR_NOMINAL" in screen(make_declaration(importer_of_record={"name": "Acme Tradings LLC"})).codes
+
+
+@given(st.text(max_size=20))
+@settings(max_examples=150, deadline=None, derandomize=True)
+def test_normalisation_is_idempotent_and_never_crashes(text):
+    parsed = parse_name(text)
+    again = " ".join(parsed.core)
+    assert parse_name(again).core == tuple(w for t in parsed.core for w in parse_name(t).core)
+    assert all(skeleton(w) == w for w in parsed.core)
+    AMAZON.match(text)
+    CARRIERS.match(text)
+
+
+# --------------------------------------------------------------------------- ACP
+
+
+@pytest.mark.parametrize("name", ["Amazon Japan G.K.", "アマゾンジャパン合同会社", "Ama\u200bzon Japan G.K."])
+def test_amazon_as_acp_is_no_acp(name):
+    acp = {"name": name, "status": "registered", "accepted_on": "2026-10-01"}
+    result = screen(make_declaration(acp=acp))
+    finding = result.finding("ACP_MISSING")
+    assert finding.severity == "block" and "is Amazon" in finding.message and "amazon_entities.toml" in finding.evidence
+    assert "ACP_REGISTERED" not in result.codes and result.verdict == "blocked"
+
+
+def test_carrier_as_acp_needs_the_customs_acceptance_recorded():
+    acp = {"name": "DHL Express Japan K.K.", "status": "registered"}
+    finding = screen(make_declaration(acp=acp)).finding("ACP_MISSING")
+    assert "customs broker" in finding.message and "accepted_on" in finding.remedy
+    acp["accepted_on"] = "2026-10-01"
+    result = screen(make_declaration(acp=acp))
+    assert "ACP_REGISTERED" in result.codes and "ACP_MISSING" not in result.codes
+    pending = screen(make_declaration(acp={"name": "Nippon Express Co., Ltd.", "status": "pending"}))
+    assert "ACP_PENDING" in pending.codes and "ACP_MISSING" not in pending.codes
+
+
+def test_amazon_as_acp_in_the_registry_is_no_acp(fba_jp_store):
+    from fba_jp.models import Acp
+
+    fba_jp_store.add_acp("amzn", Acp(name="Amazon Japan G.K.", status="registered", accepted_on="2026-09-01"), [])
+    result = screen(make_declaration(acp=None, acp_id="amzn"), store=fba_jp_store)
+    assert "is Amazon" in result.finding("ACP_MISSING").message
