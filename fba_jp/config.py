@@ -85,11 +85,6 @@ class AccountConfig(Section):
 CODE_ALIASES = {"COS_NO_MANUFACTURING_LICENCE": "COS_NO_MAH"}
 
 
-# A code split off an older one (new code → old code): a severity set for the old code also applies to the
-# new one unless it has its own entry, so a config written before the split means what it meant (docs/rules.md).
-CODE_ALIASES = {"COS_NO_MANUFACTURING_LICENCE": "COS_NO_MAH"}
-
-
 class PolicyConfig(Section):
     fail_on_warn: bool = False
     severity: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], Literal["block", "warn", "info"]] = {}
