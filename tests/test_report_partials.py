@@ -28,7 +28,7 @@ def test_report_is_built_from_the_shipment_partial(run_cli):
     assert "Rounding steps" in html and "<details open" not in html
     blocked = next(r for r in results if r.verdict == "blocked")
     row = re.search(rf'<tr class="shipment-row v-blocked">.*?</tr>', html, re.S).group(0)
-    assert blocked.shipment_id in row and "COS_NO_MAH" in row
+    assert blocked.shipment_id in row and "COS_NO_MANUFACTURING_LICENCE" in row
 
 
 def test_history_partial_shows_verdict_changes_and_inputs():
