@@ -1,7 +1,9 @@
 """The database schema, owned by migrations (CONTRACT §5).
 
-Each migration is a function applied once, in the order defined here, in its own transaction, and
-recorded in ``_migrations``. Never edit one that has shipped: add the next.
+Each migration is a function applied once, in the order defined here, and recorded in ``_migrations``;
+the pending ones are applied together in one ``BEGIN IMMEDIATE`` transaction (see :func:`migrate`).
+Never edit one that has shipped: add the next. A database that records a migration this list does not
+have was written by a newer fba-jp, and is refused rather than used.
 """
 
 from __future__ import annotations
@@ -340,19 +342,63 @@ def m007_dashboard(db: sqlite_utils.Database) -> None:
     """)
 
 
+class SchemaError(Exception):
+    """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
+
+
+class NewerSchemaError(SchemaError):
+    """The database holds migrations this fba-jp does not know: a newer fba-jp wrote it."""
+
+    def __init__(self, unknown: list[str]):
+        self.unknown = unknown
+        super().__init__(f"it was written by a newer fba-jp (schema migrations unknown to this version: {', '.join(unknown)})")
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str] | None:
+    """Names recorded in ``_migrations`` in the order applied; ``None`` for a database fba-jp never set up."""
+    if not db.execute("select 1 from sqlite_master where type = 'table' and name = '_migrations'").fetchone():
+        return None
+    return [row[0] for row in db.execute("select name from _migrations order by rowid")]
+
+
+def _pending(db: sqlite_utils.Database) -> list[tuple[str, Callable]] | None:
+    done = applied_migrations(db)
+    if done is None:
+        return None
+    known = {name for name, _ in MIGRATIONS}
+    unknown = [name for name in done if name not in known]
+    if unknown:
+        raise NewerSchemaError(unknown)
+    return [(name, function) for name, function in MIGRATIONS if name not in done]
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations in order; return the names applied."""
-    if "_migrations" not in db.table_names():
-        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
-    done = {row["name"] for row in db["_migrations"].rows}
-    applied = []
-    for name, function in MIGRATIONS:
-        if name in done:
-            continue
-        with db.atomic():
+    """Apply pending migrations in order, all in one ``BEGIN IMMEDIATE`` transaction; return the names applied.
+
+    An up-to-date database is only read (so a read-only copy can be reported on). Otherwise the write lock is
+    taken *before* looking again at what is applied: two processes opening a new database at once queue in
+    SQLite's busy handler (the connection's timeout), and the second finds the work done. A database with
+    migrations this code does not know raises :class:`NewerSchemaError` and is left untouched.
+    """
+    if _pending(db) == []:
+        return []
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        pending = _pending(db)
+        if pending is None:
+            others = [row[0] for row in db.execute(
+                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
+            if others:
+                raise SchemaError(f"it holds another program's tables ({', '.join(others[:5])}), not fba-jp's")
+            db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+            pending = list(MIGRATIONS)
+        for name, function in pending:
             function(db)
             db["_migrations"].insert({"name": name, "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-        applied.append(name)
-    return applied
-
-
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return [name for name, _ in pending]

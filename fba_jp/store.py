@@ -18,7 +18,7 @@ from typing import Iterable
 import sqlite_utils
 
 from .errors import StoreError, WaiverError
-from .migrations import migrate
+from .migrations import SchemaError, migrate
 from .models import (
     COULD_NOT_SCREEN,
     Acp,
@@ -52,6 +52,40 @@ def _json_default(value):
 # --------------------------------------------------------------------------- the store
 
 
+def _create_private(path: str) -> None:
+    """Create a new database file readable by its owner only (0600, whatever the umask).
+
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions, so they follow. An
+    existing file keeps the permissions its owner chose.
+    """
+    if path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process created it just now
+        pass
+
+
+def advice(exc: sqlite3.Error, timeout: float | None = None) -> str:
+    """What an SQLite error means for the user and what to do, in one phrase (SQLite's words stay beside it)."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        waited = f" (waited {timeout:g} s; FBA_JP_BUSY_TIMEOUT sets the wait)" if timeout is not None else ""
+        return f"another process holds the database's write lock{waited}; retry when the other writer is done"
+    if "readonly" in text or "read-only" in text:
+        return ("this process may not write the database: check the permissions of the file and of its directory"
+                " (SQLite creates -wal and -shm files there) and that the file system is not mounted read-only")
+    if "no such table" in text or "no such column" in text or "has no column" in text:
+        return "the database's schema is not the one fba-jp made (changed by hand or by another program?); run `fba-jp db check`"
+    if "full" in text:
+        return "free some disk space (or raise the quota) and retry"
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return "the file is damaged; run `fba-jp db check` and restore it from a backup (docs/deploy.md)"
+    if "disk I/O" in text or "unable to open" in text:
+        return "check that the disk, the file and its directory are there and writable"
+    return "see SQLite's message"
+
+
 class Store:
     """The audit-trail database. Open with ``Store(path)``; every write method is one transaction."""
 
@@ -65,8 +99,11 @@ class Store:
                 raise ValueError
         except ValueError:
             raise StoreError(f"FBA_JP_BUSY_TIMEOUT must be a number of seconds such as 30 (got {timeout!r:.40})") from None
+        self.timeout = timeout
         try:
-            conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+            _create_private(self.path)
+            # a file: URI (e.g. "file:fba_jp.db?mode=ro" to only read) is taken as one
+            conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False, uri=self.path.startswith("file:"))
             self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":
                 self.db.enable_wal()
@@ -75,8 +112,13 @@ class Store:
                 self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db)
+        except SchemaError as exc:
+            self.db.close()
+            raise StoreError(f"{self.path}: refusing to use this database: {exc}; nothing was changed") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+            raise StoreError(f"{self.path}: cannot open the database ({exc}): {advice(exc, timeout)}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the database: {exc.strerror}") from None
 
     def close(self) -> None:
         self.db.close()
@@ -403,11 +445,14 @@ class _Transaction:
     connection committed in between, which the busy timeout cannot help with.
     """
 
-    LOCKED = "write failed ({}); nothing was saved — retry when the other writer is done"
-
     def __init__(self, store: Store):
         self.store = store
         self.nested = None
+
+    def _error(self, exc: BaseException) -> StoreError:
+        if isinstance(exc, sqlite3.Error):
+            return StoreError(f"{self.store.path}: write failed ({exc}); nothing was saved — {advice(exc, self.store.timeout)}")
+        return StoreError(f"{self.store.path}: write failed (a number too large to store: {exc}); nothing was saved")
 
     def __enter__(self):
         conn = self.store.db.conn
@@ -417,7 +462,7 @@ class _Transaction:
                 return self.nested.__enter__()
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.store.path}: {self.LOCKED.format(exc)}; another process holds the database") from None
+            raise self._error(exc) from None
         return self.store.db
 
     def __exit__(self, exc_type, exc, tb):
@@ -432,9 +477,11 @@ class _Transaction:
         except sqlite3.OperationalError as error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise StoreError(f"{self.store.path}: {self.LOCKED.format(error)}") from None
-        if isinstance(exc, sqlite3.OperationalError):
-            raise StoreError(f"{self.store.path}: {self.LOCKED.format(exc)}") from None
+            raise self._error(error) from None
+        # the database refused the write (locked, read-only, full, damaged, another schema); an
+        # IntegrityError is a bug of ours and stays one
+        if type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError) or isinstance(exc, OverflowError):
+            raise self._error(exc) from None
         return False
 
 
