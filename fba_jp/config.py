@@ -117,7 +117,9 @@ class RegulatedConfig(Section):
 
 
 class WebhookConfig(Section):
-    url: Annotated[str, Field(pattern=r"^https?://")]
+    # a URL may carry a token: give it as an env: reference to keep it out of the file; it is shown
+    # everywhere only as scheme://host/… (fba_jp/redact.py)
+    url: Annotated[str, Field(pattern=r"^(https?://|env:[A-Za-z_][A-Za-z0-9_]*$)")]
     # HMAC-SHA256 key for the X-FBA-JP-Signature header; a secret, so only as an env: reference
     secret: EnvRef | None = None
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10

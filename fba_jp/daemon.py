@@ -25,15 +25,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from . import __version__
 from .actions import act_on
 from .config import Config, ConfigError
+from .errors import StopRequested
 from .store import Store, utcnow
 
 log = logging.getLogger("fba_jp.daemon")
 MAX_BACKOFF = timedelta(hours=6)
 HEARTBEAT_SECONDS = 30
-
-
-class StopRequested(Exception):
-    """Raised between two plans' transactions when the daemon is asked to stop."""
 
 
 def interval_of(config: Config) -> timedelta:

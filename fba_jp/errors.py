@@ -3,6 +3,8 @@
 import json
 import re
 
+from .redact import redact as redact_urls
+
 
 class FbaJpError(Exception):
     """Base class: a problem the user can fix; ``str(exc)`` is the one-line message."""
@@ -37,6 +39,10 @@ class SpApiError(FbaJpError):
     """SP-API authentication or network failure after retries."""
 
 
+class StopRequested(Exception):
+    """The daemon was asked to stop (SIGTERM/SIGINT): raised from a wait, or between two transactions."""
+
+
 class UsageError(FbaJpError):
     """Wrong command-line usage that click itself cannot detect."""
 
@@ -62,13 +68,15 @@ def validation_lines(exc, source: str, redact: frozenset[str] = frozenset()) -> 
                 path += f"[{json.dumps(str(part))}]"
         message = _friendly(error)
         got = ""
-        if error["type"] not in ("missing",) and "input" in error:
+        if error["type"] == "extra_forbidden":
+            pass  # a mistyped key may well hold a secret: never echo what it was set to
+        elif error["type"] != "missing" and "input" in error:
             value = error["input"]
             hidden = redact.intersection(str(p) for p in error["loc"])
             if hidden:
                 got = " (got a literal value, not shown)"
             elif not isinstance(value, (dict, list)):
-                text = str(value) if not isinstance(value, str) else repr(value)
+                text = redact_urls(str(value) if not isinstance(value, str) else repr(value))
                 got = f" (got {text[:60]}{'…' if len(text) > 60 else ''})"
         line = f"{source}: {path or '(top level)'}: {message}{got}"
         lines.append(line.replace("\r", "\\r").replace("\n", "\\n"))

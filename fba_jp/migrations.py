@@ -342,6 +342,14 @@ def m007_dashboard(db: sqlite_utils.Database) -> None:
     """)
 
 
+@migration
+def m008_notification_lease(db: sqlite_utils.Database) -> None:
+    """A delivery claims its notification for a while (``lease_until``) and names its process (``claimed_by``):
+    a ``sending`` row whose process died or whose lease ran out goes back to be delivered (actions.py)."""
+    db["notifications"].add_column("lease_until", str)
+    db["notifications"].add_column("claimed_by", int)
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

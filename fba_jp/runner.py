@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from .config import AccountConfig, Config
+from .errors import StopRequested
 from .models import (
     COULD_NOT_SCREEN,
     Acp,
@@ -43,6 +45,13 @@ class ScreeningContext:
     # scratch space for this one screening: a plugin that needs the same result in a check and a hook
     # computes it once (key it by your plugin's name)
     cache: dict = field(default_factory=dict)
+    # set when the daemon is asked to stop; wait with sleep() so a stop wakes you
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or raise :class:`~fba_jp.errors.StopRequested` as soon as the daemon is asked to stop."""
+        if self.stop.wait(seconds):
+            raise StopRequested
 
     def lookup_acp(self, acp_id: str) -> Acp | None:
         """The ACP registry record ``acp_id`` (``None`` if unknown or there is no database)."""

@@ -1,0 +1,136 @@
+"""Fault tests that need a real process: kill -9 during a webhook delivery, SIGTERM during a 429 storm, two
+daemons on one database, a disk that fills up. Each waits on recorded state, never on time."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from fba_jp.actions import deliver_pending
+from fba_jp.config import Config
+from fba_jp.plugin_manager import get_plugins
+from fba_jp.store import Store
+
+
+def wait_for(predicate, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def query(db, sql, *params):
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Records each event id; holds the request open while ``hold`` is set."""
+
+    events: list = []
+    hold = threading.Event()
+    release = threading.Event()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.events.append((self.headers["X-FBA-JP-Event"], self.headers["Idempotency-Key"]))
+        if Receiver.hold.is_set():
+            Receiver.release.wait(30)
+        try:
+            self.send_response(204)
+            self.end_headers()
+        except OSError:
+            pass  # the client was killed
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Receiver.events, Receiver.hold, Receiver.release = [], threading.Event(), threading.Event()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook?token=s3cret"
+    Receiver.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+SCREEN_AND_DELIVER = """
+import sys
+from fba_jp.actions import act_on
+from fba_jp.config import Config
+from fba_jp.plugin_manager import get_plugins
+from fba_jp.runner import Screener
+from fba_jp.store import Store
+from fba_jp.testing import make_declaration
+
+config = Config.model_validate({"actions": {"log": False, "webhook": {"url": sys.argv[2], "retries": 0}}})
+plugins = get_plugins(load_entrypoints=False)
+with Store(sys.argv[1]) as store:
+    result = Screener(plugins, config, store).screen(make_declaration(acp=None), "x.json")
+    act_on(store, plugins, config, [result])
+"""
+
+
+WEBHOOK_ROW = "select {} from notifications where action = 'notify_webhook'"
+
+
+def test_a_webhook_killed_mid_delivery_is_delivered_again_with_the_same_event_id(receiver, tmp_path):
+    db = tmp_path / "hook.db"
+    Receiver.hold.set()
+    process = subprocess.Popen([sys.executable, "-c", SCREEN_AND_DELIVER, str(db), receiver],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: len(Receiver.events) == 1, "the webhook request to arrive")
+        assert query(db, WEBHOOK_ROW.format("status, attempts, claimed_by")) == [("sending", 1, process.pid)]
+        process.kill()  # kill -9 while the receiver has the request and has not answered
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    Receiver.hold.clear()
+    Receiver.release.set()
+    # the next delivery run takes over the abandoned claim: at least once, with the same idempotency key
+    config = Config.model_validate({"actions": {"log": False, "webhook": {"url": receiver, "retries": 0}}})
+    with Store(db) as store:
+        counts = deliver_pending(store, get_plugins(load_entrypoints=False), config)
+    assert counts["sent"] == 1
+    assert len(Receiver.events) == 2 and Receiver.events[0] == Receiver.events[1]
+    assert Receiver.events[0][0] == Receiver.events[0][1]  # X-FBA-JP-Event is the Idempotency-Key
+    assert query(db, WEBHOOK_ROW.format("status, attempts, lease_until, claimed_by")) == [("sent", 2, None, None)]
+
+
+def test_a_claim_held_by_a_live_process_is_left_alone_until_its_lease_runs_out(tmp_path, receiver):
+    from fba_jp.actions import queue_changes
+    from fba_jp.runner import Screener
+    from fba_jp.testing import make_declaration
+
+    config = Config.model_validate({"actions": {"log": False, "webhook": {"url": receiver, "retries": 0}}})
+    plugins = get_plugins(load_entrypoints=False)
+    with Store(tmp_path / "lease.db") as store:
+        result = Screener(plugins, config, store).screen(make_declaration(acp=None), "x.json")
+        queue_changes(store, [result], ["notify_webhook"])
+        later = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat(timespec="seconds")
+        store.db.execute("update notifications set status = 'sending', attempts = 1, lease_until = ?, claimed_by = ?",
+                         [later, os.getppid()])  # a live process (our parent) delivering it
+        store.db.conn.commit()
+        assert deliver_pending(store, plugins, config) == {"sent": 0, "skipped": 0, "failed": 0}
+        store.db.execute("update notifications set lease_until = '2000-01-01T00:00:00+00:00'")  # it hangs past its lease
+        store.db.conn.commit()
+        assert deliver_pending(store, plugins, config)["sent"] == 1
+    assert len(Receiver.events) == 1
