@@ -35,6 +35,10 @@ class WaiverError(FbaJpError):
     """A waiver that cannot be recorded: nothing to waive, a could-not-screen code, no real reason or name."""
 
 
+class LeaseError(FbaJpError):
+    """Another daemon already serves this database (one daemon per database)."""
+
+
 class SpApiError(FbaJpError):
     """SP-API authentication or network failure after retries."""
 

@@ -343,11 +343,14 @@ def m007_dashboard(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m008_notification_lease(db: sqlite_utils.Database) -> None:
-    """A delivery claims its notification for a while (``lease_until``) and names its process (``claimed_by``):
-    a ``sending`` row whose process died or whose lease ran out goes back to be delivered (actions.py)."""
+def m008_leases(db: sqlite_utils.Database) -> None:
+    """Leases. A delivery claims its notification for a while (``lease_until``) and names its process
+    (``claimed_by``): a ``sending`` row whose process died or whose lease ran out is delivered again
+    (actions.py). The ``heartbeat`` row is the daemon's lease on the database: one daemon per database
+    (daemon.py); ``started_at`` says since when it holds it."""
     db["notifications"].add_column("lease_until", str)
     db["notifications"].add_column("claimed_by", int)
+    db["heartbeat"].add_column("started_at", str)
 
 
 class SchemaError(Exception):

@@ -89,10 +89,11 @@ def advice(exc: sqlite3.Error, timeout: float | None = None) -> str:
 class Store:
     """The audit-trail database. Open with ``Store(path)``; every write method is one transaction."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, timeout: float | None = None):
         self.path = str(path)
-        # how long a write waits for another writer; FBA_JP_BUSY_TIMEOUT (seconds) overrides it
-        timeout = os.environ.get("FBA_JP_BUSY_TIMEOUT") or BUSY_TIMEOUT_S
+        # how long a write waits for another writer; FBA_JP_BUSY_TIMEOUT (seconds) overrides it, and a
+        # caller that must not wait long (the daemon stopping) passes ``timeout``
+        timeout = timeout if timeout is not None else os.environ.get("FBA_JP_BUSY_TIMEOUT") or BUSY_TIMEOUT_S
         try:
             timeout = float(timeout)
             if not 0 <= timeout < float("inf"):
@@ -122,6 +123,18 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def check(self, quick: bool = False) -> list[str]:
+        """Problems ``PRAGMA integrity_check`` (or the faster ``quick_check``) and ``foreign_key_check``
+        find; ``[]`` when the database is sound."""
+        pragma = "quick_check" if quick else "integrity_check"
+        try:
+            problems = [row[0] for row in self.db.execute(f"PRAGMA {pragma}").fetchall() if row[0] != "ok"]
+            problems += [f"{row[0]} row {row[1]}: no {row[2]} row it refers to"
+                         for row in self.db.execute("PRAGMA foreign_key_check").fetchall()]
+        except sqlite3.DatabaseError as exc:  # damaged beyond what the check can walk
+            problems = [str(exc)]
+        return problems
 
     def __enter__(self):
         return self

@@ -134,3 +134,60 @@ def test_a_claim_held_by_a_live_process_is_left_alone_until_its_lease_runs_out(t
         store.db.conn.commit()
         assert deliver_pending(store, plugins, config)["sent"] == 1
     assert len(Receiver.events) == 1
+
+
+# --------------------------------------------------------------------------- the daemon: one per database, stops in 5 s
+
+
+@pytest.fixture
+def storm(tmp_path):
+    """The sandbox in a 429 storm (every SP-API request throttled) and a one-account daemon config for it."""
+    from fba_jp.demo import demo_credentials, loopback_without_proxy, write_demo_config
+    from fba_jp.sandbox import Faults, Sandbox
+
+    with Sandbox(faults=Faults(throttle_probability=1.0), seed=3) as sandbox:
+        text = write_demo_config(tmp_path, sandbox).read_text()
+        head, first = text.split("[[accounts]]")[:2]
+        config = tmp_path / "storm.toml"
+        config.write_text("[schedule]\ninterval_seconds = 3600\njitter_seconds = 0\n" + head + "[[accounts]]" + first)
+        env = {**os.environ, **demo_credentials(sandbox), **loopback_without_proxy()}
+        env.pop("SP_API_DEFAULT_MARKETPLACE", None)
+        yield sandbox, config, env
+
+
+def daemon(config, db, env, cwd, name):
+    log = open(cwd / f"{name}.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "fba_jp", "daemon", "--config", str(config), "--db", str(db)],
+                               env=env, cwd=cwd, stdout=log, stderr=log)
+    process.log = cwd / f"{name}.log"
+    return process
+
+
+def test_two_daemons_then_sigterm_in_a_429_storm(storm, tmp_path, run_cli):
+    sandbox, config, env = storm
+    db = tmp_path / "storm.db"
+    first = daemon(config, db, env, tmp_path, "first")
+    try:
+        wait_for(lambda: sandbox.responses[429] >= 1, "the first daemon to be throttled")
+        assert query(db, "select pid, state from heartbeat") == [(first.pid, "running")]
+        # a second daemon on the same database refuses in one line, naming the first, and changes nothing
+        second = subprocess.run([sys.executable, "-m", "fba_jp", "daemon", "--config", str(config), "--db", str(db)],
+                                env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3, second.stderr
+        [line] = second.stderr.splitlines()
+        assert f"another fba-jp daemon (pid {first.pid}" in line and "already serves this database" in line
+        assert query(db, "select pid, state from heartbeat") == [(first.pid, "running")]
+        status = run_cli("status", "--db", db)
+        assert status.stdout.startswith(f"daemon: running (pid {first.pid}"), status.stdout
+        # SIGTERM while the client backs off from 429s: the backoff wakes, the run records that it stopped
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=5)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    log = first.log.read_text()
+    assert first.returncode == 0, log
+    assert "Traceback" not in log
+    assert query(db, "select outcome from daemon_accounts") == [("stopped",)]
+    assert query(db, "select outcome from sync_runs") == [("interrupted",)]
+    assert query(db, "select pid, state from heartbeat") == [(first.pid, "stopped")]

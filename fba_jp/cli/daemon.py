@@ -44,8 +44,7 @@ def status(app: App, as_json):
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    beat = rows["heartbeat"]
-    click.echo(f"daemon: {beat['state']} (pid {beat['pid']}, last heartbeat {beat['at']})" if beat else "daemon: never started")
+    click.echo(f"daemon: {rows['daemon']}")
     header = ("account", "outcome", "last finished", "next run", "failures", "backoff until", "message")
     table = [(r["account"], r["outcome"] or "-", r["last_finished_at"] or "-", r["next_run_at"] or "-",
               str(r["consecutive_failures"] or 0), r["backoff_until"] or "-", (r["message"] or "")[:60]) for r in rows["accounts"]]
