@@ -278,7 +278,7 @@ def test_status_page_and_its_fragment(site):
     assert [a["account"] for a in status["accounts"]] == ["kyoto"]
     login(c, "ops")
     page = c.get("/status")
-    assert 'data-refresh="/status?fragment=1"' in page.text and '<script src="/static/refresh.js"' in page.text
+    assert 'data-refresh="/status?fragment=1&amp;every=10"' in page.text and '<script src="/static/refresh.js"' in page.text
     fragment = c.get("/status?fragment=1").text
     assert "<nav" not in fragment and "LWA said &lt;no&gt;" in fragment and "2026-12-02T10:00:00+00:00" in fragment
     assert "setInterval" in c.get("/static/refresh.js").text

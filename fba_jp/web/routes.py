@@ -201,7 +201,9 @@ def _rescreen(ctx: Ctx, row: dict) -> bool:
 def status(ctx: Ctx) -> Page:
     data = queries.status(ctx.store, ctx.user)
     template = "status_body.html" if ctx.query.get("fragment") else "status.html"
-    return Page(template, data)
+    every = ctx.query.get("every") or "10"
+    seconds = int(every) if every.isdigit() and 1 <= int(every) <= 3600 else 10
+    return Page(template, data, {"every": seconds})
 
 
 # --------------------------------------------------------------------------- ACP registry
