@@ -6,6 +6,7 @@ seller would use it.
 """
 
 import json
+import os
 import sqlite3
 
 import pytest
@@ -13,6 +14,9 @@ from argon2 import PasswordHasher
 
 from fba_jp.web.harness import Dashboard, browser_missing, chromium, demo_site
 
+
+if browser_missing() is not None and os.environ.get("FBA_JP_REQUIRE_BROWSER"):
+    raise RuntimeError(f"FBA_JP_REQUIRE_BROWSER is set but {browser_missing()}")
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=f"no browser: {browser_missing()}")
 
 HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("pw-browser")

@@ -18,6 +18,9 @@ from ..store import Store
 from .auth import User
 
 PAGE_SIZE = 50
+# a SKU search collects the matching shipments and sorts them when there are at most this many;
+# past that, walking the list's index until the page is full is cheaper
+SEARCH_SET_LIMIT = 2000
 VERDICTS = ("blocked", "annotated", "cleared")
 
 
@@ -71,17 +74,27 @@ def list_shipments(store: Store, user: User, filters: Filters, limit: int = PAGE
     if filters.date_to:
         sql, params = sql + " and updated_at < ?", params + [(filters.date_to + timedelta(days=1)).isoformat()]
     if filters.code:
-        sql += " and latest_screening_id in (select screening_id from findings where code = ?)"
+        # like the SKU search: a rare code drives the query from its index, a common one is checked row by row
+        if _more_than(store, "select 1 from findings where code = ?", [filters.code], SEARCH_SET_LIMIT):
+            sql += " and exists (select 1 from findings f where f.screening_id = shipments.latest_screening_id and f.code = ?)"
+        else:
+            sql += " and latest_screening_id in (select screening_id from findings where code = ?)"
         params.append(filters.code)
     if filters.q:
-        # a shipment id prefix or an exact SKU, as typed or in capitals; each an index look-up
+        # a shipment id prefix or an exact SKU, as typed or in capitals
         variants = list(dict.fromkeys([filters.q, filters.q.upper()]))
-        parts = " union ".join(
-            ["select shipment_id from shipments where shipment_id >= ? and shipment_id < ?"] * len(variants)
-            + ["select shipment_id from items where msku = ?"] * len(variants)
-        )
-        sql += f" and shipment_id in ({parts})"
-        params += [p for v in variants for p in (v, v + "\U0010ffff")] + variants
+        marks = ", ".join("?" * len(variants))
+        prefix = " or ".join(["(shipment_id >= ? and shipment_id < ?)"] * len(variants))
+        prefix_params = [p for v in variants for p in (v, v + "\U0010ffff")]
+        if _more_than(store, f"select 1 from items where msku in ({marks})", variants, SEARCH_SET_LIMIT):
+            # a SKU in many shipments: walk the list's own index and stop at the page's 50th match
+            sql += (f" and ({prefix} or exists (select 1 from items i where i.shipment_id = shipments.shipment_id"
+                    f" and i.msku in ({marks})))")
+        else:
+            # a rare SKU or an id: the few matching shipments first, then sort them
+            sql += f" and shipment_id in (select shipment_id from shipments where {prefix}" \
+                   f" union select shipment_id from items where msku in ({marks}))"
+        params += prefix_params + variants
     if filters.after:
         sql, params = sql + " and (updated_at, shipment_id) < (?, ?)", params + list(filters.after)
     sql += " order by updated_at desc, shipment_id desc limit ?"
@@ -102,6 +115,11 @@ def list_shipments(store: Store, user: User, filters: Filters, limit: int = PAGE
         row["codes"] = codes.get(row["latest_screening_id"], [])
     last = rows[-1] if more else None
     return Page(rows, f"{last['screened_at']}~{last['shipment_id']}" if last else None, filters)
+
+
+def _more_than(store: Store, sql: str, params: list, limit: int) -> bool:
+    """Does ``sql`` match more than ``limit`` rows? (reads at most ``limit + 1`` index entries)"""
+    return store.db.execute(f"select count(*) from ({sql} limit {limit + 1})", params).fetchone()[0] > limit
 
 
 def distinct_values(store: Store, table: str, column: str) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.responses import Response
 
 from .. import licences as registry
 from ..errors import validation_lines
-from ..models import Acp, Declaration, Licence, ResultDocument, Summary
+from ..models import COULD_NOT_SCREEN, Acp, Declaration, Licence, ResultDocument, Summary
 from ..rates import import_rates_csv
 from ..store import to_json, utcnow
 from . import queries
@@ -145,7 +146,13 @@ def shipment(ctx: Ctx) -> Page:
         "pending_waivers": pending,
         "links": shipment_links(shipment_id),
     }
-    context = {"r": result, "pending": pending, "can_release": ctx.user.operator}
+    # a waiver is per code: one release form, on the first blocking finding of each code
+    blocking = [f for f in result.findings if f.severity == "block" and not f.waived]
+    releasable = {}
+    for f in blocking:
+        releasable.setdefault(f.code, f)
+    context = {"r": result, "pending": pending, "can_release": ctx.user.operator, "releasable": releasable,
+               "same_code": Counter(f.code for f in blocking), "unwaivable": COULD_NOT_SCREEN}
     return Page("shipment.html", data, context)
 
 
