@@ -218,6 +218,32 @@ class ItemValuation(Strict):
     production_unit_cost: Amount | None = None
     production_unit_profit_and_expenses: Amount | None = None
     prefer_computed: StrictBool = False
+    # what set the identical goods' accepted value: Art. 4-2 takes only a transaction value
+    identical_goods_method: Literal[
+        "transaction_value", "identical_or_similar_goods", "deductive", "computed", "fallback"
+    ] | None = Field(default=None, exclude_if=_empty)
+
+
+class SpecificDuty(Strict):
+    """A specific or compound duty ("15% or ¥125/l, whichever is less, at least ¥67/l").
+
+    ``combine`` relates it to the item's ad-valorem ``duty_rate``: ``specific_only`` (no ad-valorem part),
+    ``lesser`` or ``greater`` (whichever is less / higher), ``sum`` (both).
+    """
+
+    yen_per_unit: Amount
+    unit: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,9}$")]  # "l", "kg", "pair", "piece"…
+    units_per_item: Annotated[Decimal, _decimal(MAX_AMOUNT), Field(gt=0, allow_inf_nan=False)]
+    combine: Literal["specific_only", "lesser", "greater", "sum"] = "specific_only"
+    minimum_yen_per_unit: Amount | None = None
+
+
+class Liquor(Strict):
+    """What the liquor tax (酒税) of an alcoholic item is computed from, or the tax itself."""
+
+    category: Literal["beer", "happoshu", "wine", "sake", "spirits", "whisky", "shochu", "liqueur", "other"]
+    litres_per_item: Annotated[Decimal, _decimal(MAX_AMOUNT), Field(gt=0, allow_inf_nan=False)]
+    tax_jpy: Yen | None = None  # the liquor tax of the whole item line, when the seller knows it
 
 
 class Item(Strict):
@@ -239,6 +265,13 @@ class Item(Strict):
     psc: str | None = None
     positive_list_statement: StrictBool | None = None
     valuation: ItemValuation | None = None
+    # fields below stay out of the stored declaration and its hash while empty
+    specific_duty: SpecificDuty | None = Field(default=None, exclude_if=_empty)
+    alcohol_percent: Annotated[Decimal, _decimal(100), Field(ge=0, le=100)] | None = Field(default=None, exclude_if=_empty)
+    liquor: Liquor | None = Field(default=None, exclude_if=_empty)
+    # manufacturer's minimum age in months (Amazon's manufacturer_minimum_age): infant toys, children's PSC
+    min_age_months: Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=1200)] | None = Field(
+        default=None, exclude_if=_empty)
 
     @field_validator("hs_code")
     @classmethod

@@ -41,10 +41,23 @@ OPTIONAL_COLUMNS = {
     "production_unit_cost": ("valuation", "production_unit_cost"),
     "production_unit_profit_and_expenses": ("valuation", "production_unit_profit_and_expenses"),
     "prefer_computed": ("valuation", "prefer_computed"),
+    # rule fields (issue 11): identical-goods basis, liquor, specific duties, target age
+    "identical_goods_method": ("valuation", "identical_goods_method"),
+    "alcohol_percent": ("alcohol_percent",),
+    "liquor_category": ("liquor", "category"),
+    "liquor_litres_per_item": ("liquor", "litres_per_item"),
+    "liquor_tax_jpy": ("liquor", "tax_jpy"),
+    "specific_duty_yen_per_unit": ("specific_duty", "yen_per_unit"),
+    "specific_duty_unit": ("specific_duty", "unit"),
+    "specific_duty_units_per_item": ("specific_duty", "units_per_item"),
+    "specific_duty_combine": ("specific_duty", "combine"),
+    "specific_duty_minimum_yen_per_unit": ("specific_duty", "minimum_yen_per_unit"),
+    "min_age_months": ("min_age_months",),
 }
 BASE_COLUMNS = ("title", "hs_code", "unit_value", "origin_country", "duty_rate")
 BOOLEAN_FIELDS = {"positive_list_statement", "reduced_tax_rate", "prefer_computed"}
-YEN_FIELDS = {"identical_goods_unit_value_jpy", "domestic_unit_price_jpy", "domestic_unit_deductions_jpy"}
+YEN_FIELDS = {"identical_goods_unit_value_jpy", "domestic_unit_price_jpy", "domestic_unit_deductions_jpy", "liquor_tax_jpy"}
+COUNT_FIELDS = {"min_age_months"}
 VALUE_BASIS = ("unit_value", "identical_goods_unit_value_jpy", "domestic_unit_price_jpy", "production_unit_cost")
 
 
@@ -128,9 +141,10 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> tuple[Product | No
                 errors.append(f"{where}: {column}: must be true or false (got {value!r})")
                 continue
             value = BOOLEANS[value.lower()]
-        elif column in YEN_FIELDS:
+        elif column in YEN_FIELDS or column in COUNT_FIELDS:
             if not value.replace(",", "").isdigit():
-                errors.append(f"{where}: {column}: must be a whole number of yen (got {value!r})")
+                what = "a whole number of yen" if column in YEN_FIELDS else "a whole number"
+                errors.append(f"{where}: {column}: must be {what} (got {value!r})")
                 continue
             value = int(value.replace(",", ""))
         holder = fields

@@ -107,8 +107,8 @@ METHOD_DOCUMENTS = {
 METHOD_BASIS = {
     "transaction_value": "the price paid or payable by the buyer in Japan, plus a share of freight, insurance "
                          "and other costs to the port",
-    "identical_or_similar_goods": "the customs value Customs accepted for identical or similar goods from the same "
-                                  "country of production, exported within {window_days} days of this shipment; "
+    "identical_or_similar_goods": "the transaction value Customs accepted for identical or similar goods from the "
+                                  "same country of production, exported within {window_days} days of this shipment; "
                                   "no freight added",
     "deductive": "the Japan selling price minus the declared deductions; no freight added",
     "computed": "production cost plus profit and general expenses, plus a share of freight, insurance and other costs",
@@ -123,6 +123,7 @@ VALUATION_RULE = "Customs Tariff Act Arts. 4 to 4-4; Customs Answers 1403, 1404,
 TAX_RULE = "Customs Act Art. 13-4 (Act on General Rules for National Taxes Arts. 118, 119); Customs Answer 1111"
 RATE_RULE = "Customs Tariff Act Art. 4-7; its Enforcement Ordinance Art. 1; Customs Answer 1406"
 SMALL_VALUE_RULE = "Customs Tariff Act Art. 14(18); its Cabinet Order Art. 16-3; Customs Answer 1006"
+LIQUOR_RULE = "Liquor Tax Act Arts. 23, 30-2 (liquor taken out of a bonded area); Consumption Tax Act Art. 28(4)"
 
 # Enough digits that sums and products of declared amounts are never rounded; Inexact proves it.
 _EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow, DivisionByZero])
@@ -142,6 +143,17 @@ def round_down(amount: Decimal | int, unit: int) -> int:
 # at a fifth of the cost to create.
 
 
+class SpecificLine(NamedTuple):
+    """The specific part of a line's duty: ``units`` (the line's total quantity in ``unit``) at
+    ``yen_per_unit``, combined with the ad-valorem part as ``combine`` says (:class:`~fba_jp.models.SpecificDuty`)."""
+
+    yen_per_unit: Decimal
+    unit: str
+    units: Decimal
+    combine: str
+    minimum_yen_per_unit: Decimal | None = None
+
+
 class LineTax(NamedTuple):
     """Duty and consumption tax of one declaration line, with every rounding step (DOMAIN §4)."""
 
@@ -157,21 +169,69 @@ class LineTax(NamedTuple):
     national_jpy: int | None
     local_jpy: int | None
     exempt: bool = False
+    # specific and compound duties, and the excise (liquor tax) in the consumption-tax base
+    specific: SpecificLine | None = None
+    duty_basis: str = ""
+    excise_unrounded_jpy: Decimal | None = Decimal(0)
+    excise_jpy: int | None = 0
 
 
-def line_tax(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, excise_jpy: int = 0) -> LineTax:
+def duty_amount(duty_base_jpy: int, duty_rate: Decimal | None,
+                specific: SpecificLine | None = None) -> tuple[Decimal | None, str]:
+    """A line's unrounded duty and how it was found; ``None`` when a rate it needs is unknown.
+
+    The ad-valorem part is on the duty base (rounded down to ¥1,000); the specific part is on the
+    quantity, which no yen rounding applies to. Compound duties take the lesser, the greater or the
+    sum of the two, then any minimum per unit.
+    """
+    with localcontext(_EXACT):
+        ad = None if duty_rate is None else duty_base_jpy * duty_rate / 100
+        if specific is None:
+            return ad, "" if ad is None else f"{duty_rate}% of the duty base"
+        per = f"¥{specific.yen_per_unit:,}/{specific.unit} × {specific.units:,} {specific.unit}"
+        sp = specific.units * specific.yen_per_unit
+        if specific.combine == "specific_only":
+            duty, basis = sp, per
+        elif ad is None:
+            return None, ""
+        elif specific.combine == "lesser":
+            duty = min(ad, sp)
+            basis = f"{duty_rate}% or {per}, whichever is less"
+        elif specific.combine == "greater":
+            duty = max(ad, sp)
+            basis = f"{duty_rate}% or {per}, whichever is greater"
+        else:
+            duty, basis = ad + sp, f"{duty_rate}% plus {per}"
+        if specific.minimum_yen_per_unit is not None:
+            floor = specific.units * specific.minimum_yen_per_unit
+            if floor > duty:
+                duty = floor
+            basis += f", at least ¥{specific.minimum_yen_per_unit:,}/{specific.unit}"
+    return duty, basis
+
+
+def line_tax(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, excise_jpy: int | None = 0, *,
+             specific: SpecificLine | None = None, excise_unrounded_jpy: Decimal | None = None) -> LineTax:
     """Tax one line: duty base ↓¥1,000, duty ↓¥100, tax base (value + duty + excise) ↓¥1,000,
     national tax ↓¥100, local tax = national × 22/78 with fractions of a yen dropped.
 
-    ``duty_rate`` is a percentage; ``None`` (unknown) leaves duty and everything after it unknown.
+    ``duty_rate`` is a percentage; ``None`` (unknown) leaves duty and everything after it unknown,
+    unless a ``specific``-only duty needs no rate. ``excise_jpy`` is the line's liquor tax (``None``:
+    unknown, so the consumption tax is unknown too); ``excise_unrounded_jpy`` its amount before rounding.
     """
     tax_rate = REDUCED_RATE if reduced else STANDARD_RATE
     duty_base = round_down(customs_value_jpy, 1000)
-    if duty_rate is None:
-        return LineTax(customs_value_jpy, None, tax_rate, duty_base, None, None, None, None, None, None, None)
+    duty_raw, basis = duty_amount(duty_base, duty_rate, specific)
+    excise_raw = Decimal(excise_jpy) if excise_unrounded_jpy is None and excise_jpy is not None else excise_unrounded_jpy
+    extra = {"specific": specific, "duty_basis": basis, "excise_unrounded_jpy": excise_raw, "excise_jpy": excise_jpy}
+    if duty_raw is None:
+        return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, None, None, None, None, None, None, None,
+                       **extra)
     with localcontext(_EXACT):
-        duty_raw = duty_base * duty_rate / 100
         duty = round_down(duty_raw, 100)
+        if excise_jpy is None:
+            return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty, None, None, None,
+                           None, None, **extra)
         tax_base_raw = customs_value_jpy + duty + excise_jpy
         tax_base = round_down(tax_base_raw, 1000)
         national_raw = tax_base * tax_rate / 100
@@ -179,22 +239,26 @@ def line_tax(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, e
     local = national * 22 // 78
     return LineTax(
         customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty,
-        tax_base_raw, tax_base, national_raw, national, local,
+        tax_base_raw, tax_base, national_raw, national, local, **extra,
     )
 
 
-def exempt_line(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool) -> LineTax:
-    """A line under the small-value exemption: no duty and no consumption tax."""
+def exempt_line(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, excise_jpy: int | None = 0, *,
+                excise_unrounded_jpy: Decimal | None = None) -> LineTax:
+    """A line under the small-value exemption: no duty and no consumption tax (liquor tax is still due)."""
     tax_rate = REDUCED_RATE if reduced else STANDARD_RATE
     base = round_down(customs_value_jpy, 1000)
     zero = Decimal(0)
+    excise_raw = Decimal(excise_jpy) if excise_unrounded_jpy is None and excise_jpy is not None else excise_unrounded_jpy
     return LineTax(customs_value_jpy, duty_rate, tax_rate, base, zero, 0, customs_value_jpy,
-                   base, zero, 0, 0, exempt=True)
+                   base, zero, 0, 0, exempt=True, duty_basis="exempt", excise_unrounded_jpy=excise_raw,
+                   excise_jpy=excise_jpy)
 
 
 @dataclass(frozen=True)
 class Totals:
-    """What the declaration pays. ``None`` throughout when any line's duty is unknown."""
+    """What the declaration pays. A figure is ``None`` when a line's part of it is unknown (an unknown
+    duty makes the consumption taxes unknown too), and the total is ``None`` when any part is."""
 
     duty_jpy: int | None
     national_jpy: int | None
@@ -203,20 +267,33 @@ class Totals:
     duty_unrounded_jpy: Decimal | None = None
     national_unrounded_jpy: Decimal | None = None
     local_sum_jpy: int | None = None
+    excise_jpy: int | None = 0
+    excise_unrounded_jpy: Decimal | None = Decimal(0)
 
 
 def declaration_totals(lines: Iterable[LineTax]) -> Totals:
     """Customs Answer 1111: duty and national tax are the sums of the *unrounded* line amounts rounded
-    down to ¥100; local tax is the sum of the per-line yen amounts rounded down to ¥100."""
+    down to ¥100; local tax is the sum of the per-line yen amounts rounded down to ¥100. Liquor tax, a
+    national tax too, is totalled like duty."""
     lines = list(lines)
-    if any(line.duty_unrounded_jpy is None for line in lines):
-        return Totals(None, None, None, None)
-    with localcontext(_EXACT):
-        duty_raw = sum((line.duty_unrounded_jpy for line in lines), Decimal(0))
-        national_raw = sum((line.national_unrounded_jpy for line in lines), Decimal(0))
-    local_sum = sum(line.local_jpy for line in lines)
-    duty, national, local = round_down(duty_raw, 100), round_down(national_raw, 100), round_down(local_sum, 100)
-    return Totals(duty, national, local, duty + national + local, duty_raw, national_raw, local_sum)
+
+    def total(values):
+        values = list(values)
+        if any(v is None for v in values):
+            return None, None
+        with localcontext(_EXACT):
+            raw = sum(values, Decimal(0))
+        return round_down(raw, 100), raw
+
+    duty, duty_raw = total(line.duty_unrounded_jpy for line in lines)
+    national, national_raw = total(line.national_unrounded_jpy for line in lines)
+    excise, excise_raw = total(line.excise_unrounded_jpy for line in lines)
+    locals_ = [line.local_jpy for line in lines]
+    local_sum = None if any(v is None for v in locals_) else sum(locals_)
+    local = None if local_sum is None else round_down(local_sum, 100)
+    parts = (duty, national, local, excise)
+    grand = None if any(p is None for p in parts) else sum(parts)
+    return Totals(duty, national, local, grand, duty_raw, national_raw, local_sum, excise, excise_raw)
 
 
 # --------------------------------------------------------------------------- methods
@@ -313,6 +390,13 @@ def _identical_goods(item: Item, shipment: Declaration, window_days: int) -> _Ap
             f"this shipment's {shipment.ship_date}; the window is {window_days} days "
             "([valuation] identical_goods_window_days)"
         )
+    if data.identical_goods_method != "transaction_value":
+        said = (f"was itself valued by the {METHOD_LABEL[data.identical_goods_method]} method"
+                if data.identical_goods_method else "is not said to be a transaction value "
+                "(valuation.identical_goods_method)")
+        return (f"the identical or similar goods' value {said}; Art. 4-2 needs the transaction value of "
+                "identical or similar goods (an earlier FBA import of your own, valued by a fallback method, "
+                "is no such basis)")
     yen = data.identical_goods_unit_value_jpy * item.quantity
     return _Applies(
         f"customs value accepted for identical or similar goods from {data.identical_goods_origin}, exported on "
@@ -447,6 +531,45 @@ def excluded_goods(configured: Sequence[str] | None) -> ExcludedGoods:
     return ExcludedGoods("config [valuation] small_value_excluded_hs", None, "config.toml", entries)
 
 
+@dataclass(frozen=True)
+class LiquorRate:
+    category: str
+    description: str
+    applies_from: date
+    yen_per_kl: int
+
+
+@lru_cache(maxsize=None)
+def load_liquor_table(filename: str = "liquor_tax.toml") -> tuple[str, str, tuple[LiquorRate, ...]]:
+    """``(as_of, source, rates)`` of ``fba_jp/data/liquor_tax.toml``, rates by category and start date."""
+    data = tomllib.loads(resources.files("fba_jp.data").joinpath(filename).read_text(encoding="utf-8"))
+    rates = tuple(LiquorRate(r["category"], r["description"], r["from"], int(r["yen_per_kl"])) for r in data["rates"])
+    return str(data["as_of"]), data["source"], rates
+
+
+def liquor_tax(item: Item, on: date) -> tuple[Decimal | None, str]:
+    """The liquor tax of an item line (unrounded yen) and where it came from; ``(0, "")`` for an item that
+    is not liquor, ``None`` with the reason when it cannot be worked out."""
+    if not is_liquor(item):
+        return Decimal(0), ""
+    liquor = item.liquor
+    if liquor is None:
+        return None, "no items[].liquor (category and litres per item) is declared"
+    if liquor.tax_jpy is not None:
+        return Decimal(liquor.tax_jpy), f"declared liquor tax ¥{liquor.tax_jpy:,} (items[].liquor.tax_jpy)"
+    as_of, _, rates = load_liquor_table()
+    current = [r for r in rates if r.category == liquor.category and r.applies_from <= on]
+    if not current:
+        return None, (f"no liquor-tax rate for category {liquor.category!r} on {on} in data/liquor_tax.toml "
+                      f"(as of {as_of}): its rate depends on the alcohol content")
+    rate = max(current, key=lambda r: r.applies_from)
+    with localcontext(_EXACT):
+        litres = liquor.litres_per_item * item.quantity
+        amount = litres * rate.yen_per_kl / 1000
+    return amount, (f"{rate.description}: {_plain(litres)} l × ¥{rate.yen_per_kl:,}/kl from {rate.applies_from} "
+                    f"(data/liquor_tax.toml, as of {as_of})")
+
+
 def _digits(hs: str) -> str:
     return "".join(c for c in str(hs) if c.isdigit())
 
@@ -540,9 +663,11 @@ def valuate(
 
     duty_rates = {item.msku: _duty_rate(item, duty_table) for item in valued}
     tax_rates = {item.msku: _reduced(item, reduced) for item in valued}
+    excise = {item.msku: liquor_tax(item, shipment.declaration_date) for item in valued}
     groups: dict[tuple, list[Item]] = {}
     for item in valued:
-        groups.setdefault((item.hs_code, duty_rates[item.msku][0], tax_rates[item.msku][0]), []).append(item)
+        key = (item.hs_code, duty_rates[item.msku][0], _specific_key(item), tax_rates[item.msku][0])
+        groups.setdefault(key, []).append(item)
 
     values = {}
     for key, items in groups.items():
@@ -550,33 +675,39 @@ def valuate(
                                   additions, weights, total_weight)
     total_value = sum(v for v, _ in values.values())
     complete_values = len(valued) == len(shipment.items)
-    small = _small_value(valued, total_value, complete_values, excluded)
+    small, exempt_keys = _small_value(groups, total_value, complete_values, excluded)
 
     taxes = {}
-    for (hs, duty_rate, is_reduced), items in groups.items():
-        value = values[(hs, duty_rate, is_reduced)][0]
-        taxes[(hs, duty_rate, is_reduced)] = (
-            exempt_line(value, duty_rate, is_reduced) if small["applies"] else line_tax(value, duty_rate, is_reduced)
-        )
-    totals = (
-        Totals(0, 0, 0, 0, Decimal(0), Decimal(0), 0) if small["applies"]
-        else declaration_totals(taxes.values()) if complete_values
-        else Totals(None, None, None, None)
-    )
-    if not small["applies"]:
-        for item in valued:
-            if duty_rates[item.msku][0] is None:
+    for key, items in groups.items():
+        hs, duty_rate, _, is_reduced = key
+        value = values[key][0]
+        excise_raw = _sum_or_none(excise[i.msku][0] for i in items)
+        excise_line = None if excise_raw is None else round_down(excise_raw, 100)
+        if key in exempt_keys:
+            taxes[key] = exempt_line(value, duty_rate, is_reduced, excise_line, excise_unrounded_jpy=excise_raw)
+        else:
+            taxes[key] = line_tax(value, duty_rate, is_reduced, excise_line, specific=_specific_line(items),
+                                  excise_unrounded_jpy=excise_raw)
+    totals = declaration_totals(taxes.values()) if complete_values else Totals(None, None, None, None)
+    for key, items in groups.items():
+        if key in exempt_keys:
+            continue
+        for item in items:
+            if duty_rates[item.msku][0] is None and taxes[key].duty_unrounded_jpy is None:
                 findings.append(_duty_rate_unknown(item, duty_table))
-    else:
-        findings.append(_small_value_finding(total_value))
+    for item in valued:
+        if excise[item.msku][0] is None:
+            findings.append(_excise_unknown(item, excise[item.msku][1]))
+    if exempt_keys:
+        findings.append(_small_value_finding(total_value, small))
 
     lines, lines_worksheet = [], []
     for key, items in groups.items():
         exact = _plain(values[key][1], 4)
-        lines.append(_valuation_line(key[0], items, taxes[key], exact, duty_rates, tax_rates))
+        lines.append(_valuation_line(key[0], items, taxes[key], exact, duty_rates, tax_rates, excise))
         lines_worksheet.append(_steps(key[0], lines[-1].skus, taxes[key], exact))
     if totals.total_jpy is not None:
-        lines_worksheet.append(_total_steps(totals, small["applies"]))
+        lines_worksheet.append(_total_steps(totals, all(t.exempt for t in taxes.values())))
     methods_used = dict.fromkeys(c.method for c in choices.values() if c.method is not None)
     documents = list(COMMON_DOCUMENTS)
     for method in methods_used:
@@ -624,6 +755,8 @@ def valuate(
             "local_consumption_tax_sum_jpy": totals.local_sum_jpy,
         },
         small_value=small,
+        **({"liquor_tax_jpy": totals.excise_jpy, "liquor_tax_table": load_liquor_table()[0]}
+           if any(is_liquor(i) for i in valued) else {}),
         duty_rate_table={"file": duty_table.file, "as_of": duty_table.as_of, "source": duty_table.source},
         documents_by_method={m: [*COMMON_DOCUMENTS, *METHOD_DOCUMENTS[m]] for m in methods_used},
         documents_to_keep=list(dict.fromkeys(documents)),
@@ -635,9 +768,11 @@ def valuate(
 
 
 NOTES = (
-    "Excise taxes (liquor, tobacco) are not estimated; they are added to the consumption-tax base.",
+    "Liquor tax is part of the consumption-tax base and of the total: computed for beer, happoshu, wine and "
+    "sake (data/liquor_tax.toml) or taken as declared; otherwise the estimate is incomplete. Tobacco tax is "
+    "not estimated.",
     "Shares of freight and insurance are shown to 4 decimal places; line values are computed exactly.",
-    "Duty uses ad-valorem rates only; specific or compound duties need the rate declared per item.",
+    "Specific and compound duties are computed when declared per item (items[].specific_duty).",
 )
 
 
@@ -663,13 +798,51 @@ def _line_value(choices: list[MethodChoice], rate: Decimal, additions: Decimal,
 def _duty_rate(item: Item, table: DutyTable) -> tuple[Decimal | None, str]:
     if item.duty_rate is not None:
         return item.duty_rate, "declaration (items[].duty_rate)"
+    if item.specific_duty is not None and item.specific_duty.combine == "specific_only":
+        return None, "declaration (items[].specific_duty, a specific duty only)"
     entry = table.lookup(item.hs_digits)
     if entry is not None:
         return entry.rate, f"default table {table.file} (as of {table.as_of}): {entry.hs} {entry.description}"
     return None, "unknown: not declared and not in the default table"
 
 
+def _specific_key(item: Item) -> tuple | None:
+    d = item.specific_duty
+    return None if d is None else (d.yen_per_unit, d.unit, d.combine, d.minimum_yen_per_unit)
+
+
+def _specific_line(items: list[Item]) -> SpecificLine | None:
+    """The specific duty of a line (its items share one, see the grouping key), on their total quantity."""
+    d = items[0].specific_duty
+    if d is None:
+        return None
+    with localcontext(_EXACT):
+        units = sum((i.specific_duty.units_per_item * i.quantity for i in items), Decimal(0))
+    return SpecificLine(d.yen_per_unit, d.unit, units, d.combine, d.minimum_yen_per_unit)
+
+
+def _sum_or_none(values: Iterable[Decimal | None]) -> Decimal | None:
+    values = list(values)
+    if any(v is None for v in values):
+        return None
+    with localcontext(_EXACT):
+        return sum(values, Decimal(0))
+
+
+def is_liquor(item: Item) -> bool:
+    """Alcoholic beverage for the Liquor Tax Act: 1 % alcohol or more, or HS 2203–2206 / 2208."""
+    if item.alcohol_percent is not None:
+        return item.alcohol_percent >= 1
+    return item.liquor is not None or item.hs_digits[:4] in LIQUOR_HS
+
+
+LIQUOR_HS = frozenset({"2203", "2204", "2205", "2206", "2208"})
+
+
 def _reduced(item: Item, reduced: Mapping[str, tuple[bool, str]] | None) -> tuple[bool, str]:
+    if is_liquor(item):
+        # the reduced rate covers food and drink, never liquor (Consumption Tax Act Suppl. Art. 34 (2016))
+        return False, "standard: an alcoholic beverage (1 % alcohol or more) is never taxed at the reduced rate"
     if reduced is not None and item.msku in reduced:
         return reduced[item.msku]
     if item.reduced_tax_rate is not None:
@@ -678,26 +851,60 @@ def _reduced(item: Item, reduced: Mapping[str, tuple[bool, str]] | None) -> tupl
     return bool(default), "fba-jp default by HS chapter" if default is not None else "standard: no HS code"
 
 
-def _small_value(valued, total_value, complete_values, excluded: ExcludedGoods) -> dict:
+def _small_value(groups: Mapping[tuple, list[Item]], total_value: int, complete_values: bool,
+                 excluded: ExcludedGoods) -> tuple[dict, set]:
+    """Which lines the small-value exemption covers (docs/rules.md "Small-value exemption").
+
+    Art. 14(18) exempts *articles* of a declaration whose total customs value is ¥10,000 or less, and
+    Cabinet Order Art. 16-3 takes listed articles out: an excluded article is taxed, the other lines of the
+    same declaration stay exempt. A line without an HS code cannot be shown not to be excluded, so it is
+    taxed. Returns the worksheet entry and the keys of the exempt lines.
+    """
     sheet = {"limit_jpy": SMALL_VALUE_LIMIT_JPY, "customs_value_jpy": total_value, "applies": False,
              "excluded_goods_list": excluded.origin, "excluded_goods_as_of": excluded.as_of}
     if not complete_values:
         sheet["reason"] = "not every item could be valued, so the total customs value is not known"
-    elif total_value > SMALL_VALUE_LIMIT_JPY:
+        return sheet, set()
+    if total_value > SMALL_VALUE_LIMIT_JPY:
         sheet["reason"] = f"the total customs value ¥{total_value:,} is over ¥{SMALL_VALUE_LIMIT_JPY:,}"
-    elif no_hs := [i.msku for i in valued if not i.hs_digits]:
-        sheet["reason"] = f"no HS code for {', '.join(no_hs)}, so excluded articles cannot be ruled out"
-    elif hits := [(i.msku, m) for i in valued if (m := excluded.match(i.hs_digits))]:
-        sheet["reason"] = "excluded articles: " + "; ".join(f"{sku} ({prefix}: {art})" for sku, (prefix, art) in hits)
+        return sheet, set()
+    exempt, taxed = set(), []
+    sheet["exempt_skus"], sheet["taxed_skus"] = [], []
+    for key, items in groups.items():
+        skus = [i.msku for i in items]
+        if not items[0].hs_digits:
+            taxed.append(f"{', '.join(skus)} (no HS code, so it cannot be shown not to be an excluded article)")
+        elif hit := excluded.match(items[0].hs_digits):
+            taxed.append(f"{', '.join(skus)} ({hit[0]}: {hit[1]})")
+        else:
+            exempt.add(key)
+            sheet["exempt_skus"].extend(skus)
+            continue
+        sheet["taxed_skus"].extend(skus)
+    sheet["applies"] = bool(exempt)
+    limit = f"total customs value ¥{total_value:,} is ¥{SMALL_VALUE_LIMIT_JPY:,} or less"
+    if not taxed:
+        sheet["reason"] = f"{limit} and no item is an excluded article"
+    elif exempt:
+        sheet["reason"] = f"{limit}: exempt except the excluded articles, which are taxed: " + "; ".join(taxed)
     else:
-        sheet["applies"] = True
-        sheet["reason"] = f"total customs value ¥{total_value:,} is ¥{SMALL_VALUE_LIMIT_JPY:,} or less and no item is excluded"
-    return sheet
+        sheet["reason"] = f"{limit}, but every line is an excluded article: " + "; ".join(taxed)
+    return sheet, exempt
 
 
-def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates) -> ValuationLine:
+def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, excise) -> ValuationLine:
     first = items[0].msku
-    return ValuationLine(
+    extra = {}
+    if tax.specific is not None:  # only on lines that have one, so other outputs stay as they were
+        extra["specific_duty"] = {"yen_per_unit": str(tax.specific.yen_per_unit), "unit": tax.specific.unit,
+                                  "units": _plain(tax.specific.units), "combine": tax.specific.combine,
+                                  "minimum_yen_per_unit": _plain(tax.specific.minimum_yen_per_unit)}
+        extra["duty_basis"] = tax.duty_basis
+    if any(is_liquor(i) for i in items):
+        extra["liquor_tax_jpy"] = tax.excise_jpy
+        extra["liquor_tax_unrounded_jpy"] = _plain(tax.excise_unrounded_jpy)
+        extra["liquor_tax_source"] = "; ".join(f"{i.msku}: {excise[i.msku][1]}" for i in items)
+    return ValuationLine(**extra,
         hs_code=hs,
         skus=[i.msku for i in items],
         customs_value_jpy=tax.customs_value_jpy,
@@ -755,27 +962,41 @@ def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: str) -> di
         ("Customs value: items converted to yen and summed", _yen(exact)),
         ("Customs value, fractions of a yen dropped", _yen(tax.customs_value_jpy)),
     ]
+    liquor = tax.excise_unrounded_jpy != 0
     if tax.exempt:
         steps.append(("Small-value exemption: no duty and no consumption tax", _yen(0)))
-    elif tax.duty_rate is None:
+    elif tax.duty_unrounded_jpy is None:
         steps.append(("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)))
         steps.append(("Duty: rate unknown, so duty and consumption tax are unknown", "unknown"))
     else:
+        duty_label = f"Duty: {tax.duty_basis}" if tax.specific is not None else f"Duty at {tax.duty_rate}%"
         steps += [
             ("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)),
-            (f"Duty at {tax.duty_rate}%", _yen(tax.duty_unrounded_jpy)),
+            (duty_label, _yen(tax.duty_unrounded_jpy)),
             ("Duty, rounded down to ¥100", _yen(tax.duty_jpy)),
-            ("Consumption-tax base: customs value + duty", _yen(tax.consumption_tax_base_unrounded_jpy)),
-            ("Consumption-tax base, rounded down to ¥1,000", _yen(tax.consumption_tax_base_jpy)),
-            (f"National consumption tax at {tax.consumption_tax_rate}%", _yen(tax.national_unrounded_jpy)),
-            ("National consumption tax, rounded down to ¥100", _yen(tax.national_jpy)),
-            ("Local consumption tax: national × 22/78, fractions of a yen dropped", _yen(tax.local_jpy)),
         ]
+        if liquor:
+            steps += [("Liquor tax", _yen(tax.excise_unrounded_jpy)),
+                      ("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
+        if tax.national_unrounded_jpy is None:
+            steps.append(("Consumption tax: the liquor tax is unknown, so the consumption tax is unknown", "unknown"))
+        else:
+            base_label = "customs value + duty + liquor tax" if liquor else "customs value + duty"
+            steps += [
+                (f"Consumption-tax base: {base_label}", _yen(tax.consumption_tax_base_unrounded_jpy)),
+                ("Consumption-tax base, rounded down to ¥1,000", _yen(tax.consumption_tax_base_jpy)),
+                (f"National consumption tax at {tax.consumption_tax_rate}%", _yen(tax.national_unrounded_jpy)),
+                ("National consumption tax, rounded down to ¥100", _yen(tax.national_jpy)),
+                ("Local consumption tax: national × 22/78, fractions of a yen dropped", _yen(tax.local_jpy)),
+            ]
+    if tax.exempt and liquor:
+        steps += [("Liquor tax (still due under the exemption)", _yen(tax.excise_unrounded_jpy)),
+                  ("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
     return {"hs_code": hs_code, "skus": skus, "steps": [{"label": a, "amount": b} for a, b in steps]}
 
 
 def _total_steps(totals: Totals, exempt: bool) -> dict:
-    if exempt:
+    if exempt and not totals.excise_jpy:
         steps = [("Small-value exemption: nothing to pay", _yen(0))]
     else:
         steps = [
@@ -786,6 +1007,9 @@ def _total_steps(totals: Totals, exempt: bool) -> dict:
             ("Local consumption tax: sum of the line amounts", _yen(totals.local_sum_jpy)),
             ("Local consumption tax payable, rounded down to ¥100", _yen(totals.local_jpy)),
         ]
+        if totals.excise_jpy:
+            steps += [("Liquor tax: sum of the unrounded line amounts", _yen(totals.excise_unrounded_jpy)),
+                      ("Liquor tax payable, rounded down to ¥100", _yen(totals.excise_jpy))]
     steps.append(("Total payable", _yen(totals.total_jpy)))
     return {"hs_code": "declaration total", "skus": [], "steps": [{"label": a, "amount": b} for a, b in steps]}
 
@@ -914,10 +1138,30 @@ def _duty_rate_unknown(item: Item, table: DutyTable) -> Finding:
     )
 
 
-def _small_value_finding(total_value: int) -> Finding:
+def _small_value_finding(total_value: int, sheet: dict) -> Finding:
+    if not sheet.get("taxed_skus"):
+        what = "no item is an excluded article: duty and import consumption tax are exempt"
+    else:
+        what = (f"{', '.join(sheet['exempt_skus'])} are exempt from duty and import consumption tax; the excluded "
+                f"articles {', '.join(sheet['taxed_skus'])} are taxed (Cabinet Order Art. 16-3 excludes articles, "
+                "not declarations)")
     return Finding(
         code="VAL_SMALL_VALUE_EXEMPT", severity="info", reference=SMALL_VALUE_RULE,
-        message=f"The total customs value ¥{total_value:,} is ¥{SMALL_VALUE_LIMIT_JPY:,} or less and no item is "
-                "an excluded article: duty and import consumption tax are exempt (liquor and tobacco taxes "
-                "would still be due).",
+        evidence=sheet["reason"],
+        message=f"The total customs value ¥{total_value:,} is ¥{SMALL_VALUE_LIMIT_JPY:,} or less and {what} "
+                "(liquor and tobacco taxes are still due).",
+    )
+
+
+def _excise_unknown(item: Item, why: str) -> Finding:
+    return Finding(
+        code="VAL_EXCISE_UNKNOWN", severity="warn", sku=item.msku, reference=LIQUOR_RULE,
+        evidence=why,
+        message=f"{item.msku} is an alcoholic beverage, and its liquor tax cannot be worked out ({why}). Liquor "
+                "tax is part of the import consumption-tax base, so the consumption tax and the total are "
+                "reported as unknown and the estimate is incomplete.",
+        remedy="Declare items[].liquor: {\"category\": \"beer\"|\"happoshu\"|\"wine\"|\"sake\"|…, "
+               "\"litres_per_item\": \"0.75\"} (fba-jp computes beer, happoshu, wine and sake from "
+               "data/liquor_tax.toml), or the liquor tax itself as items[].liquor.tax_jpy, as your customs "
+               "broker calculated it.",
     )

@@ -211,11 +211,11 @@ def test_deductions_at_or_above_the_price_do_not_give_a_deductive_value():
     assert choice.method == "fallback" and "not less than the Japan selling price" in dict(choice.skipped)["deductive"]
 
 
-def identical(days, origin="CN", window=31, export_date="2026-12-01"):
+def identical(days, origin="CN", window=31, export_date="2026-12-01", method="transaction_value"):
     exported = date.fromisoformat(export_date) + timedelta(days=days)
     shipment = make_declaration(export_date=export_date, items=[item(quantity=3, unit_value="5", valuation={
         "identical_goods_unit_value_jpy": 700, "identical_goods_export_date": exported.isoformat(),
-        "identical_goods_origin": origin})])
+        "identical_goods_origin": origin, "identical_goods_method": method})])
     return choose_method(shipment.items[0], shipment, window_days=window)
 
 
@@ -232,6 +232,16 @@ def test_identical_goods_on_day_32_do_not(days):
     assert "32 days" in dict(choice.skipped)["identical_or_similar_goods"]
 
 
+@pytest.mark.parametrize("method", ["fallback", "deductive", "computed", "identical_or_similar_goods", None])
+def test_identical_goods_valued_other_than_by_a_transaction_value_are_no_basis(method):
+    # Art. 4-2: the seller's own earlier FBA import, itself valued by a fallback method, is no basis
+    choice = identical(0, method=method)
+    assert choice.method == "fallback"
+    reason = dict(choice.skipped)["identical_or_similar_goods"]
+    assert "Art. 4-2 needs the transaction value" in reason
+    assert ("valuation.identical_goods_method" in reason) if method is None else ("method" in reason)
+
+
 def test_identical_goods_from_another_country_do_not_count():
     choice = identical(0, origin="VN")
     assert choice.method == "fallback" and "same country of production" in dict(choice.skipped)["identical_or_similar_goods"]
@@ -241,7 +251,7 @@ def test_identical_goods_window_is_configurable_and_measured_from_the_ship_date(
     assert identical(10, window=9).method == "fallback"
     data = usd(item(quantity=3, unit_value="5", valuation={
         "identical_goods_unit_value_jpy": 700, "identical_goods_export_date": "2026-11-20",
-        "identical_goods_origin": "CN"}), freight="100")
+        "identical_goods_origin": "CN", "identical_goods_method": "transaction_value"}), freight="100")
     # no export_date: the declaration date 2026-12-07 is the ship date, 17 days after 2026-11-20
     assert screen(data).valuation.methods == {"A": "identical_or_similar_goods"}
     narrow = screen(data, config=Config(valuation=ValuationConfig(identical_goods_window_days=16)))
