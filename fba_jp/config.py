@@ -20,6 +20,8 @@ from .models import COULD_NOT_SCREEN, Acp, Filing, Licence, Party, Seller
 SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password", "secret_key",
                          "password_hash"})
 DEFAULT_CONFIG = "config.toml"
+# how far back a first sync looks for changed plans; here, not in sync.py, so `fba-jp --help` needs no SP-API
+DEFAULT_LOOKBACK_DAYS = 90
 
 
 class Section(BaseModel):

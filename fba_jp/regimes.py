@@ -54,15 +54,17 @@ def normalise_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Keyword:
-    """One keyword or phrase of a table, compiled once.
+    """One keyword or phrase of a table; its regex is compiled on first use.
 
     ``literal`` is the normalised keyword itself. Normalised text has single spaces only, so the
     pattern can match only where ``literal`` occurs as a plain substring: a substring test (fast, in C)
-    rules out almost every keyword before its regex (lookarounds, tried at every position) runs.
+    rules out almost every keyword before its regex (lookarounds, tried at every position) runs — and
+    most keywords never need their regex at all, so compiling all of them up front (tens of ms) would
+    be paid by every ``fba-jp gate`` for nothing.
     """
 
     text: str
-    pattern: re.Pattern
+    regex: str
     literal: str
 
     @classmethod
@@ -71,11 +73,20 @@ class Keyword:
         if norm.isascii():
             # ASCII boundaries, not \b: in "LED電球" the kanji count as word characters for \b.
             body = re.escape(norm).replace(r"\ ", r"\s+")
-            return cls(text, re.compile(rf"(?<![a-z0-9]){body}(?:s|es)?(?![a-z0-9])"), norm)
-        return cls(text, re.compile(re.escape(norm)), norm)
+            return cls(text, rf"(?<![a-z0-9]){body}(?:s|es)?(?![a-z0-9])", norm)
+        return cls(text, re.escape(norm), norm)
+
+    @property
+    def pattern(self) -> re.Pattern:
+        return _compiled(self.regex)
 
     def search(self, normalised: str) -> bool:
         return self.literal in normalised and self.pattern.search(normalised) is not None
+
+
+@lru_cache(maxsize=None)
+def _compiled(regex: str) -> re.Pattern:
+    return re.compile(regex)
 
 
 @dataclass(frozen=True)

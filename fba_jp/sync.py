@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
 
-from .config import AccountConfig, Config
+from .config import DEFAULT_LOOKBACK_DAYS, AccountConfig, Config
 from .declarations import (
     SyncedShipment,
     build_declaration,
@@ -62,7 +62,6 @@ DONE_STATUSES = frozenset(
     {"ABANDONED", "CANCELLED", "DELETED", "CHECKED_IN", "RECEIVING", "DELIVERED", "CLOSED", "NOT_IN_PLAN",
      "PLAN_VOIDED"}
 )
-DEFAULT_LOOKBACK_DAYS = 90
 CATALOG_TTL_DAYS = 30
 SYNC_PLUGIN = "sync"
 

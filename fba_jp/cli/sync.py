@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from ..sync import DEFAULT_LOOKBACK_DAYS
+from ..config import DEFAULT_LOOKBACK_DAYS
 from .common import (
     App,
     common_options,

@@ -1,13 +1,19 @@
 """Action: e-mail each verdict change through SMTP (``[actions.email]``), using only the standard library."""
 
-import smtplib
-from email.message import EmailMessage
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from fba_jp import hookimpl
 from fba_jp.config import resolve_env
 
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
 
 def compose(change, sender, to) -> EmailMessage:
+    from email.message import EmailMessage  # here, not at the top: every `fba-jp gate` loads this plugin
+
     message = EmailMessage()
     codes = ", ".join(change.blocking_codes or change.warning_codes) or "no findings"
     message["Subject"] = f"[fba-jp] {change.shipment_id} {change.verdict.upper()}: {codes}"
@@ -32,6 +38,8 @@ def on_verdict_change(change, context):
     email = context.config.actions.email
     if email is None:
         return None
+    import smtplib
+
     message = compose(change, email.sender, email.to)
     with smtplib.SMTP(email.smtp_host, email.smtp_port, timeout=email.timeout_seconds) as smtp:
         if email.starttls:

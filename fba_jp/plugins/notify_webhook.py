@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import json
 
-import httpx
-
 from fba_jp import hookimpl
 from fba_jp.actions import event_payload
 from fba_jp.config import resolve_env
@@ -27,6 +25,8 @@ def on_verdict_change(change, context):
     webhook = context.config.actions.webhook
     if webhook is None:
         return None
+    import httpx  # here, not at the top: every `fba-jp gate` loads this plugin, few send webhooks
+
     url = resolve_env(webhook.url) if webhook.url.startswith("env:") else webhook.url
     if url is None or not url.startswith(("http://", "https://")):
         raise RuntimeError(f"webhook url {webhook.url} is not set in the environment to an http(s) URL")
