@@ -7,7 +7,7 @@ Each command is a fresh process (what a CI job or a shell pays); they run in tur
 so a machine that slows down mid-run slows every command alike. The figure for each is the median wall
 time over ``--runs`` rounds (after one warm-up round that fills the OS file cache and writes
 ``__pycache__``, as ``pip install`` would: ``PYTHONDONTWRITEBYTECODE`` is ignored here),
-with the spread (min, max). The floor is ``python -c pass``: the interpreter's own start, which no
+with the spread (min, max), and the median CPU time (user + system), steadier on a loaded machine. The floor is ``python -c pass``: the interpreter's own start, which no
 command can beat; ``over_floor_s`` is what fba-jp adds to it.
 
 ``--compare PATH`` also runs the same commands from another source tree (``PYTHONPATH=PATH python -m
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,16 +31,24 @@ from pathlib import Path
 from fba_jp.testing import declaration_data
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: str) -> float:
+NAMES = ("help", "gate", "gate_new_db")
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of ``argv``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     # cwd: `python -m` puts it first on sys.path, before PYTHONPATH: it must not hold a source tree
     subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def figures(samples: list[float]) -> dict:
-    return {"median_s": round(statistics.median(samples), 4), "min_s": round(min(samples), 4),
-            "max_s": round(max(samples), 4)}
+def figures(samples: list[tuple[float, float]]) -> dict:
+    wall, cpu = [w for w, _ in samples], [c for _, c in samples]
+    return {"median_s": round(statistics.median(wall), 4), "min_s": round(min(wall), 4),
+            "max_s": round(max(wall), 4), "cpu_median_s": round(statistics.median(cpu), 4)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -58,35 +67,38 @@ def main(argv: list[str] | None = None) -> None:
             trees["compare"] = {**env, "PYTHONPATH": str(args.compare.resolve())}
 
         def commands(tree: str) -> dict[str, list[str]]:
-            db = str(Path(tmp) / f"{tree}.db")
+            gate = [sys.executable, "-m", "fba_jp", "gate", str(declaration), "-o", "json", "--db"]
             return {"help": [sys.executable, "-m", "fba_jp", "--help"],
-                    "gate": [sys.executable, "-m", "fba_jp", "gate", str(declaration), "--db", db, "-o", "json"]}
+                    "gate": gate + [str(Path(tmp) / f"{tree}.db")],  # the database exists (after round 0)
+                    "gate_new_db": gate + [":memory:"]}  # a CI job's first gate: the schema is created
 
         plan = [("floor", "python -c pass", [sys.executable, "-c", "pass"], env)]
         for tree, tree_env in trees.items():
             plan += [(tree, name, command, tree_env) for name, command in commands(tree).items()]
-        samples: dict[tuple[str, str], list[float]] = {(tree, name): [] for tree, name, _, _ in plan}
+        samples: dict[tuple[str, str], list[tuple[float, float]]] = {(tree, name): [] for tree, name, _, _ in plan}
         for round_ in range(args.runs + 1):
             for tree, name, command, tree_env in plan:
                 seconds = timed(command, tree_env, tmp)
                 if round_:  # round 0 warms the file cache and __pycache__
                     samples[(tree, name)].append(seconds)
 
-    floor = statistics.median(samples[("floor", "python -c pass")])
+    floor = statistics.median(w for w, _ in samples[("floor", "python -c pass")])
     result = {"bench": "startup", "runs": args.runs, "floor": figures(samples[("floor", "python -c pass")])}
     for tree in trees:
-        for name in ("help", "gate"):
-            median = statistics.median(samples[(tree, name)])
+        for name in NAMES:
+            median = statistics.median(w for w, _ in samples[(tree, name)])
             key = name if tree == "this" else f"{name}_compare"
             result[key] = {**figures(samples[(tree, name)]), "over_floor_s": round(median - floor, 4),
                            "ratio_to_floor": round(median / floor, 2)}
     if args.compare:
         result["compare_tree"] = str(args.compare)
-        for name in ("help", "gate"):
+        for name in NAMES:
             # round by round, then the median: a ratio of two runs made seconds apart survives a drifting machine
-            ratios = [a / b for a, b in zip(samples[("this", name)], samples[("compare", name)])]
+            ratios = [a[0] / b[0] for a, b in zip(samples[("this", name)], samples[("compare", name)])]
+            cpu_ratios = [a[1] / b[1] for a, b in zip(samples[("this", name)], samples[("compare", name)])]
             result[f"{name}_ratio_to_compare"] = {"median": round(statistics.median(ratios), 2),
-                                                  "min": round(min(ratios), 2), "max": round(max(ratios), 2)}
+                                                  "min": round(min(ratios), 2), "max": round(max(ratios), 2),
+                                                  "cpu_median": round(statistics.median(cpu_ratios), 2)}
     result["python"] = sys.version.split()[0]
     print(json.dumps(result))
 

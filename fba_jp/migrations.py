@@ -8,10 +8,12 @@ have was written by a newer fba-jp, and is refused rather than used.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import sqlite_utils
+if TYPE_CHECKING:  # sqlite-utils is imported only when a migration runs: most opens have none to apply
+    import sqlite_utils
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
@@ -383,16 +385,23 @@ def _pending(db: sqlite_utils.Database) -> list[tuple[str, Callable]] | None:
     return [(name, function) for name, function in MIGRATIONS if name not in done]
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
+def migrate(db: sqlite_utils.Database | sqlite3.Connection) -> list[str]:
     """Apply pending migrations in order, all in one ``BEGIN IMMEDIATE`` transaction; return the names applied.
 
     An up-to-date database is only read (so a read-only copy can be reported on). Otherwise the write lock is
     taken *before* looking again at what is applied: two processes opening a new database at once queue in
     SQLite's busy handler (the connection's timeout), and the second finds the work done. A database with
     migrations this code does not know raises :class:`NewerSchemaError` and is left untouched.
+
+    Reading what is applied needs plain ``sqlite3`` only (``db`` may be a connection): an up-to-date
+    database, every open but the first after an upgrade, is checked without importing sqlite-utils.
     """
     if _pending(db) == []:
         return []
+    if isinstance(db, sqlite3.Connection):
+        import sqlite_utils
+
+        db = sqlite_utils.Database(db)
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -1,7 +1,11 @@
-"""The SQLite audit trail (CONTRACT §5), through sqlite-utils; the schema is in ``migrations.py``.
+"""The SQLite audit trail (CONTRACT §5); the schema is in ``migrations.py``.
 
 A screening is written in one transaction (shipment, screening, findings, valuation) so a crash never
 leaves half a screening. History is append-only: re-screening adds a row.
+
+What every screening does (record it, look up waivers, ACPs and rates) is plain ``sqlite3`` with
+prepared statements; ``Store.db``, the sqlite-utils view of the same connection, is built on first use
+by the commands that want its helpers, so ``fba-jp gate`` never imports sqlite-utils.
 """
 
 from __future__ import annotations
@@ -11,11 +15,9 @@ import os
 import sqlite3
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Iterable
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Iterable
 
 from .errors import StoreError, WaiverError
 from .migrations import SchemaError, migrate
@@ -29,6 +31,9 @@ from .models import (
     Valuation,
     printable_id,
 )
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_S = 30
 
@@ -104,25 +109,39 @@ class Store:
         try:
             _create_private(self.path)
             # a file: URI (e.g. "file:fba_jp.db?mode=ro" to only read) is taken as one
-            conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False, uri=self.path.startswith("file:"))
-            self.db = sqlite_utils.Database(conn)
+            self.conn = conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False,
+                                               uri=self.path.startswith("file:"))
             if self.path != ":memory:":
-                self.db.enable_wal()
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = wal")
                 # WAL + NORMAL: a commit never corrupts the file; only the last commits before a power
                 # cut can be lost (they are re-screened on the next run). FULL would fsync every screening.
-                self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            migrate(self.db)
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
         except SchemaError as exc:
-            self.db.close()
+            self.conn.close()
             raise StoreError(f"{self.path}: refusing to use this database: {exc}; nothing was changed") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database ({exc}): {advice(exc, timeout)}") from None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the database: {exc.strerror}") from None
 
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The same connection through sqlite-utils (imported on first use)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        """Rows of a query as dicts, with plain ``sqlite3``."""
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def check(self, quick: bool = False) -> list[str]:
         """Problems ``PRAGMA integrity_check`` (or the faster ``quick_check``) and ``foreign_key_check``
@@ -157,7 +176,7 @@ class Store:
         sqlite-utils' per-call table introspection (see benchmarks/bench_screen.py).
         """
         now = utcnow()
-        conn = self.db.conn
+        conn = self.conn
         with self.write():
             screening_id = _insert(conn, "screenings", [{
                 "shipment_id": result.shipment_id,
@@ -249,9 +268,7 @@ class Store:
         )
 
     def latest_screening(self, shipment_id: str) -> dict | None:
-        rows = list(
-            self.db.query("select * from screenings where shipment_id = ? order by id desc limit 1", [shipment_id])
-        )
+        rows = self.rows("select * from screenings where shipment_id = ? order by id desc limit 1", [shipment_id])
         return rows[0] if rows else None
 
     # ----- waivers
@@ -297,7 +314,7 @@ class Store:
     def active_waivers(self, shipment_id: str, input_sha256: str, today: date) -> dict[str, dict]:
         """Waivers that still count: same input hash and not expired on ``today``. Keyed by code."""
         active = {}
-        for w in self.db.query(
+        for w in self.rows(
             "select * from waivers where shipment_id = ? and input_sha256 = ? order by id",
             [shipment_id, input_sha256],
         ):
@@ -306,7 +323,7 @@ class Store:
         return active
 
     def _waiver(self, waiver_id: int) -> dict | None:
-        rows = list(self.db.query("select * from waivers where id = ?", [waiver_id]))
+        rows = self.rows("select * from waivers where id = ?", [waiver_id])
         return rows[0] if rows else None
 
     # ----- ACP registry
@@ -350,7 +367,7 @@ class Store:
         return self.get_acp_record(acp_id)
 
     def get_acp_record(self, acp_id: str) -> dict | None:
-        rows = list(self.db.query("select * from acps where id = ?", [acp_id]))
+        rows = self.rows("select * from acps where id = ?", [acp_id])
         return rows[0] if rows else None
 
     def get_acp(self, acp_id: str) -> Acp | None:
@@ -382,11 +399,8 @@ class Store:
         return len(records)
 
     def exchange_rate(self, currency: str, week_start: date) -> Decimal | None:
-        rows = list(
-            self.db.query(
-                "select rate from exchange_rates where currency = ? and week_start = ?",
-                [currency, week_start.isoformat()],
-            )
+        rows = self.rows(
+            "select rate from exchange_rates where currency = ? and week_start = ?", [currency, week_start.isoformat()]
         )
         return Decimal(rows[0]["rate"]) if rows else None
 
@@ -468,7 +482,7 @@ class _Transaction:
         return StoreError(f"{self.store.path}: write failed (a number too large to store: {exc}); nothing was saved")
 
     def __enter__(self):
-        conn = self.store.db.conn
+        conn = self.store.conn
         try:
             if conn.in_transaction:
                 self.nested = self.store.db.atomic()
@@ -476,10 +490,10 @@ class _Transaction:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise self._error(exc) from None
-        return self.store.db
+        return self.store
 
     def __exit__(self, exc_type, exc, tb):
-        conn = self.store.db.conn
+        conn = self.store.conn
         if self.nested is not None:
             return self.nested.__exit__(exc_type, exc, tb)
         try:
