@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import tomllib
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, validation_lines
-from .models import COULD_NOT_SCREEN, Acp, Filing, Licence, Party, Seller
+from .models import COULD_NOT_SCREEN, Acp, Amount, Currency, Filing, Licence, Party, Seller
 
 SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password", "secret_key",
                          "password_hash"})
@@ -54,6 +55,42 @@ def resolve_env(ref: str | None) -> str | None:
     return (os.environ.get(ref[4:]) or None) if ref else None
 
 
+class FreightConfig(Section):
+    """``[accounts.freight]``: how freight to the Japanese port is known for this seller's shipments.
+
+    ``rate_per_kg``: ``rate`` per chargeable kg (each box the greater of its gross weight and its volume
+    ÷ ``volumetric_divisor`` cm³/kg, rounded up to ``round_up_to_kg``), from Amazon's box data;
+    ``per_shipment`` / ``per_box``: a fixed ``amount``; ``quote_file``: the forwarder's quote per shipment
+    in the CSV ``quotes`` (``shipment_id,amount,currency,quoted_on,reference``); ``invoice``: only the
+    actual freight invoice, entered with ``fba-jp freight set``, which also overrides every other method.
+    """
+
+    method: Literal["rate_per_kg", "per_shipment", "per_box", "quote_file", "invoice"]
+    rate: Annotated[Amount, Field(gt=0)] | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
+    volumetric_divisor: Annotated[int, Field(ge=1000, le=10_000)] | None = None
+    round_up_to_kg: Annotated[Amount, Field(gt=0, le=100)] = Decimal("0.5")
+    quotes: str | None = None
+    source: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    as_of: date | None = None
+    allocation: Literal["value", "weight", "quantity"] = "value"
+
+    @model_validator(mode="after")
+    def _what_the_method_needs(self) -> "FreightConfig":
+        needs = {
+            "rate_per_kg": ("rate", "currency", "volumetric_divisor"),
+            "per_shipment": ("amount", "currency"),
+            "per_box": ("amount", "currency"),
+            "quote_file": ("quotes",),
+            "invoice": (),
+        }[self.method]
+        missing = [key for key in needs if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"method {self.method!r} needs {', '.join(missing)}")
+        return self
+
+
 class AccountConfig(Section):
     """One seller account: SP-API credentials (as env references) and its import profile."""
 
@@ -76,6 +113,7 @@ class AccountConfig(Section):
     annotate: bool = False
     # SP-API sync: days from the ready-to-ship date to the import declaration in Japan
     transit_days: Annotated[int, Field(ge=0, le=120)] = 0
+    freight: FreightConfig | None = None
 
     def secret(self, key: str) -> str | None:
         """Resolve an ``env:`` reference; ``None`` when the key is unset or the variable is empty."""

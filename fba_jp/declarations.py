@@ -8,14 +8,15 @@ account profile; what is imported (HS code, value, origin, duty rate, categories
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from pydantic import ValidationError
 
 from .config import AccountConfig
 from .errors import InputError, validation_lines
-from .models import JST, Declaration
+from .freight import FreightQuotes, boxes_from_amazon, freight_cost
+from .models import JST, Cost, Declaration
 from .products import ProductMaster
 
 
@@ -29,6 +30,9 @@ class SyncedShipment:
     shipment: dict
     items: list[dict]
     first_seen: date  # JST date sync first stored it: the declaration date when Amazon gives no ship date
+    boxes: list | None = None  # listShipmentBoxes as fetched; None: not fetched (yet, or refused)
+    boxes_error: str | None = None  # why there are none
+    boxes_fetched: str | None = None  # when they were fetched (UTC, ISO)
 
     @property
     def shipment_id(self) -> str:
@@ -80,16 +84,31 @@ def catalog_summary(item: dict | None, marketplace_id: str) -> dict:
     }
 
 
+@dataclass
+class AccountInputs:
+    """What else an account's synced declarations are built from, besides Amazon's shipment data."""
+
+    quotes: FreightQuotes | None = None  # [accounts.freight] quote_file
+    invoices: dict[str, dict] = field(default_factory=dict)  # shipment id → latest `fba-jp freight set` record
+
+
+BOXES_SOURCE = "boxes: Amazon's box data (Fulfillment Inbound 2024-03-20 listShipmentBoxes)"
+
+
 def build_declaration(
     synced: SyncedShipment,
     account: AccountConfig,
     products: ProductMaster | None,
     catalog: dict[str, dict],
+    inputs: AccountInputs | None = None,
 ) -> Declaration:
     """Declaration for one synced shipment, or ``InputError`` naming everything that is missing.
 
-    ``catalog`` maps ASIN → :func:`catalog_summary` of the cached catalog item.
+    ``catalog`` maps ASIN → :func:`catalog_summary` of the cached catalog item. Boxes come from Amazon's
+    box data; freight from the account's ``[accounts.freight]`` terms applied to them (or the shipment's
+    actual freight invoice in ``inputs``), as a cost with its basis, source and date.
     """
+    inputs = inputs or AccountInputs()
     source = synced.source
     problems: list[str] = []
     merged: dict[str, dict] = {}
@@ -173,6 +192,7 @@ def build_declaration(
             )
         else:
             currency = next(iter(currencies), None)
+    boxes = boxes_from_amazon(synced.boxes)
     if problems:
         raise InputError(problems)
     export_date = ready_to_ship(synced.shipment)
@@ -194,11 +214,26 @@ def build_declaration(
         "licences": [licence.model_dump() for licence in account.licences],
         "filings": [filing.model_dump() for filing in account.filings],
         "items": items,
+        "boxes": boxes,
     }
     data = {k: v for k, v in data.items() if v is not None}
     try:
-        return Declaration.model_validate(
+        declaration = Declaration.model_validate(
             {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in data.items()}
         )
     except ValidationError as exc:
         raise InputError(validation_lines(exc, source)) from None
+    return _with_costs(declaration, synced, account, inputs)
+
+
+def _with_costs(declaration: Declaration, synced: SyncedShipment, account: AccountConfig,
+                inputs: AccountInputs) -> Declaration:
+    """The declaration with its freight (and, when the account says so, insurance) as costs."""
+    ids = tuple(dict.fromkeys([synced.shipment_id, synced.spapi_shipment_id]))
+    boxes_source = BOXES_SOURCE if synced.boxes_error is None else f"boxes: Amazon refused them ({synced.boxes_error})"
+    invoice = inputs.invoices.get(synced.shipment_id)
+    costs = [freight_cost(account, ids, declaration.boxes, boxes_source, invoice, inputs.quotes)]
+    try:
+        return declaration.model_copy(update={"costs": [Cost.model_validate(c) for c in costs]})
+    except ValidationError as exc:
+        raise InputError(validation_lines(exc, f"{synced.source}: costs")) from None

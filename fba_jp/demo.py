@@ -66,6 +66,7 @@ def write_demo_config(directory: Path, sandbox: Sandbox) -> Path:
     text = _data("demo_accounts.toml").replace("@ENDPOINT@", sandbox.url).replace("@TOKEN_URL@", sandbox.token_url)
     (directory / "products.csv").write_text(_data("products.csv"), encoding="utf-8")
     (directory / "demo_rates.csv").write_text(_data("demo_rates.csv"), encoding="utf-8")
+    (directory / "freight-quotes.csv").write_text(_data("freight-quotes.csv"), encoding="utf-8")
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -355,6 +355,15 @@ def m008_leases(db: sqlite_utils.Database) -> None:
     db["heartbeat"].add_column("started_at", str)
 
 
+@migration
+def m009_boxes(db: sqlite_utils.Database) -> None:
+    """Amazon's box data (listShipmentBoxes; listInboundPlanBoxes before placement), as fetched: the
+    packing list, and freight by chargeable weight. ``boxes_error`` says why a shipment has none."""
+    db["spapi_shipments"].add_column("boxes", str)  # JSON list; NULL: not fetched
+    db["spapi_shipments"].add_column("boxes_error", str)
+    db["spapi_plans"].add_column("boxes", str)
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

@@ -382,6 +382,54 @@ def check_boxes(boxes: list[Box], items: list["Item"]) -> list[str]:
     return problems
 
 
+def _currency(value: Any) -> Any:
+    from .currencies import currency_problem
+
+    if isinstance(value, str) and (problem := currency_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
+Currency = Annotated[str, BeforeValidator(_currency), Field(pattern=r"^[A-Z]{3}$")]
+Percent = Annotated[Decimal, _decimal(1000), Field(ge=0, le=1000, allow_inf_nan=False)]
+
+
+class Cost(Strict):
+    """A cost to the Japanese port that the item values do not include (freight, insurance or another
+    addition), with how it was obtained, so that an ACP can redo the arithmetic by hand.
+
+    The figure is ``amount`` in ``currency``; or, for insurance bought at a premium rate, ``rate_percent``
+    of ``insured_value_percent`` of the goods' invoice value plus freight; or unknown (``amount`` and
+    ``rate_percent`` absent), and then ``missing`` says what is needed and the estimate is incomplete.
+    """
+
+    kind: Literal["freight", "insurance", "other"]
+    amount: Amount | None = None
+    currency: Currency | None = None
+    rate_percent: Annotated[Percent, Field(le=100)] | None = None
+    insured_value_percent: Annotated[Percent, Field(ge=100)] | None = None
+    basis: Annotated[str, Field(min_length=1, max_length=2000, description="how the figure was worked out")]
+    detail: list[Annotated[str, Field(max_length=500)]] = Field(default=[], max_length=10_000, description=(
+        "the working, one line per box or step"))
+    source: Annotated[str, Field(max_length=2000, description="where it comes from")] | None = None
+    as_of: Day | None = Field(default=None, description="date of the rate card, quote, policy or invoice")
+    missing: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    allocation: Literal["value", "weight", "quantity"] = Field(default="value", description=(
+        "how it is shared among the items: declared value, box weight (from boxes) or quantity"))
+
+    @model_validator(mode="after")
+    def _one_figure(self) -> "Cost":
+        given = [name for name in ("amount", "rate_percent", "missing") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of amount (with currency), rate_percent (insurance) or missing "
+                             f"(the figure is unknown); got {', '.join(given) or 'none'}")
+        if self.amount is not None and self.currency is None:
+            raise ValueError("amount needs its currency")
+        if self.rate_percent is not None and self.kind != "insurance":
+            raise ValueError("rate_percent is for insurance premiums only")
+        return self
+
+
 class Declaration(Strict):
     """One shipment as the gate screens it: a declaration file, or built from SP-API data."""
 
@@ -407,6 +455,9 @@ class Declaration(Strict):
     # Fields added after v1 shipped are left out of dumps while empty, so the input hash of a declaration
     # that does not use them (and with it every stored waiver) is what it was.
     boxes: list[Box] = Field(default=[], exclude_if=_empty, description="the cartons and their contents (packing list)")
+    costs: list[Cost] = Field(default=[], exclude_if=_empty, description=(
+        "freight, insurance and other costs to the Japanese port, each with its basis, source and date "
+        "(in addition to freight, insurance and other_additions)"))
 
     @model_validator(mode="after")
     def _unique_skus(self) -> "Declaration":

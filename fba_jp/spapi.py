@@ -61,6 +61,10 @@ RATE_LIMITS: dict[str, tuple[float, int]] = {
     "listShipmentItems": (2, 30),
     "updateShipmentName": (2, 30),
     "getCatalogItem": (2, 2),
+    # box contents, weights and dimensions for freight and the packing list: the model's 2 / 30 for
+    # listShipmentBoxes, raised to 5 rps by the same 25 June 2025 changelog; listInboundPlanBoxes 2 / 6
+    "listShipmentBoxes": (5, 30),
+    "listInboundPlanBoxes": (2, 6),
 }
 # The client's buckets keep a margin under Amazon's: one token of the burst held back, so a request
 # that waited for its token yet reaches Amazon a little sooner after the previous one than it left
@@ -73,11 +77,14 @@ BURST_MARGIN = 1
 def client_limits(operation: str) -> tuple[float, int]:
     """The (rate, burst) the client's bucket uses for ``operation``: Amazon's, less the margin."""
     rate, burst = RATE_LIMITS[operation]
+    if burst == 1:
+        # a bucket of one cannot keep a token in reserve: half the rate absorbs a whole interval of jitter
+        return rate * RATE_MARGIN / 2, 1
     return rate * RATE_MARGIN, max(1, burst - BURST_MARGIN)
 
 
 INBOUND_PAGE_SIZE = 30  # listInboundPlans maximum
-ITEMS_PAGE_SIZE = 1000  # listInboundPlanItems / listShipmentItems maximum
+ITEMS_PAGE_SIZE = 1000  # listInboundPlanItems / listShipmentItems / list…Boxes maximum
 CATALOG_INCLUDED_DATA = "summaries,productTypes,classifications"
 
 
@@ -395,7 +402,15 @@ class SpApi:
     def list_shipment_items(self, plan_id: str, shipment_id: str) -> list[dict]:
         return self._all_items("listShipmentItems", self.inbound.list_shipment_items, plan_id, shipment_id)
 
-    def _all_items(self, operation: str, function: Callable, *ids: str) -> list[dict]:
+    def list_shipment_boxes(self, plan_id: str, shipment_id: str) -> list[dict]:
+        """The shipment's boxes: contents, weight and dimensions (empty until packing information is set)."""
+        return self._all_items("listShipmentBoxes", self.inbound.list_shipment_boxes, plan_id, shipment_id, key="boxes")
+
+    def list_inbound_plan_boxes(self, plan_id: str) -> list[dict]:
+        """The plan's boxes before placement is confirmed (afterwards they belong to shipments)."""
+        return self._all_items("listInboundPlanBoxes", self.inbound.list_inbound_plan_boxes, plan_id, key="boxes")
+
+    def _all_items(self, operation: str, function: Callable, *ids: str, key: str = "items") -> list[dict]:
         items: list[dict] = []
         token: str | None = None
         seen: set[str] = set()
@@ -403,10 +418,10 @@ class SpApi:
             params: dict[str, Any] = {"pageSize": ITEMS_PAGE_SIZE}
             if token:
                 params["paginationToken"] = token
-            response = self.call(operation, function, *ids, expect="items", **params)
-            page = response.payload["items"]
+            response = self.call(operation, function, *ids, expect=key, **params)
+            page = response.payload[key]
             if not isinstance(page, list):
-                raise PlanUnavailable(operation, 200, "MalformedPayload", f"items is not a list (got {page!r:.40})")
+                raise PlanUnavailable(operation, 200, "MalformedPayload", f"{key} is not a list (got {page!r:.40})")
             items.extend(page)
             token = response.next_token
             if not token:

@@ -40,12 +40,14 @@ from typing import Callable, Iterable, Iterator
 
 from .config import DEFAULT_LOOKBACK_DAYS, AccountConfig, Config
 from .declarations import (
+    AccountInputs,
     SyncedShipment,
     build_declaration,
     catalog_summary,
     shipment_key,
 )
 from .errors import ConfigError, InputError, SpApiError, UsageError
+from .freight import load_quotes
 from .models import JST, Declaration, Finding, ShipmentResult
 from .products import ProductMaster, load_products
 from .spapi import MARKETPLACES, PlanUnavailable, SpApi
@@ -104,6 +106,9 @@ class FetchedPlan:
     plan: dict
     items: list[dict]
     shipments: list[tuple[dict, list[dict] | None]]  # (getShipment or summary, listShipmentItems or None)
+    # listShipmentBoxes per shipmentId of the open shipments: (boxes, None) or (None, why Amazon refused)
+    boxes: dict[str, tuple[list | None, str | None]] = field(default_factory=dict)
+    plan_boxes: list | None = None  # listInboundPlanBoxes, fetched only for a plan without shipments
 
 
 # --------------------------------------------------------------------------- sync
@@ -274,14 +279,18 @@ def _check_shipment(shipment: dict, shipment_id: str) -> None:
             raise _malformed("getShipment", f"shipment {shipment_id}: {key} is not a string (got {shipment[key]!r:.40})")
 
 
-def fetch_plan(api: SpApi, plan_id: str, summary: dict | None = None, known: Iterable[str] = ()) -> FetchedPlan:
-    """Everything about one plan. Shipments already done skip their item calls; unknown done ones
-    (e.g. cancelled before we ever saw them) are not fetched at all."""
+def fetch_plan(
+    api: SpApi, plan_id: str, summary: dict | None = None, known: Iterable[str] = (), plan_boxes: bool = False
+) -> FetchedPlan:
+    """Everything about one plan. Shipments already done skip their item and box calls; unknown done ones
+    (e.g. cancelled before we ever saw them) are not fetched at all. With ``plan_boxes``, a plan without
+    shipments yet (placement not confirmed) also has its boxes fetched (``gate --plan``)."""
     plan = api.get_inbound_plan(plan_id)
     _check_plan(plan, plan_id)
     items = api.list_inbound_plan_items(plan_id)
     known = set(known)
     shipments: list[tuple[dict, list[dict] | None]] = []
+    boxes: dict[str, tuple[list | None, str | None]] = {}
     for entry in plan.get("shipments") or []:
         sid = entry["shipmentId"]
         if entry.get("status") in DONE_STATUSES:
@@ -291,7 +300,20 @@ def fetch_plan(api: SpApi, plan_id: str, summary: dict | None = None, known: Ite
         shipment = api.get_shipment(plan_id, sid)
         _check_shipment(shipment, sid)
         shipments.append((shipment, api.list_shipment_items(plan_id, sid)))
-    return FetchedPlan(summary or plan, plan, items, shipments)
+        boxes[sid] = _boxes(api.list_shipment_boxes, plan_id, sid)
+    fetched = FetchedPlan(summary or plan, plan, items, shipments, boxes)
+    if plan_boxes and not plan.get("shipments"):
+        fetched.plan_boxes = _boxes(api.list_inbound_plan_boxes, plan_id)[0]
+    return fetched
+
+
+def _boxes(function, *ids) -> tuple[list | None, str | None]:
+    # Box data is for freight and the packing list: Amazon refusing it must not cost the plan. The
+    # shipment is stored without boxes and its freight is reported as unknown, with this reason.
+    try:
+        return function(*ids), None
+    except PlanUnavailable as exc:
+        return None, str(exc)
 
 
 def _sync_plan(store, account, api, summary, status, report) -> None:
@@ -352,7 +374,7 @@ def _advance_watermark(store: Store, account: str, status: str, updated: str) ->
         )
 
 
-def _upsert_plan(store, account, summary, plan, items, error=None) -> None:
+def _upsert_plan(store, account, summary, plan, items, error=None, plan_boxes=None) -> None:
     source = plan or summary
     row = {
         "inbound_plan_id": source["inboundPlanId"],
@@ -366,6 +388,8 @@ def _upsert_plan(store, account, summary, plan, items, error=None) -> None:
     }
     if plan is not None:  # a refused fetch keeps the last good copy
         row.update(plan=to_json(plan), items=to_json(items))
+        if plan_boxes is not None:
+            row["boxes"] = to_json(plan_boxes)
     store.db["spapi_plans"].upsert(row, pk="inbound_plan_id")
 
 
@@ -373,7 +397,7 @@ def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tu
     """Write one fetched plan (call inside ``store.write()``). Returns (shipments, items) stored."""
     plan_id = fetched.plan["inboundPlanId"]
     now = utcnow()
-    _upsert_plan(store, account, fetched.summary, fetched.plan, fetched.items)
+    _upsert_plan(store, account, fetched.summary, fetched.plan, fetched.items, plan_boxes=fetched.plan_boxes)
     db = store.db
     present = set()
     n_shipments = n_items = 0
@@ -388,6 +412,7 @@ def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tu
         key = shipment_key(shipment)
         if existing and existing["shipment_id"] != key:
             _rename_shipment(db, existing["shipment_id"], key)
+        boxes, boxes_error = fetched.boxes.get(sid, (None, None))
         db["spapi_shipments"].upsert(
             {
                 "spapi_shipment_id": sid,
@@ -398,6 +423,8 @@ def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tu
                 "name": shipment.get("name"),
                 "shipment": to_json(shipment),
                 "items": to_json(items),
+                "boxes": None if boxes is None else to_json(boxes),
+                "boxes_error": boxes_error,
                 "first_seen_at": existing["first_seen_at"] if existing else now,
                 "fetched_at": now,
             },
@@ -527,6 +554,9 @@ def synced_shipments(store: Store, account: str | None = None, include_done: boo
                 shipment=json.loads(row["shipment"]),
                 items=json.loads(row["items"]),
                 first_seen=parse_time(row["first_seen_at"]).astimezone(JST).date(),
+                boxes=json.loads(row["boxes"]) if row.get("boxes") is not None else None,
+                boxes_error=row.get("boxes_error"),
+                boxes_fetched=row["fetched_at"],
             )
         )
     return shipments
@@ -542,11 +572,24 @@ def account_products(config: Config, account: AccountConfig) -> ProductMaster | 
         raise ConfigError(f"account {account.name!r}: products: {exc}") from None
 
 
+def account_inputs(store: Store, config: Config, account: AccountConfig) -> AccountInputs:
+    """The account's freight quotes and actual freight invoices (``ConfigError`` if a file is unreadable)."""
+    inputs = AccountInputs()
+    freight = account.freight
+    if freight is not None and freight.method == "quote_file":
+        try:
+            inputs.quotes = load_quotes(config.resolve(freight.quotes), name=freight.quotes)
+        except ConfigError as exc:
+            raise ConfigError(f"account {account.name!r}: freight: {exc}") from None
+    return inputs
+
+
 def declaration_or_error(
-    synced: SyncedShipment, account: AccountConfig, products: ProductMaster | None, catalog: dict[str, dict]
+    synced: SyncedShipment, account: AccountConfig, products: ProductMaster | None, catalog: dict[str, dict],
+    inputs: AccountInputs | None = None,
 ) -> tuple[Declaration | None, InputError | None]:
     try:
-        return build_declaration(synced, account, products, catalog), None
+        return build_declaration(synced, account, products, catalog, inputs), None
     except InputError as exc:
         return None, exc
 
@@ -618,12 +661,15 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
     for account in accounts:
         try:
             products = account_products(config, account)
+            inputs = account_inputs(store, config, account)
         except ConfigError as exc:
             report.errors.append(str(exc))
             continue
+        if inputs.quotes is not None:  # a bad row: one line each, exit 3; only its shipment is affected
+            report.errors.extend(f"account {account.name!r}: {line}" for line in inputs.quotes.errors)
         catalog = cached_catalog(store, MARKETPLACES[account.marketplace].marketplace_id)
         for synced in synced_shipments(store, account.name):
-            declaration, error = declaration_or_error(synced, account, products, catalog)
+            declaration, error = declaration_or_error(synced, account, products, catalog, inputs)
             sha = input_sha256(declaration) if declaration is not None else invalid_sha256(synced, error)
             latest = store.latest_screening(synced.shipment_id)
             if not force and latest and latest["input_sha256"] == sha and latest["plugins"] == plugins_json:
@@ -720,9 +766,10 @@ def declarations_for_plan(
     config: Config = app.config
     account = pick_account(config, account_name)
     products = account_products(config, account)
+    inputs = account_inputs(app.store, config, account)
     with make_api(account, **(api_options or {})) as api:
         try:
-            fetched = fetch_plan(api, plan_id)
+            fetched = fetch_plan(api, plan_id, plan_boxes=True)
         except PlanUnavailable as exc:
             raise SpApiError(f"account {account.name!r}: inbound plan {plan_id}: {exc}") from None
         try:
@@ -735,8 +782,9 @@ def declarations_for_plan(
     shipments = [s for s in synced_shipments(app.store, account.name) if s.inbound_plan_id == plan_id]
     if not shipments and not fetched.plan.get("shipments"):
         today = datetime.now(JST).date()
-        shipments = [SyncedShipment(account.name, plan_id, "plan-items", {"shipmentId": plan_id}, fetched.items, today)]
+        shipments = [SyncedShipment(account.name, plan_id, "plan-items", {"shipmentId": plan_id}, fetched.items, today,
+                                    boxes=fetched.plan_boxes, boxes_fetched=utcnow())]
     for synced in shipments:
-        declaration, error = declaration_or_error(synced, account, products, catalog)
+        declaration, error = declaration_or_error(synced, account, products, catalog, inputs)
         yield synced.source, declaration, error
 

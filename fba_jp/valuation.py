@@ -24,6 +24,7 @@ reasons, naming every SKU of the group; each item's own arithmetic is in the wor
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,10 +38,12 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
+from .costs import allocate_costs, unknown_costs
 from .models import Declaration, Finding, Item, Valuation, ValuationLine
 from .names import same_party
 from .rates import week_end, week_start
@@ -615,12 +618,14 @@ def valuate(
     prefer_computed: bool = False,
     excluded: ExcludedGoods | None = None,
     duty_table: DutyTable | None = None,
+    cost_rates: Mapping[str, Decimal | None] | None = None,
 ) -> Outcome:
     """Value every item, group them into declaration lines, tax each line, and total the declaration.
 
     ``exchange_rate`` is the customs rate (yen per unit of ``shipment.currency``) for the week of the
     declaration date, or ``None`` when there is none. ``reduced`` maps each SKU to (reduced rate?,
-    where that answer came from); items missing from it get :func:`food_by_hs`.
+    where that answer came from); items missing from it get :func:`food_by_hs`. ``cost_rates`` are the
+    customs rates of other currencies the declaration's ``costs`` are in (:mod:`fba_jp.costs`).
 
     The worksheet (the valuation's extra keys) says everything once: each item refers to its list of
     earlier methods that did not apply by index into ``earlier_methods``, and the documents to keep for
@@ -648,6 +653,7 @@ def valuate(
     fallback = [c.sku for c in choices.values() if c.method == "fallback"]
     if fallback:
         findings.append(_fallback_finding(shipment, fallback))
+    findings.extend(unknown_costs(shipment, any(c.adds_costs for c in choices.values())))
     if not valued:
         return Outcome(None, findings)
     valued_skus = {item.msku for item in valued}
@@ -660,6 +666,9 @@ def valuate(
     if additions and not any(weights.values()):
         weights, allocated_by = {i.msku: Decimal(i.quantity) for i in shipment.items}, "quantity (no declared values)"
     total_weight = sum(weights.values(), Decimal(0))
+    costs = allocate_costs(shipment, {c.sku for c in choices.values() if c.adds_costs and c.sku in valued_skus},
+                           rate, cost_rates)
+    findings.extend(costs.findings)
 
     duty_rates = {item.msku: _duty_rate(item, duty_table) for item in valued}
     tax_rates = {item.msku: _reduced(item, reduced) for item in valued}
@@ -672,7 +681,7 @@ def valuate(
     values = {}
     for key, items in groups.items():
         values[key] = _line_value([choices[i.msku] for i in items], rate if rate is not None else Decimal(0),
-                                  additions, weights, total_weight)
+                                  additions, weights, total_weight, costs.of(i.msku for i in items))
     total_value = sum(v for v, _ in values.values())
     complete_values = len(valued) == len(shipment.items)
     small, exempt_keys = _small_value(groups, total_value, complete_values, excluded)
@@ -715,7 +724,8 @@ def valuate(
     earlier_methods: dict[tuple, int] = {}  # each distinct list of (method, why not), numbered
     item_sheets = [
         _item_sheet(item, choices[item.msku], rate, additions, weights, total_weight,
-                    duty_rates.get(item.msku), tax_rates.get(item.msku), earlier_methods)
+                    duty_rates.get(item.msku), tax_rates.get(item.msku), earlier_methods,
+                    costs.shares.get(item.msku))
         for item in shipment.items
     ]
     valuation = Valuation(
@@ -730,7 +740,7 @@ def valuate(
         local_consumption_tax_jpy=totals.local_jpy,
         total_tax_jpy=totals.total_jpy,
         small_value_exemption=small["applies"],
-        complete=complete_values and totals.total_jpy is not None,
+        complete=complete_values and totals.total_jpy is not None and costs.complete,
         # the worksheet (extra keys, kept in every output and in the valuations table)
         rate_week_end=week_end(shipment.declaration_date).isoformat() if week else None,
         rate_source=("not needed: the shipment is in yen" if currency == "JPY" else rate_source
@@ -748,6 +758,7 @@ def valuate(
             "allocated_by": allocated_by,
             "not_added_for": [c.sku for c in choices.values() if c.method and not c.adds_costs],
         },
+        **({"costs": costs.sheet} if shipment.costs else {}),
         lines_worksheet=lines_worksheet,
         totals_unrounded={
             "duty_jpy": _plain(totals.duty_unrounded_jpy),
@@ -777,22 +788,28 @@ NOTES = (
 
 
 def _line_value(choices: list[MethodChoice], rate: Decimal, additions: Decimal,
-                weights: Mapping[str, Decimal], total_weight: Decimal) -> tuple[int, Decimal]:
+                weights: Mapping[str, Decimal], total_weight: Decimal,
+                costs: Fraction = Fraction(0)) -> tuple[int, Decimal]:
     """A line's customs value in yen, fractions dropped, and its exact value (for the worksheet).
 
     Σ (amount × rate + yen) + rate × additions × (line's weight / total weight), floored *exactly*:
     the division happens once, as integer division of exact numerators, so a line worth exactly ¥4
-    after three equal shares of a third is ¥4, not ¥3.
+    after three equal shares of a third is ¥4, not ¥3. ``costs`` is the line's exact share of the
+    declaration's ``costs`` in yen (:mod:`fba_jp.costs`).
     """
     with localcontext(_EXACT):
         own = sum((c.amount * rate + c.yen for c in choices), Decimal(0))
         weight = sum((weights[c.sku] for c in choices if c.adds_costs), Decimal(0))
-        if not additions or not weight:
-            return int(own // 1), own
-        numerator = own * total_weight + rate * additions * weight
-        value = int(numerator // total_weight)
-    exact = numerator / total_weight  # display only; may be rounded in the 28th digit
-    return value, exact
+        scalar = rate * additions * weight if additions and weight else Decimal(0)
+        if not costs:
+            if not scalar:
+                return int(own // 1), own
+            numerator = own * total_weight + scalar
+            value = int(numerator // total_weight)
+    if not costs:
+        return value, numerator / total_weight  # display only; may be rounded in the 28th digit
+    exact = Fraction(own) + (Fraction(scalar) / Fraction(total_weight) if scalar else 0) + costs
+    return math.floor(exact), Decimal(exact.numerator) / Decimal(exact.denominator)  # display, as above
 
 
 def _duty_rate(item: Item, table: DutyTable) -> tuple[Decimal | None, str]:
@@ -927,15 +944,19 @@ def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, 
 
 
 def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weight, duty, tax,
-                earlier_methods: dict[tuple, int]) -> dict:
-    """One item's valuation. ``earlier_methods`` numbers each distinct list of methods that did not apply."""
+                earlier_methods: dict[tuple, int], costs_share: Fraction | None = None) -> dict:
+    """One item's valuation. ``earlier_methods`` numbers each distinct list of methods that did not apply;
+    ``costs_share`` is its exact share in yen of the declaration's ``costs``."""
     share = None
     if choice.adds_costs and additions and total_weight:
         share = additions * weights[item.msku] / total_weight
     exact_yen = None
     if choice.method is not None and (rate is not None or not choice.adds_costs):
         exact_yen = (choice.amount + (share or 0)) * (rate or 0) + choice.yen
-    return {
+        if costs_share is not None:
+            exact_yen = Fraction(exact_yen) + costs_share
+            exact_yen = Decimal(exact_yen.numerator) / Decimal(exact_yen.denominator)
+    sheet = {
         "sku": item.msku,
         "quantity": item.quantity,
         "hs_code": item.hs_code,
@@ -954,6 +975,9 @@ def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weig
         "consumption_tax_rate": None if tax is None else str(REDUCED_RATE if tax[0] else STANDARD_RATE),
         "reduced_tax_rate_source": None if tax is None else tax[1],
     }
+    if costs_share is not None:
+        sheet["costs_share_jpy"] = _plain(Decimal(costs_share.numerator) / Decimal(costs_share.denominator), 4)
+    return sheet
 
 
 def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: str) -> dict:

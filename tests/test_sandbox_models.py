@@ -75,13 +75,19 @@ def test_every_served_payload_matches_the_models(sandbox):
                     check(inbound("InboundPlan"), plan, f"getInboundPlan {plan_id}")
                     items = client.get(f"{INBOUND}/inboundPlans/{plan_id}/items", params={"pageSize": 1000}).json()
                     check(inbound("ListInboundPlanItemsResponse"), items, f"listInboundPlanItems {plan_id}")
+                    boxes = client.get(f"{INBOUND}/inboundPlans/{plan_id}/boxes", params={"pageSize": 1000}).json()
+                    check(inbound("ListInboundPlanBoxesResponse"), boxes, f"listInboundPlanBoxes {plan_id}")
                     for entry in plan["shipments"]:
                         base = f"{INBOUND}/inboundPlans/{plan_id}/shipments/{entry['shipmentId']}"
                         check(inbound("Shipment"), client.get(base).json(), f"getShipment {entry['shipmentId']}")
                         check(inbound("ListShipmentItemsResponse"), client.get(base + "/items").json(),
                               f"listShipmentItems {entry['shipmentId']}")
+                        boxes = client.get(base + "/boxes", params={"pageSize": 5}).json()
+                        check(inbound("ListShipmentBoxesResponse"), boxes, f"listShipmentBoxes {entry['shipmentId']}")
+                        checked["Box"] = checked.get("Box", 0) + len(boxes["boxes"])
                         checked["Shipment"] = checked.get("Shipment", 0) + 1
     assert checked["Shipment"] == 5 and checked["ListInboundPlansResponse"] == 9
+    assert checked["Box"] >= 5  # first pages of 5; paging is the client tests' business
 
 
 def test_catalog_items_match_the_catalog_model(sandbox):
@@ -115,3 +121,4 @@ def test_the_bundled_data_is_valid_at_rest_too():
             for s in entry["shipments"]:
                 check(inbound("Shipment"), s["shipment"], s["shipment"]["shipmentId"])
                 check(inbound("ListShipmentItemsResponse"), {"items": s["items"]}, s["shipment"]["shipmentId"])
+                check(inbound("ListShipmentBoxesResponse"), {"boxes": s["boxes"]}, s["shipment"]["shipmentId"])

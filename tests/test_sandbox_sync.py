@@ -54,12 +54,12 @@ def world(tmp_path, monkeypatch):
 
 def expected_calls(sandbox, accounts):
     """Calls a first sync must make: 3 plan lists an account (ACTIVE, SHIPPED, VOIDED), 2 per plan,
-    2 per shipment, 1 per ASIN."""
+    3 per shipment (shipment, items, boxes), 1 per ASIN."""
     total = 0
     for seller in accounts:
         plans = sandbox.plans(seller)
         asins = {i["asin"] for p in plans for i in p["items"]}
-        total += 3 + 2 * len(plans) + 2 * sum(len(p["shipments"]) for p in plans) + len(asins)
+        total += 3 + 2 * len(plans) + 3 * sum(len(p["shipments"]) for p in plans) + len(asins)
     return total
 
 
@@ -68,7 +68,7 @@ def test_sync_screens_to_all_three_verdicts_and_an_unchanged_resync_only_lists(w
     reports = sync_accounts(app, lookback_days=None, api_options=FAST)
     assert [(r.account, r.outcome, r.plans) for r in reports] == [("northwind", "ok", 2), ("maple", "ok", 2), ("hinode", "ok", 1)]
     first_calls = sum(sandbox.calls.values())
-    assert first_calls == sum(r.calls for r in reports) == expected_calls(sandbox, sandbox.sellers()) == 37
+    assert first_calls == sum(r.calls for r in reports) == expected_calls(sandbox, sandbox.sellers()) == 42
     screened = screen_synced(app)
     verdicts = {r.shipment_id: r.verdict for r in screened.results}
     assert set(verdicts.values()) == {"blocked", "annotated", "cleared"}

@@ -4,7 +4,8 @@ the watermark, refused plans, resuming a killed sync, and shipments that cannot 
 import json
 import random
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -70,6 +71,7 @@ class FakeInbound:
         mock.get(path__regex=r"/inboundPlans/(?P<plan>[\w-]+)/items$").mock(side_effect=self.plan_items)
         mock.get(path__regex=r"/shipments/(?P<sid>[\w-]+)$").mock(side_effect=self.get_shipment)
         mock.get(path__regex=r"/shipments/(?P<sid>[\w-]+)/items$").mock(side_effect=self.shipment_items)
+        mock.get(path__regex=r"/shipments/(?P<sid>[\w-]+)/boxes$").mock(side_effect=self.shipment_boxes)
         mock.get(path__regex=r"/catalog/2022-04-01/items/").mock(side_effect=self.catalog)
 
     def add(self, n, minute=0, status="ACTIVE", items=(("TENT-2P", 10),), confirmation=True, shipment_status="WORKING",
@@ -142,6 +144,9 @@ class FakeInbound:
     def shipment_items(self, request, sid):
         return self._fault("listShipmentItems", sid) or httpx.Response(200, json={"items": self._shipment(sid)[1]})
 
+    def shipment_boxes(self, request, sid):
+        return self._fault("listShipmentBoxes", sid) or httpx.Response(200, json={"boxes": []})
+
     def catalog(self, request):
         self.calls["getCatalogItem"] += 1
         return self.catalog_answer
@@ -196,8 +201,8 @@ def test_first_sync_pages_through_all_plans_and_stores_each_once(app, amazon):
     assert watermark(app.store) == stamp(34)
     run = app.store.db["sync_runs"].get(report.run_id)
     assert (run["outcome"], run["plans"], run["shipments"], run["calls"]) == ("ok", 35, 35, report.calls)
-    # 2 list pages + 4 calls a plan + 1 catalog lookup for the one ASIN
-    assert report.calls == 2 + 35 * 4 + 1
+    # 2 list pages + 5 calls a plan (plan, items, shipment, items, boxes) + 1 catalog lookup for the one ASIN
+    assert report.calls == 2 + 35 * 5 + 1
 
 
 def test_resync_without_changes_lists_one_page_and_fetches_nothing(app, amazon):
@@ -264,6 +269,24 @@ def test_a_plan_refused_with_400_is_recorded_and_skipped(app, amazon):
     amazon.touch(ids[1], minute=50)  # it changed: try again
     del amazon.faults[("getInboundPlan", ids[1])]
     assert sync(app).plans == 1 and app.store.db["spapi_plans"].get(ids[1])["error"] is None
+
+
+def test_boxes_amazon_refuses_cost_the_freight_not_the_plan(app, amazon):
+    ids = [amazon.add(n, minute=n) for n in range(2)]
+    amazon.faults[("listShipmentBoxes", "sh-unit-0001")] = httpx.Response(
+        400, json={"errors": [{"code": "BadRequest", "message": "Packing information is not available"}]})
+    report = sync(app)
+    assert report.outcome == "ok" and report.plans == 2 and amazon.calls["listShipmentBoxes"] == 2
+    refused = app.store.db["spapi_shipments"].get("sh-unit-0001")
+    assert refused["boxes"] is None and "Packing information is not available" in refused["boxes_error"]
+    assert app.store.db["spapi_shipments"].get("sh-unit-0000")["boxes"] == "[]"
+    app.store.import_rates([(date(2026, 11, 29), "USD", Decimal("150"))], source="test")
+    results = {r.shipment_id: r for r in screen_synced(app).results}
+    for shipment_id in ("FBA15U000000", "FBA15U000001"):  # neither shipment is valued as if freight cost nothing
+        [unknown] = [f for f in results[shipment_id].findings if f.code == "VAL_FREIGHT_UNKNOWN"]
+        assert unknown.severity == "warn" and "[accounts.freight] is not set" in unknown.message
+        assert not results[shipment_id].valuation.complete
+    assert ids[1] in json.loads(app.store.db["shipments"].get("FBA15U000001")["declaration"])["inbound_plan_id"]
 
 
 @pytest.mark.parametrize("kill", [KeyboardInterrupt(), httpx.Response(503, text="<html>down</html>")],

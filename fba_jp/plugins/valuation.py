@@ -8,14 +8,15 @@ plugin decides), and ``[valuation]`` config.
 The two blocking findings, ``VAL_NO_BASIS`` and ``VAL_NO_EXCHANGE_RATE``, come from a check rather than
 from ``valuate_shipment``: when no item can be valued at all the hook returns ``None`` (``valuation:
 null`` in the result), and a hook that returns nothing cannot carry findings. They also still appear
-when another plugin replaces ``valuate_shipment``.
+when another plugin replaces ``valuate_shipment``. ``VAL_FREIGHT_UNKNOWN`` (warn) comes from the check
+too, for the same reason: a shipment that cannot be valued yet still says which costs are unknown.
 """
 
 from fba_jp import hookimpl
 from fba_jp.rates import week_start
 from fba_jp.valuation import excluded_goods, food_by_hs, valuate
 
-BASIS_CODES = frozenset({"VAL_NO_BASIS", "VAL_NO_EXCHANGE_RATE"})
+BASIS_CODES = frozenset({"VAL_NO_BASIS", "VAL_NO_EXCHANGE_RATE", "VAL_FREIGHT_UNKNOWN"})
 
 
 @hookimpl
@@ -24,7 +25,7 @@ def register_checks(register):
 
 
 def check_valuation_basis(shipment, context):
-    """Block items that cannot be valued and foreign amounts without a customs rate."""
+    """Block items that cannot be valued and foreign amounts without a customs rate; say which costs are unknown."""
     return [f for f in valuation_outcome(shipment, context).findings if f.code in BASIS_CODES]
 
 
@@ -64,6 +65,7 @@ def _valuate(shipment, context):
         window_days=config.identical_goods_window_days,
         prefer_computed=config.prefer_computed,
         excluded=excluded_goods(config.small_value_excluded_hs),
+        cost_rates=cost_rates(shipment, context),
     )
 
 
@@ -79,6 +81,14 @@ def customs_rate(shipment, context):
     if rate is None:
         return None, f"no customs rate for {currency} in the week from {week}"
     return rate, f"stored customs rate for the week from {week} (fba-jp rates import)"
+
+
+def cost_rates(shipment, context):
+    """Customs rates of the other currencies the declaration's costs are in (freight invoiced in USD for
+    goods priced in EUR): the declaration's ``fx_rates``, else the stored rate for the week."""
+    week = week_start(shipment.declaration_date)
+    currencies = {c.currency for c in shipment.costs} - {None, "JPY", shipment.currency}
+    return {c: shipment.fx_rates.get(c) or context.exchange_rate(c, week) for c in sorted(currencies)}
 
 
 def reduced_rate_of(item, shipment, context):

@@ -1,5 +1,5 @@
-"""A loopback SP-API sandbox: the Fulfillment Inbound 2024-03-20 and Catalog Items 2022-04-01
-endpoints fba-jp uses, plus a Login-with-Amazon token endpoint, served from bundled JP sample data.
+"""A loopback SP-API sandbox: the Fulfillment Inbound 2024-03-20 (plans, shipments, items, boxes) and
+Catalog Items 2022-04-01 endpoints fba-jp uses, plus a Login-with-Amazon token endpoint, served from bundled JP sample data.
 
 It exists so the whole daemon path (real python-amazon-sp-api client, rate limiting, retries,
 storage, screening) runs without Amazon credentials or network: ``fba-jp demo`` and the
@@ -226,7 +226,11 @@ class Sandbox:
                 entry["plan"].update(inboundPlanId=plan_id, name=f"synthetic plan {n + 1}", createdAt=stamp, lastUpdatedAt=stamp)
                 for s in entry["shipments"]:
                     s["shipment"]["shipmentId"] = "sh" + str(uuid.uuid5(uuid.NAMESPACE_URL, key + "/s"))
-                    s["shipment"]["shipmentConfirmationId"] = "FBA15" + hashlib.sha1(key.encode()).hexdigest()[:7].upper()
+                    confirmation = "FBA15" + hashlib.sha1(key.encode()).hexdigest()[:7].upper()
+                    s["shipment"]["shipmentConfirmationId"] = confirmation
+                    for number, box in enumerate(s.get("boxes", []), start=1):
+                        box["boxId"] = f"{confirmation}U{number:06d}"
+                        box["packageId"] = "pk" + str(uuid.uuid5(uuid.NAMESPACE_URL, key + box["boxId"]))
                 info["plans"].append(entry)
                 ids.append(plan_id)
             return ids
@@ -270,9 +274,10 @@ class Sandbox:
         table = {
             (0, "GET"): "listInboundPlans",
             (1, "GET"): "getInboundPlan",
-            (2, "GET"): "listInboundPlanItems" if rest[1:2] == ["items"] else None,
+            (2, "GET"): {"items": "listInboundPlanItems", "boxes": "listInboundPlanBoxes"}.get("".join(rest[1:2])),
             (3, "GET"): "getShipment" if rest[1:2] == ["shipments"] else None,
-            (4, "GET"): "listShipmentItems" if rest[1:2] == ["shipments"] and rest[3:] == ["items"] else None,
+            (4, "GET"): ({"items": "listShipmentItems", "boxes": "listShipmentBoxes"}.get("".join(rest[3:4]))
+                         if rest[1:2] == ["shipments"] else None),
             (4, "PUT"): "updateShipmentName" if rest[1:2] == ["shipments"] and rest[3:] == ["name"] else None,
         }
         operation = table.get((len(rest), method))
@@ -378,12 +383,25 @@ class Sandbox:
         s, problem = self._shipment(seller, plan_id, shipment_id)
         return problem or self._items_page(s["items"], query, plan_id + shipment_id, "listShipmentItems")
 
-    def _items_page(self, items, query, scope, operation):
+    def _listShipmentBoxes(self, seller, query, body, plan_id, shipment_id):
+        s, problem = self._shipment(seller, plan_id, shipment_id)
+        return problem or self._items_page(s.get("boxes", []), query, plan_id + shipment_id + "/boxes",
+                                           "listShipmentBoxes", key="boxes")
+
+    def _listInboundPlanBoxes(self, seller, query, body, plan_id):
+        entry, problem = self._seller_plan(seller, plan_id)
+        if problem:
+            return problem
+        # before placement the plan's own boxes; afterwards those of its shipments
+        boxes = entry.get("boxes") or [b for s in entry["shipments"] for b in s.get("boxes", [])]
+        return self._items_page(boxes, query, plan_id + "/boxes", "listInboundPlanBoxes", key="boxes")
+
+    def _items_page(self, items, query, scope, operation, key="items"):
         size, problem = _page_size(query, 1000, default=10)
         if problem:
             return problem
         page, token, problem = _paginate(items, query, size, scope)
-        return problem or _json(200, _with_token({"items": page}, token), operation=operation)
+        return problem or _json(200, _with_token({key: page}, token), operation=operation)
 
     def _updateShipmentName(self, seller, query, body, plan_id, shipment_id):
         s, problem = self._shipment(seller, plan_id, shipment_id)

@@ -1,0 +1,215 @@
+"""Freight to the Japanese port: chargeable weight from boxes, the account's freight terms, quotes, and how
+a declaration's ``costs`` are converted and shared among the items — every figure checked by hand."""
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from fba_jp.config import AccountConfig, load_config
+from fba_jp.errors import ConfigError
+from fba_jp.freight import chargeable_weight, freight_cost, load_quotes
+from fba_jp.models import Box
+from fba_jp.testing import declaration_data, screen
+
+ACCOUNT = {"name": "acme", "seller": {"name": "Acme Trading LLC"}}
+
+
+def account(**freight):
+    return AccountConfig.model_validate({**ACCOUNT, **({"freight": freight} if freight else {})})
+
+
+def boxes(*specs):
+    """(box id, count, gross kg, (l, w, h) cm, contents) → Box models."""
+    return [Box.model_validate({"box_id": b, "count": n, "weight": {"value": kg, "unit": "KG"},
+                                "dimensions": {"length": d[0], "width": d[1], "height": d[2], "unit": "CM"},
+                                "contents": [{"msku": m, "quantity": q} for m, q in contents]})
+            for b, n, kg, d, contents in specs]
+
+
+HINODE = boxes(("U1", 5, "18.2", (45, 32, 30), [("NOTEBOOK", 100)]), ("U2", 1, "9.1", (40, 30, 30), [("PEN", 1000)]))
+
+
+def test_chargeable_weight_is_the_greater_of_gross_and_volumetric_per_box_rounded_up():
+    # U1: gross 18.2 → 18.5; 43,200 cm³ ÷ 5000 = 8.64 → 9; chargeable 18.5 × 5 = 92.5
+    # U2: gross 9.1 → 9.5; 36,000 cm³ ÷ 5000 = 7.2 → 7.5; chargeable 9.5. Total 102 kg.
+    kg, lines = chargeable_weight(HINODE, 5000, Decimal("0.5"))
+    assert kg == Decimal("102")
+    assert lines[0] == ("U1 × 5: gross 18.2 KG → 18.5 kg; 45 × 32 × 30 cm = 43,200 cm³ ÷ 5000 → 9 kg; "
+                        "chargeable 18.5 kg × 5 = 92.5 kg")
+    # a light, bulky carton is charged by volume: 60 × 50 × 50 = 150,000 cm³ ÷ 6000 = 25 kg > 4 kg
+    bulky = boxes(("B", 1, "3.6", (60, 50, 50), []))
+    assert chargeable_weight(bulky, 6000, Decimal("0.5"))[0] == Decimal("25")
+    # pounds and inches convert exactly: 16.5 lb = 7.484274105 kg → 7.5; 1 in³ = 16.387064 cm³
+    imperial = [Box.model_validate({"box_id": "I", "weight": {"value": "16.5", "unit": "LB"},
+                                    "dimensions": {"length": 20, "width": 20, "height": 20, "unit": "IN"}})]
+    kg, [line] = chargeable_weight(imperial, 5000, Decimal("0.5"))
+    assert kg == Decimal("26.5")  # 8,000 in³ = 131,096.512 cm³ ÷ 5000 = 26.219… → 26.5
+    assert "16.5 LB = 7.484274105 kg → 7.5 kg" in line and "131,096.512 cm³" in line
+
+
+def test_rate_per_chargeable_kg_with_its_basis_source_and_date():
+    cost = freight_cost(account(method="rate_per_kg", rate="450", currency="JPY", volumetric_divisor=5000,
+                                source="courier contract", as_of="2026-10-01", allocation="weight"),
+                        ("FBA15X",), HINODE, "boxes: listShipmentBoxes")
+    assert cost["amount"] == Decimal("45900") and cost["currency"] == "JPY" and cost["allocation"] == "weight"
+    assert cost["basis"].startswith("450 JPY per chargeable kg × 102 kg = 45,900 JPY")
+    assert cost["source"] == "[accounts.freight] of account 'acme': courier contract; boxes: listShipmentBoxes"
+    assert str(cost["as_of"]) == "2026-10-01" and len(cost["detail"]) == 2
+
+
+def test_per_box_and_per_shipment():
+    per_box = freight_cost(account(method="per_box", amount="38.00", currency="USD"), ("S",), HINODE, "b")
+    assert per_box["amount"] == Decimal("228") and "38.00 USD per box × 6 boxes" in per_box["basis"]
+    fixed = freight_cost(account(method="per_shipment", amount="500", currency="USD"), ("S",), [], "b")
+    assert fixed["amount"] == Decimal("500") and fixed["basis"] == "500 USD per shipment"
+
+
+@pytest.mark.parametrize("terms, boxes_given, missing", [
+    ({}, HINODE, "account 'acme' does not say how freight to the Japanese port is known ([accounts.freight] is not set)"),
+    ({"method": "rate_per_kg", "rate": "450", "currency": "JPY", "volumetric_divisor": 5000}, [],
+     "Amazon has no box data for this shipment yet; set the box weights and dimensions in Seller Central"),
+    ({"method": "rate_per_kg", "rate": "450", "currency": "JPY", "volumetric_divisor": 5000},
+     [Box(box_id="U9", weight={"value": 2, "unit": "KG"})], "box U9 has no dimensions in Amazon's box data"),
+    ({"method": "per_box", "amount": "10", "currency": "USD"}, [], "so the boxes cannot be counted"),
+    ({"method": "invoice"}, HINODE, "none has been entered for this shipment yet; enter the freight invoice with "
+                                    "`fba-jp freight set"),
+])
+def test_freight_that_cannot_be_known_says_what_is_missing(terms, boxes_given, missing):
+    cost = freight_cost(account(**terms), ("FBA15X",), boxes_given, "b")
+    assert "amount" not in cost and missing in cost["missing"]
+
+
+def test_an_actual_invoice_overrides_the_configured_method():
+    invoice = {"freight": Decimal("41000"), "freight_currency": "JPY", "invoice": "INV-7", "invoiced_on": "2026-11-30",
+               "by": "kenji", "created_at": "2026-12-01T02:00:00+00:00"}
+    cost = freight_cost(account(method="invoice"), ("FBA15X",), [], "b", invoice=invoice)
+    assert cost["amount"] == Decimal("41000") and cost["basis"] == "actual freight invoice INV-7 of 2026-11-30"
+    assert "kenji" in cost["source"] and cost["as_of"] == "2026-11-30"
+
+
+def test_quotes_by_fba_id_or_amazon_shipment_id_and_bad_rows_named_by_file_row_and_column(tmp_path):
+    path = tmp_path / "quotes.csv"
+    path.write_text("shipment_id,amount,currency,quoted_on,reference\n"
+                    "FBA15AAA,612.00,USD,2026-11-18,HF-1183\n"
+                    "sh-bbb,1200,JPY,2026-11-19,\n"
+                    "FBA15CCC,-3,usd,2026-02-30,X\n", encoding="utf-8")
+    quotes = load_quotes(path, "quotes.csv")
+    assert quotes.errors == [
+        "quotes.csv:4: amount: must be a decimal number of 0 or more (got '-3')",
+        "quotes.csv:4: currency: must be written in capitals: USD (got 'usd')",
+        "quotes.csv:4: quoted_on: must be a date YYYY-MM-DD (got '2026-02-30')",
+    ]
+    terms = account(method="quote_file", quotes="quotes.csv")
+    first = freight_cost(terms, ("FBA15AAA", "sh-aaa"), [], "b", quotes=quotes)
+    assert first["amount"] == Decimal("612.00") and first["basis"] == "forwarder's quote HF-1183 of 2026-11-18"
+    assert first["source"].endswith("quotes.csv:2")
+    assert freight_cost(terms, ("FBA15BBB", "sh-bbb"), [], "b", quotes=quotes)["amount"] == Decimal("1200")
+    assert "is not valid" in freight_cost(terms, ("FBA15CCC",), [], "b", quotes=quotes)["missing"]
+    assert "no quote for FBA15DDD in quotes.csv" in freight_cost(terms, ("FBA15DDD",), [], "b", quotes=quotes)["missing"]
+
+
+def test_freight_terms_in_config_name_what_a_method_lacks(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[[accounts]]\nname = "acme"\nseller = { name = "Acme" }\n'
+                    '[accounts.freight]\nmethod = "rate_per_kg"\nrate = "450"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == f"{path}: accounts[0].freight: method 'rate_per_kg' needs currency, volumetric_divisor"
+
+
+# --------------------------------------------------------------------------- costs in the valuation
+
+
+def item(msku, quantity, unit_value=None, **fields):
+    data = {"msku": msku, "quantity": quantity, "hs_code": "9503.00", "origin_country": "CN", "duty_rate": "0"}
+    return data | ({"unit_value": unit_value} if unit_value is not None else {}) | fields
+
+
+def with_costs(items, costs, boxes_=(), **overrides):
+    return declaration_data(items=items, costs=costs, boxes=list(boxes_), **overrides)
+
+
+FREIGHT_JPY = {"kind": "freight", "amount": "30000", "currency": "JPY", "basis": "quote Q-1", "as_of": "2026-11-20"}
+PACKED = [
+    {"box_id": "U1", "weight": {"value": 30, "unit": "KG"}, "contents": [{"msku": "A", "quantity": 10}]},
+    {"box_id": "U2", "weight": {"value": 10, "unit": "KG"}, "contents": [{"msku": "A", "quantity": 10},
+                                                                          {"msku": "B", "quantity": 10}]},
+]
+
+
+@pytest.mark.parametrize("allocation, shares", [
+    # A $200 and B $100 declared: two thirds and one third of ¥30,000
+    ("value", {"A": Fraction(20000), "B": Fraction(10000)}),
+    # A: U1 30 kg + half of U2's 10 kg = 35 kg; B: 5 kg → 7/8 and 1/8
+    ("weight", {"A": Fraction(26250), "B": Fraction(3750)}),
+    # A 20 units, B 10 units
+    ("quantity", {"A": Fraction(20000), "B": Fraction(10000)}),
+])
+def test_yen_freight_is_shared_by_the_agreed_basis_and_added_at_yen(allocation, shares):
+    data = with_costs([item("A", 20, "10"), item("B", 10, "10", hs_code="3304.99")],
+                      [FREIGHT_JPY | {"allocation": allocation}], PACKED)
+    v = screen(data).valuation
+    # goods at $10 × 150.25; the yen freight is added as yen, not converted
+    assert {line.skus[0]: line.customs_value_jpy for line in v.lines} == {
+        "A": 30_050 + int(shares["A"]), "B": 15_025 + int(shares["B"])}
+    [sheet] = v.model_extra["costs"]
+    assert sheet["yen"] == "30000" and sheet["basis"] == "quote Q-1" and sheet["as_of"] == "2026-11-20"
+    assert sheet["allocated_by"].startswith({"value": "declared value", "weight": "box weight",
+                                             "quantity": "quantity"}[allocation])
+    assert v.complete
+
+
+def test_a_cost_in_the_shipment_currency_converts_at_the_customs_rate_exactly():
+    # $1 freight shared by thirds over three $1 lines at 3 yen: each line exactly ¥4 (not ¥3.999…)
+    costs = [{"kind": "freight", "amount": "1", "currency": "USD", "basis": "b"}]
+    data = with_costs([item(m, 1, "1", hs_code=hs) for m, hs in (("A", "9503.00"), ("B", "3304.99"), ("C", "8471.30"))],
+                      costs, fx_rates={"USD": "3"})
+    assert [line.customs_value_jpy for line in screen(data).valuation.lines] == [4, 4, 4]
+
+
+def test_deductive_items_carry_no_freight_and_weight_falls_back_to_value_without_box_weights():
+    deductive = {"domestic_unit_price_jpy": 5000, "domestic_unit_deductions_jpy": 1000}
+    data = with_costs([item("A", 1, "100"), item("B", 1, "100", hs_code="3304.99", valuation=deductive)],
+                      [FREIGHT_JPY | {"allocation": "weight"}])
+    v = screen(data).valuation
+    [sheet] = v.model_extra["costs"]
+    assert sheet["shares_jpy"] == {"A": "15000"} and sheet["not_added_for"] == ["B"]
+    assert "by weight was asked, but a box lacks its weight or contents" in sheet["allocated_by"]
+    assert {line.skus[0]: line.customs_value_jpy for line in v.lines} == {"A": 15_025 + 15_000, "B": 4_000}
+    items = {i["sku"]: i for i in v.model_extra["items"]}
+    assert items["A"]["costs_share_jpy"] == "15000" and "costs_share_jpy" not in items["B"]
+
+
+def test_unknown_freight_is_a_warning_and_an_incomplete_estimate_never_a_zero():
+    unknown = {"kind": "freight", "basis": "unknown", "missing": "no quote for FBA15TEST001; add it to quotes.csv"}
+    result = screen(with_costs([item("A", 1, "100")], [unknown]))
+    finding = result.finding("VAL_FREIGHT_UNKNOWN")
+    assert finding.severity == "warn" and "no quote for FBA15TEST001" in finding.message
+    assert finding.remedy == "add it to quotes.csv" and result.verdict == "annotated"
+    assert not result.valuation.complete and result.valuation.customs_value_jpy == 15_025
+
+
+def test_a_cost_in_a_third_currency_needs_its_own_customs_rate():
+    costs = [{"kind": "freight", "amount": "100", "currency": "EUR", "basis": "invoice"}]
+    blocked = screen(with_costs([item("A", 1, "100")], costs))
+    assert "EUR" in blocked.finding("VAL_NO_EXCHANGE_RATE").message and not blocked.valuation.complete
+    priced = screen(with_costs([item("A", 1, "100")], costs, fx_rates={"USD": "150.25", "EUR": "160.5"}))
+    assert priced.valuation.customs_value_jpy == 15_025 + 16_050
+
+
+@pytest.mark.parametrize("cost, line", [
+    ({"kind": "freight", "basis": "b"}, "costs[0]: give exactly one of amount"),
+    ({"kind": "freight", "amount": "5", "basis": "b"}, "costs[0]: amount needs its currency"),
+    ({"kind": "freight", "amount": "5", "currency": "US$", "basis": "b"}, "costs[0].currency: must be an ISO 4217"),
+    ({"kind": "freight", "rate_percent": "0.3", "basis": "b"}, "costs[0]: rate_percent is for insurance premiums only"),
+])
+def test_costs_off_the_format_are_one_line_each(write_declaration, cost, line):
+    from fba_jp.errors import InputError
+    from fba_jp.inputs import read_declaration
+
+    path = write_declaration(with_costs([item("A", 1, "1")], [cost]))
+    with pytest.raises(InputError) as error:
+        read_declaration(str(path))
+    assert len(error.value.lines) == 1 and error.value.lines[0].startswith(f"{path}: {line}")
+
