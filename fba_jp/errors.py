@@ -35,6 +35,10 @@ class WaiverError(FbaJpError):
     """A waiver that cannot be recorded: nothing to waive, a could-not-screen code, no real reason or name."""
 
 
+class OutputError(FbaJpError):
+    """An output file (report, backup) could not be written: disk full, quota, permissions."""
+
+
 class LeaseError(FbaJpError):
     """Another daemon already serves this database (one daemon per database)."""
 

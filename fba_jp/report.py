@@ -16,6 +16,7 @@ from pathlib import Path
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from . import __version__
+from .files import write_atomically
 from .models import ShipmentResult, Summary
 
 
@@ -97,7 +98,5 @@ def render_html_report(results: list[ShipmentResult], title: str = "fba-jp repor
 
 
 def write_html_report(results: list[ShipmentResult], path: Path, title: str = "fba-jp report") -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html_report(results, title), encoding="utf-8")
-    return path
+    # whole or not at all: a full disk leaves the previous report, not a truncated one (fba_jp/files.py)
+    return write_atomically(path, render_html_report(results, title))

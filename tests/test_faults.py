@@ -191,3 +191,37 @@ def test_two_daemons_then_sigterm_in_a_429_storm(storm, tmp_path, run_cli):
     assert query(db, "select outcome from daemon_accounts") == [("stopped",)]
     assert query(db, "select outcome from sync_runs") == [("interrupted",)]
     assert query(db, "select pid, state from heartbeat") == [(first.pid, "stopped")]
+
+
+# --------------------------------------------------------------------------- a full disk
+
+
+def test_a_full_disk_leaves_the_previous_report_and_says_so_in_one_line(tmp_path):
+    import resource
+
+    from fba_jp.report import render_html_report
+    from fba_jp.runner import Screener
+    from fba_jp.testing import make_declaration
+
+    db = tmp_path / "full.db"
+    with Store(db) as store:
+        screener = Screener(get_plugins(load_entrypoints=False), store=store)
+        for n in range(20):
+            screener.screen(make_declaration(shipment_id=f"FBA{n:04}", acp=None if n % 2 else {
+                "name": "Example ACP K.K.", "status": "registered", "accepted_on": "2026-10-01"}), "x.json")
+        limit = 64 * 1024  # room for SQLite's 32 KB -shm file, not for the report
+        assert len(render_html_report(store.latest_results()).encode()) > 2 * limit
+    report = tmp_path / "report.html"
+    report.write_text("the previous report")
+
+    def small_disk():  # RLIMIT_FSIZE: a write past 64 KB fails with EFBIG (Python ignores SIGXFSZ)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run([sys.executable, "-m", "fba_jp", "report", "--db", str(db), "--html", str(report),
+                             "-o", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60, preexec_fn=small_disk)
+    assert result.returncode == 3, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line == f"fba-jp: {report}: cannot write: File too large; nothing was written; the previous file is unchanged"
+    assert result.stdout == ""
+    assert report.read_text() == "the previous report"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary file left

@@ -8,6 +8,7 @@ the SP-API client nor the scheduler. Errors are one line on stderr with the cont
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 import traceback
@@ -64,6 +65,10 @@ class FbaJpGroup(click.Group):
             click.echo(str(exc) if isinstance(exc, InputError) else f"fba-jp: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 3
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+                # the output itself (stdout redirected to a full disk) could not be written
+                click.echo(f"fba-jp: cannot write the output: {exc.strerror}", err=True)
+                ctx.exit(3)
             if debug:
                 traceback.print_exc()
             click.echo(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
