@@ -8,6 +8,7 @@ have was written by a newer fba-jp, and is refused rather than used.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
@@ -362,6 +363,33 @@ def m009_boxes(db: sqlite_utils.Database) -> None:
     db["spapi_shipments"].add_column("boxes", str)  # JSON list; NULL: not fetched
     db["spapi_shipments"].add_column("boxes_error", str)
     db["spapi_plans"].add_column("boxes", str)
+
+
+@migration
+def m010_declarations_and_aliases(db: sqlite_utils.Database) -> None:
+    """Content-addressed inputs and shipment-id aliases: history stays as it was written (store.py).
+
+    ``declarations``: each distinct screened input once, keyed by its sha256, which is every screening's
+    ``input_sha256`` (the join is ``screenings.input_sha256 = declarations.sha256``). ``shipment_aliases``:
+    an id a shipment was known by before Amazon assigned its confirmation id → the id it has now.
+
+    The latest declaration of each shipment is copied in when it still hashes to the shipment's latest
+    input: screenings older than that kept only their hash before this migration.
+    """
+    from .models import Declaration  # here only: models never needs the schema
+
+    db["declarations"].create({"sha256": str, "body": str, "stored_at": str}, pk="sha256")
+    db["shipment_aliases"].create({"alias": str, "shipment_id": str, "account": str, "at": str}, pk="alias")
+    db["shipment_aliases"].create_index(["shipment_id"])
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    rows = db.execute("select input_sha256, declaration from shipments where declaration is not null").fetchall()
+    for sha, stored in rows:
+        try:
+            canonical = Declaration.model_validate_json(stored).canonical_json()
+        except ValueError:  # a declaration the model no longer accepts: it keeps only its hash
+            continue
+        if hashlib.sha256(canonical.encode("utf-8")).hexdigest() == sha:
+            db.execute("insert or ignore into declarations (sha256, body, stored_at) values (?, ?, ?)", [sha, canonical, now])
 
 
 class SchemaError(Exception):

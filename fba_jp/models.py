@@ -6,6 +6,7 @@ Every model forbids unknown keys so a typo in a declaration fails instead of pas
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -495,6 +496,12 @@ class Declaration(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return boxes
+
+    def canonical_json(self) -> str:
+        """The declaration as its input hash is taken: JSON with sorted keys and no spaces. Stored once per
+        distinct declaration (``declarations`` table), so sha256 of the stored text is the screening's hash."""
+        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)
 
     @property
     def ship_date(self) -> date:

@@ -8,7 +8,6 @@ must not let one broken check hide the others. A check that raises or returns ga
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -80,11 +79,10 @@ class ScreeningContext:
         return self.cache[key]
 
 
-def input_sha256(declaration: Declaration) -> str:
-    """Hash of the canonical JSON of the validated declaration: what a waiver is tied to."""
-    canonical = json.dumps(
-        declaration.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+def input_sha256(declaration: Declaration | str) -> str:
+    """Hash of the canonical JSON of the validated declaration (or of that JSON): what a waiver is tied to,
+    and the key the declaration is stored under."""
+    canonical = declaration if isinstance(declaration, str) else declaration.canonical_json()
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -174,7 +172,8 @@ class Screener:
                 findings.append(finding)
                 errors.append(error)
         valuation = self._valuate(declaration, context, findings, errors)
-        sha = input_sha256(declaration)
+        canonical = declaration.canonical_json()
+        sha = input_sha256(canonical)
         findings = self._apply_policy(findings)
         if self.store is not None:
             findings = self._apply_waivers(declaration.shipment_id, sha, findings, context.today)
@@ -190,7 +189,7 @@ class Screener:
             valuation=valuation,
         )
         if self.store is not None:
-            result = self.store.record_screening(result, declaration, self.plugin_names)
+            result = self.store.record_screening(result, declaration, self.plugin_names, canonical=canonical)
         return result
 
     def _valuate(self, declaration, context, findings, errors) -> Valuation | None:

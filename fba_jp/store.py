@@ -6,6 +6,24 @@ leaves half a screening. History is append-only: re-screening adds a row.
 What every screening does (record it, look up waivers, ACPs and rates) is plain ``sqlite3`` with
 prepared statements; ``Store.db``, the sqlite-utils view of the same connection, is built on first use
 by the commands that want its helpers, so ``fba-jp gate`` never imports sqlite-utils.
+
+How history and current state fit together:
+
+* **History** is ``screenings`` (with their ``findings`` and ``valuations``), ``waivers`` and
+  ``declarations``: rows are inserted, never updated or deleted.
+* **Inputs, content-addressed.** Every screening's exact input is in ``declarations``, stored once under
+  its sha256, which is the screening's ``input_sha256``: ``screenings.input_sha256 = declarations.sha256``
+  (also for waivers, which are tied to an input hash). The body is the canonical JSON that was hashed
+  (``Declaration.canonical_json()``; for a synced shipment whose data could not form a declaration, the
+  SP-API data and the problems), so anyone can check it with ``sha256sum``. Screening the same input again
+  adds no bytes. Screenings recorded before migration ``m010`` may have only their hash.
+* **Current state** is ``shipments`` (one row per shipment: latest declaration, verdict and screening id),
+  ``items``, ``spapi_*``: these are updated in place.
+* **Aliases.** When Amazon assigns a shipment's confirmation id (``FBA…``), the shipment's current-state
+  rows move to the new id, and ``shipment_aliases`` maps the old id to it. Screenings and waivers written
+  under the old id keep it: they say what was true when they were written. Look-ups of a shipment's
+  history go through :meth:`Store.shipment_ids` / :meth:`Store.resolve`, so a waiver or a latest-screening
+  query finds the rows under every id the shipment has had, and a user may name it by either.
 """
 
 from __future__ import annotations
@@ -148,9 +166,9 @@ class Store:
         find; ``[]`` when the database is sound."""
         pragma = "quick_check" if quick else "integrity_check"
         try:
-            problems = [row[0] for row in self.db.execute(f"PRAGMA {pragma}").fetchall() if row[0] != "ok"]
+            problems = [row[0] for row in self.conn.execute(f"PRAGMA {pragma}").fetchall() if row[0] != "ok"]
             problems += [f"{row[0]} row {row[1]}: no {row[2]} row it refers to"
-                         for row in self.db.execute("PRAGMA foreign_key_check").fetchall()]
+                         for row in self.conn.execute("PRAGMA foreign_key_check").fetchall()]
         except sqlite3.DatabaseError as exc:  # damaged beyond what the check can walk
             problems = [str(exc)]
         return problems
@@ -168,16 +186,25 @@ class Store:
     # ----- screenings
 
     def record_screening(
-        self, result: ShipmentResult, declaration: Declaration | None, plugin_names: Iterable[str]
+        self, result: ShipmentResult, declaration: Declaration | None, plugin_names: Iterable[str],
+        canonical: str | None = None,
     ) -> ShipmentResult:
         """Store one screening (and the shipment's latest state) atomically; return it with its id.
+
+        ``canonical`` is the exact text ``result.input_sha256`` hashes (``declaration.canonical_json()``
+        by default): stored once in ``declarations`` under that hash, so the screening keeps its inputs.
 
         This is the hot path of every screening, so it uses prepared statements rather than
         sqlite-utils' per-call table introspection (see benchmarks/bench_screen.py).
         """
         now = utcnow()
         conn = self.conn
+        if canonical is None and declaration is not None:
+            canonical = declaration.canonical_json()
         with self.write():
+            if canonical is not None:  # a re-screening of the same input adds no bytes here
+                conn.execute("insert or ignore into declarations (sha256, body, stored_at) values (?, ?, ?)",
+                             [result.input_sha256, canonical, now])
             screening_id = _insert(conn, "screenings", [{
                 "shipment_id": result.shipment_id,
                 "inbound_plan_id": result.inbound_plan_id,
@@ -268,8 +295,28 @@ class Store:
         )
 
     def latest_screening(self, shipment_id: str) -> dict | None:
-        rows = self.rows("select * from screenings where shipment_id = ? order by id desc limit 1", [shipment_id])
+        """The newest screening of the shipment under any id it has had (see :meth:`shipment_ids`)."""
+        current = self.resolve(shipment_id)
+        rows = self.rows(f"select * from screenings where shipment_id in {_IDS} order by id desc limit 1", [current, current])
         return rows[0] if rows else None
+
+    def declaration(self, input_sha256: str) -> str | None:
+        """The exact input (canonical JSON) a screening with this ``input_sha256`` was screened on."""
+        row = self.conn.execute("select body from declarations where sha256 = ?", [input_sha256]).fetchone()
+        return row[0] if row else None
+
+    # ----- shipment ids: Amazon's confirmation id replaces the id a shipment was first known by
+
+    def resolve(self, shipment_id: str) -> str:
+        """The id the shipment has now (``shipment_id`` itself unless it is an alias)."""
+        row = self.conn.execute("select shipment_id from shipment_aliases where alias = ?", [shipment_id]).fetchone()
+        return row[0] if row else shipment_id
+
+    def shipment_ids(self, shipment_id: str) -> list[str]:
+        """Every id the shipment's history is written under: the current one first, then its aliases."""
+        current = self.resolve(shipment_id)
+        return [current] + [r[0] for r in self.conn.execute(
+            "select alias from shipment_aliases where shipment_id = ? order by at, alias", [current])]
 
     # ----- waivers
 
@@ -284,6 +331,7 @@ class Store:
                 "vouches for it; fix the input or the plugin and screen it again"
             )
         reason, by = _real_text(reason, "--reason"), _real_text(by, "--by")
+        shipment_id = self.resolve(shipment_id)  # a waiver given under an old id belongs to the shipment now
         latest = self.latest_screening(shipment_id)
         if latest is None:
             raise WaiverError(f"{shipment_id}: no screening stored for this shipment; screen it first")
@@ -314,9 +362,10 @@ class Store:
     def active_waivers(self, shipment_id: str, input_sha256: str, today: date) -> dict[str, dict]:
         """Waivers that still count: same input hash and not expired on ``today``. Keyed by code."""
         active = {}
+        current = self.resolve(shipment_id)
         for w in self.rows(
-            "select * from waivers where shipment_id = ? and input_sha256 = ? order by id",
-            [shipment_id, input_sha256],
+            f"select * from waivers where shipment_id in {_IDS} and input_sha256 = ? order by id",
+            [current, current, input_sha256],
         ):
             if w["expires_on"] is None or date.fromisoformat(w["expires_on"]) >= today:
                 active[w["code"]] = w
@@ -409,6 +458,18 @@ class Store:
         if currency:
             sql, params = sql + " where currency = ?", [currency]
         return list(self.db.query(sql + " order by week_start, currency", params))
+
+
+# the ids a shipment's rows may be written under: (current id, current id) as parameters
+_IDS = "(select ? union all select alias from shipment_aliases where shipment_id = ?)"
+
+
+def record_alias(db: sqlite_utils.Database, old: str, new: str, account: str | None) -> None:
+    """Amazon now calls shipment ``old`` by ``new`` (call inside a transaction): map the old id, and every
+    id that mapped to it, to ``new``. Rows already written under ``old`` stay as they were written."""
+    db.execute("update shipment_aliases set shipment_id = ? where shipment_id = ?", [new, old])
+    db.execute("insert or replace into shipment_aliases (alias, shipment_id, account, at) values (?, ?, ?, ?)",
+               [old, new, account, utcnow()])
 
 
 def _real_text(value: str, option: str) -> str:

@@ -51,7 +51,7 @@ from .freight import load_quotes
 from .models import JST, Declaration, Finding, ShipmentResult
 from .products import ProductMaster, load_products
 from .spapi import MARKETPLACES, PlanUnavailable, SpApi
-from .store import Store, to_json, utcnow
+from .store import Store, record_alias, to_json, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -411,7 +411,7 @@ def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tu
             continue
         key = shipment_key(shipment)
         if existing and existing["shipment_id"] != key:
-            _rename_shipment(db, existing["shipment_id"], key)
+            _rename_shipment(db, existing["shipment_id"], key, account.name)
         boxes, boxes_error = fetched.boxes.get(sid, (None, None))
         db["spapi_shipments"].upsert(
             {
@@ -482,12 +482,14 @@ def _set_status(db, spapi_row: dict, status: str, now: str) -> None:
     db.execute("update shipments set status = ?, updated_at = ? where shipment_id = ?", [status, now, spapi_row["shipment_id"]])
 
 
-def _rename_shipment(db, old: str, new: str) -> None:
-    """Amazon assigned the FBA confirmation id: move the shipment's rows (and history) to it."""
+def _rename_shipment(db, old: str, new: str, account: str | None = None) -> None:
+    """Amazon assigned the FBA confirmation id: move the shipment's current state to it and record the old
+    id as an alias; its screenings and waivers stay as written (store.py: history is append-only)."""
     if _exists(db, "shipments", "shipment_id", new):
         return  # already known under the new id (e.g. gate-screened from a file): keep both
-    for table in ("shipments", "items", "screenings", "waivers", "spapi_shipments"):
+    for table in ("shipments", "items", "spapi_shipments"):
         db.execute(f"update [{table}] set shipment_id = ? where shipment_id = ?", [new, old])
+    record_alias(db, old, new, account)
 
 
 def _cached_title(db, asin: str | None) -> str | None:
@@ -594,13 +596,17 @@ def declaration_or_error(
         return None, exc
 
 
-def invalid_sha256(synced: SyncedShipment, error: InputError) -> str:
-    """Input hash of a shipment that cannot form a declaration: its SP-API data and what is wrong."""
-    canonical = json.dumps(
+def invalid_input(synced: SyncedShipment, error: InputError) -> str:
+    """The input of a shipment that cannot form a declaration, as canonical JSON: its SP-API data and what is wrong."""
+    return json.dumps(
         {"input_invalid": error.lines, "shipment": synced.shipment, "items": synced.items},
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def invalid_sha256(synced: SyncedShipment, error: InputError) -> str:
+    """Input hash of a shipment that cannot form a declaration (of :func:`invalid_input`)."""
+    return hashlib.sha256(invalid_input(synced, error).encode("utf-8")).hexdigest()
 
 
 def input_invalid_result(synced: SyncedShipment, error: InputError, account: str, config: Config) -> ShipmentResult:
@@ -681,7 +687,7 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
             else:
                 result = input_invalid_result(synced, error, account.name, config)
                 result = _apply_waivers(store, result)
-                result = store.record_screening(result, None, app.plugins.names())
+                result = store.record_screening(result, None, app.plugins.names(), canonical=invalid_input(synced, error))
                 with store.write():  # no declaration now: do not leave an older one looking current
                     store.db.execute("update shipments set declaration = null where shipment_id = ?", [result.shipment_id])
             report.results.append(result)

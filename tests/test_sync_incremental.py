@@ -365,7 +365,7 @@ def test_a_voided_plan_retires_its_shipments_without_fetching_it(app, amazon):
     assert count(app.store, "select count(*) from spapi_plans") == 2 and watermark(app.store, "VOIDED") == stamp(40)
 
 
-def test_confirmation_id_assigned_later_moves_the_shipment_and_its_history(app, amazon):
+def test_confirmation_id_assigned_later_moves_the_shipment_and_aliases_its_history(app, amazon):
     plan_id = amazon.add(7, minute=1, confirmation=False)
     sync(app)
     first = screen_synced(app).results
@@ -377,8 +377,13 @@ def test_confirmation_id_assigned_later_moves_the_shipment_and_its_history(app, 
     second = screen_synced(app).results
     assert [r.shipment_id for r in second] == ["FBA15LATE001"]
     assert count(app.store, "select count(*) from shipments where shipment_id = 'sh-unit-0007'") == 0
-    assert count(app.store, "select count(*) from screenings where shipment_id = 'FBA15LATE001'") == 2
     assert count(app.store, "select count(*) from items where shipment_id = 'FBA15LATE001'") == 1
+    # history is append-only: the first screening keeps the id it was written under, found through the alias
+    assert count(app.store, "select count(*) from screenings where shipment_id = 'sh-unit-0007'") == 1
+    assert count(app.store, "select count(*) from screenings where shipment_id = 'FBA15LATE001'") == 1
+    assert app.store.shipment_ids("FBA15LATE001") == ["FBA15LATE001", "sh-unit-0007"]
+    assert app.store.resolve("sh-unit-0007") == "FBA15LATE001"
+    assert app.store.latest_screening("sh-unit-0007")["id"] == second[0].screening_id
 
 
 # ----- declarations from synced data
