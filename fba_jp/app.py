@@ -30,10 +30,15 @@ class App:
     def config(self) -> Config:
         return load_config(self.config_path)
 
+    @property
+    def database_path(self) -> str:
+        """``--db``, else ``[storage] path`` (relative to the config file)."""
+        config = self.config  # a broken config is reported even when --db makes it unnecessary here
+        return self.db_path or str(config.resolve(config.storage.path))
+
     @functools.cached_property
     def store(self) -> Store:
-        config = self.config  # a broken config is reported even when --db makes it unnecessary here
-        return Store(self.db_path or str(config.resolve(config.storage.path)))
+        return Store(self.database_path)
 
     @functools.cached_property
     def plugins(self) -> Plugins:

@@ -30,6 +30,7 @@ COMMANDS = {
     "run": "sync:run",
     "daemon": "daemon:daemon",
     "status": "daemon:status",
+    "db": "db:db",
     "serve": "serve:serve",
     "demo": "sync:demo",
     "plugins": "screening:plugins",
