@@ -54,7 +54,8 @@ def check_database(path: str | Path) -> CheckReport:
     conn = open_read_only(path)
     try:
         try:
-            report.problems += [f"integrity: {row[0]}" for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+            report.problems += [f"integrity: {' '.join(row[0].split())}"
+                                for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
             report.problems += [f"foreign key: {row[0]} row {row[1]} refers to a missing {row[2]} row"
                                 for row in conn.execute("PRAGMA foreign_key_check")]
         except sqlite3.DatabaseError as exc:

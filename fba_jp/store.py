@@ -166,7 +166,8 @@ class Store:
         find; ``[]`` when the database is sound."""
         pragma = "quick_check" if quick else "integrity_check"
         try:
-            problems = [row[0] for row in self.conn.execute(f"PRAGMA {pragma}").fetchall() if row[0] != "ok"]
+            # SQLite's messages may span lines ("*** in database main ***\nOn tree page…"): one line each
+            problems = [" ".join(row[0].split()) for row in self.conn.execute(f"PRAGMA {pragma}").fetchall() if row[0] != "ok"]
             problems += [f"{row[0]} row {row[1]}: no {row[2]} row it refers to"
                          for row in self.conn.execute("PRAGMA foreign_key_check").fetchall()]
         except sqlite3.DatabaseError as exc:  # damaged beyond what the check can walk
