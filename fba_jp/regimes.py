@@ -5,13 +5,18 @@ An item belongs to a regime by, in order of authority:
 
 1. its declared ``categories``;
 2. its HS code: a heading in the table's ``hs`` list; or a heading in ``hs_broad`` (a heading wider than
-   the regime, such as 9503 toys or 8544 wire) *together with* a product-type or keyword match;
+   the regime, such as 9503 toys or 8544 wire) or ``hs_keyword_only`` (a heading mostly outside it, such as
+   3924.90 household articles) *together with* a product-type or keyword match;
 3. its Amazon ``product_type``;
 4. keywords in its title (English with word boundaries and an optional plural ``s``/``es``; Japanese as
    substrings, Japanese has no spaces).
 
 1–2 mean the regime's requirements apply, so a missing licence blocks. 3–4 alone, or a broad heading
-alone, only make the item *possibly* regulated: ``REG_POSSIBLY_REGULATED`` (warn) naming the evidence.
+alone, only make the item *possibly* regulated: ``REG_POSSIBLY_REGULATED`` (warn) naming the evidence; a
+``hs_keyword_only`` heading alone says nothing (a laundry basket under 3924.90 is just a basket).
+``not_keywords`` are title phrases that say the item is *not* the regime's product whatever its HS code
+("bicycle helmet" under 6506.10, "battery operated" under 9405, 医薬部外品 under a food heading); only a
+declared category outranks them.
 An HS code in ``hs_exclude`` (pet food in chapter 23, tobacco in 24…) takes the item out of the regime,
 keywords notwithstanding: a declared HS code outranks a title. ``exclude`` phrases are masked out of the
 title before matching ("coffee table" never says "coffee"), and ``yields_to`` names regimes whose keywords
@@ -150,6 +155,8 @@ class Regime:
     hs: Headings
     hs_broad: Headings
     hs_exclude: Headings
+    hs_keyword_only: Headings
+    not_keywords: tuple[Keyword, ...]
     product_types: frozenset[str]
     keywords: tuple[Keyword, ...]
     exclude: tuple[Keyword, ...]
@@ -215,6 +222,8 @@ def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, produ
     regime = load_regime(name)
     if name in categories:
         return Match(regime, True, f"declared category {name!r}", from_table=False)
+    if title and regime.not_keywords and any(k.search(normalise_text(title)) for k in regime.not_keywords):
+        return None
     hint = regime._hint(product_type, title)
     digits = (hs_code or "").replace(".", "")
     if digits:
@@ -227,6 +236,10 @@ def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, produ
                 return Match(regime, True, f"HS {hs_code} is under heading {heading.text} and {hint}")
             return Match(regime, False, f"HS {hs_code} is under heading {heading.text}, which includes "
                                         f"{regime.title} products")
+        if (heading := regime.hs_keyword_only.find(digits)) is not None:
+            if hint:
+                return Match(regime, True, f"HS {hs_code} is under heading {heading.text} and {hint}")
+            return None
     if hint:
         return Match(regime, False, hint)
     return None
@@ -284,6 +297,8 @@ def load_regime(name: str) -> Regime:
         hs=Headings(HsPrefix.parse(v) for v in data.get("hs", [])),
         hs_broad=Headings(HsPrefix.parse(v) for v in data.get("hs_broad", [])),
         hs_exclude=Headings(HsPrefix.parse(v) for v in data.get("hs_exclude", [])),
+        hs_keyword_only=Headings(HsPrefix.parse(v) for v in data.get("hs_keyword_only", [])),
+        not_keywords=tuple(Keyword.compile(k) for k in data.get("not_keywords", [])),
         product_types=frozenset(p.upper() for p in data.get("product_types", [])),
         keywords=tuple(Keyword.compile(k) for k in [*data.get("keywords", []), *data.get("keywords_ja", [])]),
         exclude=tuple(Keyword.compile(k) for k in data.get("exclude", [])),

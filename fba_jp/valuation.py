@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 from .costs import allocate_costs, unknown_costs
 from .models import Declaration, Finding, Item, Valuation, ValuationLine
 from .names import same_party
+from .regimes import load_regime
 from .rates import week_end, week_start
 
 METHODS = ("transaction_value", "identical_or_similar_goods", "deductive", "computed", "fallback")
@@ -578,18 +579,18 @@ def _digits(hs: str) -> str:
 
 
 def food_by_hs(item: Item) -> bool | None:
-    """fba-jp's default for the reduced consumption-tax rate, by HS code: food and drink (ch. 01–23)
-    except alcohol (2203–2208) and the chapters that are not food for people: live animals (01), live
-    plants and cut flowers (06), pet food and animal feed (2309); tobacco (ch. 24) is not food either.
-    ``None`` (no opinion) when the item has no HS code. The food plugin refines this.
+    """fba-jp's default for the reduced consumption-tax rate, by HS code: a heading the food table
+    (``data/regimes/food.toml``) lists as food for people, not one it excludes (hair, feathers, feed,
+    tobacco…), and not liquor. ``None`` (no opinion) when the item has no HS code. The food plugin
+    refines this with the item's title (edible salt, quasi-drugs).
     """
     digits = item.hs_digits
     if not digits:
         return None
-    chapter = int(digits[:2])
-    if not 1 <= chapter <= 23 or chapter in (1, 6):
+    food = load_regime("food")
+    if is_liquor(item) or food.table_hs("reduced_rate_exclude_hs", item) is not None:
         return False
-    return not ("2203" <= digits[:4] <= "2208" or digits[:4] == "2309")
+    return food.hs_exclude.find(digits) is None and food.hs.find(digits) is not None
 
 
 # --------------------------------------------------------------------------- the whole declaration

@@ -12,13 +12,8 @@ expired (a planned-import notification past its period) → ``LICENCE_EXPIRED``.
 """
 
 from fba_jp import hookimpl
-from fba_jp.regimes import (
-    classify_items,
-    hs_prefix,
-    load_regime,
-    lookup,
-    require,
-)
+from fba_jp.regimes import classify_items, load_regime, lookup, require
+from fba_jp.valuation import food_by_hs, is_liquor
 
 RULE = "Food Sanitation Act Art. 27; Customs Act Art. 70; Customs FAQ 1802"
 NEEDS = "a food import notification (食品等輸入届出) to the quarantine station for every shipment"
@@ -39,14 +34,17 @@ def register_checks(register):
 
 @hookimpl
 def reduced_tax_rate(item, shipment):
-    """Food and drink (declared, or HS ch. 01–24 in the food table) → reduced rate; alcohol → standard."""
+    """Food and drink as the Food Labelling Act defines it → reduced rate: declared, or by the food table
+    (edible salt and gelatin by their title); liquor (1 % alcohol or more, HS 2203–2208) and a drug or
+    quasi-drug under a food heading → standard."""
     regime = load_regime("food")
-    digits = item.hs_digits
-    if digits and hs_prefix(digits, regime.tables["reduced_rate_exclude_hs"]) is not None:
+    if is_liquor(item) or regime.table_hs("reduced_rate_exclude_hs", item) is not None:
         return False
     match = regime.classify(item)
     if match is not None and match.applies:
         return True
+    if match is None and food_by_hs(item):
+        return False  # a food heading, but the title says it is not food (医薬部外品)
     return None
 
 

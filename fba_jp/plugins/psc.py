@@ -13,10 +13,15 @@ product-safety Acts, PSE and PSC alike, in force the same day) and no in-force `
 licence → also ``PSC_NO_CONFORMITY`` (not a PSE code: without an administrator the PSC mark cannot lawfully be
 affixed, so conformity is what is missing; the message names the administrator). A licence that covered the
 item but expired → ``LICENCE_EXPIRED``. Product type or keyword alone → ``REG_POSSIBLY_REGULATED`` (warn).
+
+Toys for children under 3 are children's specified products from 25 Dec 2025: a toy (HS 9503) declared with
+``min_age_months`` under 36 on or after that date is in the regime; declared for 36 months or more, the toy
+heading alone says nothing (magnet sets and water beads still apply by keyword).
 """
 
 from fba_jp import hookimpl
 from fba_jp.regimes import (
+    Match,
     classify_items,
     load_regime,
     lookup,
@@ -42,6 +47,21 @@ ADMIN_FIX = (
 )
 
 
+def children_toy(regime, item, on):
+    """For a toy with a declared age: a :class:`Match` when it is a children's specified product (under 3,
+    declared on or after the start date), ``False`` when the age takes it out; ``None`` when it says nothing."""
+    tables = regime.tables
+    heading = regime.table_hs("children_toy_hs", item)
+    if heading is None or item.min_age_months is None or on < tables["children_toy_from"]:
+        return None
+    limit = tables["children_toy_max_age_months"]
+    if item.min_age_months >= limit:
+        return False
+    return Match(regime, True, f"HS {item.hs_code} is under heading {heading.text}, declared for "
+                               f"{item.min_age_months} months: a toy for children under {limit // 12} "
+                               f"(children's PSC since {tables['children_toy_from']})")
+
+
 @hookimpl
 def register_checks(register):
     register(check_psc, name="psc", codes=["PSC_NO_CONFORMITY", "LICENCE_EXPIRED", "REG_POSSIBLY_REGULATED"])
@@ -54,6 +74,16 @@ def check_psc(shipment, context):
     admin_from = context.config.regulated.pse_domestic_admin_from  # same amendment, same date
     admin_needed = needs_domestic_administrator(shipment, admin_from)
     warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    applies = {item.msku for item, _ in regulated}
+    for item in shipment.items:
+        if item.msku in applies:
+            continue
+        verdict = children_toy(regime, item, on)
+        if verdict is None:
+            continue
+        warnings = [w for w in warnings if w.sku != item.msku]  # the declared age settles it
+        if verdict:
+            regulated.append((item, verdict))
     yield from warnings
     for item, match in regulated:
         if not item.psc:
