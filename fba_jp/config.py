@@ -91,6 +91,32 @@ class FreightConfig(Section):
         return self
 
 
+class InsuranceConfig(Section):
+    """``[accounts.insurance]``: cargo insurance the seller actually pays, so it is part of the customs value.
+
+    ``rate_percent``: the premium rate on ``insured_value_percent`` (110 unless stated) of the goods'
+    invoice value plus freight, as an open or per-shipment ``policy`` sets it; or ``premium``: a fixed
+    amount per shipment. Without this table no insurance is added, and the screening says so.
+    """
+
+    rate_percent: Annotated[Amount, Field(gt=0, le=100)] | None = None
+    insured_value_percent: Annotated[Amount, Field(ge=100, le=200)] = Decimal(110)
+    premium: Amount | None = None
+    currency: Currency | None = None
+    policy: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    source: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    as_of: date | None = None
+
+    @model_validator(mode="after")
+    def _rate_or_premium(self) -> "InsuranceConfig":
+        if (self.rate_percent is None) == (self.premium is None):
+            raise ValueError("give the premium rate (rate_percent) or a premium per shipment (premium with currency), "
+                             "not both" + (" or a policy alone" if self.policy else ""))
+        if self.premium is not None and self.currency is None:
+            raise ValueError("premium needs its currency")
+        return self
+
+
 class AccountConfig(Section):
     """One seller account: SP-API credentials (as env references) and its import profile."""
 
@@ -114,6 +140,7 @@ class AccountConfig(Section):
     # SP-API sync: days from the ready-to-ship date to the import declaration in Japan
     transit_days: Annotated[int, Field(ge=0, le=120)] = 0
     freight: FreightConfig | None = None
+    insurance: InsuranceConfig | None = None
 
     def secret(self, key: str) -> str | None:
         """Resolve an ``env:`` reference; ``None`` when the key is unset or the variable is empty."""

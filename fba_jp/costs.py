@@ -96,6 +96,9 @@ def allocate_costs(
         entry["shares_jpy"] = shares
         entry["not_added_for"] = [i.msku for i in shipment.items if i.msku not in adds_costs]
     result.sheet = [entries[n] for n in range(len(shipment.costs))]
+    if not shipment.insurance and not any(c.kind == "insurance" for c in shipment.costs):
+        result.sheet.append({"kind": "insurance", "yen": "0", "basis": "none added: no insurance rate, premium or "
+                             "policy is given, and insurance is added only when it is actually paid"})
     return result
 
 
@@ -104,6 +107,21 @@ def unknown_costs(shipment: Declaration, adds_costs: bool) -> list[Finding]:
 
     Said even when nothing can be valued yet (no exchange rate), so every gap shows at once."""
     return [_unknown(cost) for cost in shipment.costs if cost.missing is not None] if adds_costs else []
+
+
+def no_insurance(shipment: Declaration, adds_costs: bool) -> list[Finding]:
+    """``VAL_INSURANCE_NOT_ADDED`` (info) when the declaration states its costs (the SP-API path) but
+    none of them is insurance: insurance belongs in the customs value only when it is actually paid."""
+    if not adds_costs or not shipment.costs or shipment.insurance or any(c.kind == "insurance" for c in shipment.costs):
+        return []
+    return [Finding(
+        code="VAL_INSURANCE_NOT_ADDED", severity="info", reference=FREIGHT_RULE,
+        message="No insurance was added to the customs value: the account gives no insurance rate, premium or "
+                "policy, and insurance is part of the customs value only when it is actually paid.",
+        remedy="If the goods are insured to Japan, add [accounts.insurance] (rate_percent of the insured value, or "
+               "a premium per shipment, with the policy), or enter the premium with `fba-jp freight set "
+               "--insurance`.",
+    )]
 
 
 def _entry(cost: Cost) -> dict:

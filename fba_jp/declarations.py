@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from .config import AccountConfig
 from .errors import InputError, validation_lines
-from .freight import FreightQuotes, boxes_from_amazon, freight_cost
+from .freight import FreightQuotes, boxes_from_amazon, freight_cost, insurance_cost
 from .models import JST, Cost, Declaration
 from .products import ProductMaster
 
@@ -233,6 +233,8 @@ def _with_costs(declaration: Declaration, synced: SyncedShipment, account: Accou
     boxes_source = BOXES_SOURCE if synced.boxes_error is None else f"boxes: Amazon refused them ({synced.boxes_error})"
     invoice = inputs.invoices.get(synced.shipment_id)
     costs = [freight_cost(account, ids, declaration.boxes, boxes_source, invoice, inputs.quotes)]
+    if (insurance := insurance_cost(account, invoice)) is not None:
+        costs.append(insurance)
     try:
         return declaration.model_copy(update={"costs": [Cost.model_validate(c) for c in costs]})
     except ValidationError as exc:

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
-from .config import AccountConfig, FreightConfig
+from .config import AccountConfig, FreightConfig, InsuranceConfig
 from .currencies import currency_problem
 from .errors import ConfigError
 from .models import Box, Declaration
@@ -287,3 +287,27 @@ def weights_by_box(shipment: Declaration) -> dict[str, Fraction] | None:
             share = Fraction(box.weight.kg) * box.count * content.quantity / units
             weights[content.msku] = weights.get(content.msku, Fraction(0)) + share
     return weights
+
+
+def insurance_cost(account: AccountConfig, invoice: dict | None = None) -> dict | None:
+    """The shipment's insurance as a :class:`~fba_jp.models.Cost` dict, or ``None`` when none is paid.
+
+    The insurance on the actual invoice (``fba-jp freight set --insurance``) overrides the account's terms.
+    """
+    if invoice is not None and invoice.get("insurance") is not None:
+        return {"kind": "insurance", "amount": invoice["insurance"], "currency": invoice["insurance_currency"],
+                "basis": f"insurance on the actual invoice {invoice['invoice']} of {invoice['invoiced_on']}",
+                "source": f"`fba-jp freight set` by {invoice['by']} at {invoice['created_at']}",
+                "as_of": invoice["invoiced_on"]}
+    terms: InsuranceConfig | None = account.insurance
+    if terms is None:
+        return None
+    policy = f" under policy {terms.policy}" if terms.policy else ""
+    source = f"[accounts.insurance] of account {account.name!r}" + (f": {terms.source}" if terms.source else "")
+    if terms.premium is not None:
+        return {"kind": "insurance", "amount": terms.premium, "currency": terms.currency, "as_of": terms.as_of,
+                "basis": f"premium {terms.premium:,f} {terms.currency} per shipment{policy}", "source": source}
+    return {"kind": "insurance", "rate_percent": terms.rate_percent,
+            "insured_value_percent": terms.insured_value_percent, "as_of": terms.as_of, "source": source,
+            "basis": f"premium {terms.rate_percent:f}% of {terms.insured_value_percent:f}% of the goods' invoice "
+                     f"value plus freight{policy}"}

@@ -43,7 +43,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
-from .costs import allocate_costs, unknown_costs
+from .costs import allocate_costs, no_insurance, unknown_costs
 from .models import Declaration, Finding, Item, Valuation, ValuationLine
 from .names import same_party
 from .regimes import load_regime
@@ -655,6 +655,7 @@ def valuate(
     if fallback:
         findings.append(_fallback_finding(shipment, fallback))
     findings.extend(unknown_costs(shipment, any(c.adds_costs for c in choices.values())))
+    findings.extend(no_insurance(shipment, any(c.adds_costs for c in choices.values())))
     if not valued:
         return Outcome(None, findings)
     valued_skus = {item.msku for item in valued}

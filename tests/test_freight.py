@@ -153,7 +153,7 @@ def test_yen_freight_is_shared_by_the_agreed_basis_and_added_at_yen(allocation, 
     # goods at $10 × 150.25; the yen freight is added as yen, not converted
     assert {line.skus[0]: line.customs_value_jpy for line in v.lines} == {
         "A": 30_050 + int(shares["A"]), "B": 15_025 + int(shares["B"])}
-    [sheet] = v.model_extra["costs"]
+    sheet = v.model_extra["costs"][0]
     assert sheet["yen"] == "30000" and sheet["basis"] == "quote Q-1" and sheet["as_of"] == "2026-11-20"
     assert sheet["allocated_by"].startswith({"value": "declared value", "weight": "box weight",
                                              "quantity": "quantity"}[allocation])
@@ -173,7 +173,7 @@ def test_deductive_items_carry_no_freight_and_weight_falls_back_to_value_without
     data = with_costs([item("A", 1, "100"), item("B", 1, "100", hs_code="3304.99", valuation=deductive)],
                       [FREIGHT_JPY | {"allocation": "weight"}])
     v = screen(data).valuation
-    [sheet] = v.model_extra["costs"]
+    sheet = v.model_extra["costs"][0]
     assert sheet["shares_jpy"] == {"A": "15000"} and sheet["not_added_for"] == ["B"]
     assert "by weight was asked, but a box lacks its weight or contents" in sheet["allocated_by"]
     assert {line.skus[0]: line.customs_value_jpy for line in v.lines} == {"A": 15_025 + 15_000, "B": 4_000}
@@ -213,3 +213,53 @@ def test_costs_off_the_format_are_one_line_each(write_declaration, cost, line):
         read_declaration(str(path))
     assert len(error.value.lines) == 1 and error.value.lines[0].startswith(f"{path}: {line}")
 
+
+
+# --------------------------------------------------------------------------- insurance
+
+
+def test_insurance_at_a_premium_rate_is_worked_out_in_yen_on_goods_plus_freight():
+    # goods $200 × 150.25 = ¥30,050; freight ¥30,000; premium 0.3 % of 110 % of ¥60,050 = ¥198.165
+    insurance = {"kind": "insurance", "rate_percent": "0.3", "basis": "open policy OC-1", "as_of": "2026-01-01"}
+    v = screen(with_costs([item("A", 20, "10")], [FREIGHT_JPY, insurance])).valuation
+    assert v.customs_value_jpy == 60_248  # 30,050 + 30,000 + 198.165, fractions dropped
+    premium = v.model_extra["costs"][1]
+    assert premium["yen"] == "198.165" and premium["basis_jpy"] == "60050"
+    assert premium["rate_percent"] == "0.3" and premium["insured_value_percent"] == "110"
+
+
+def test_without_insurance_terms_the_screening_says_none_was_added():
+    result = screen(with_costs([item("A", 20, "10")], [FREIGHT_JPY]))
+    note = result.finding("VAL_INSURANCE_NOT_ADDED")
+    assert note.severity == "info" and "only when it is actually paid" in note.message
+    assert result.valuation.model_extra["costs"][-1]["basis"].startswith("none added")
+    assert "VAL_INSURANCE_NOT_ADDED" not in screen(declaration_data()).codes  # a plain file states its own insurance
+
+
+def test_insurance_terms_from_the_account_and_from_the_actual_invoice():
+    from fba_jp.freight import insurance_cost
+
+    by_rate = insurance_cost(account(), None)
+    assert by_rate is None
+    terms = AccountConfig.model_validate({**ACCOUNT, "insurance": {"rate_percent": "0.35", "policy": "OC-9"}})
+    cost = insurance_cost(terms)
+    assert cost["rate_percent"] == Decimal("0.35") and cost["insured_value_percent"] == Decimal(110)
+    assert cost["basis"] == "premium 0.35% of 110% of the goods' invoice value plus freight under policy OC-9"
+    invoice = {"insurance": Decimal("12.40"), "insurance_currency": "USD", "invoice": "INV-7",
+               "invoiced_on": "2026-11-30", "by": "kenji", "created_at": "2026-12-01T02:00:00+00:00"}
+    assert insurance_cost(terms, invoice)["amount"] == Decimal("12.40")
+
+
+@pytest.mark.parametrize("table, wanted", [
+    ('policy = "OC-1"', "accounts[0].insurance: give the premium rate (rate_percent) or a premium per shipment"),
+    ('premium = "25"', "accounts[0].insurance: premium needs its currency"),
+    ('rate_percent = "0.3"\ninsured_value_percent = "90"', "accounts[0].insurance.insured_value_percent: input should be "
+                                                          "greater than or equal to 100"),
+])
+def test_insurance_terms_in_config_are_checked(tmp_path, table, wanted):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[[accounts]]\nname = "acme"\nseller = {{ name = "Acme" }}\n[accounts.insurance]\n{table}\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}: {wanted}")
