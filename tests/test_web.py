@@ -1,5 +1,6 @@
 """``fba-jp serve`` in-process (Starlette's test client): pages, JSON twins, scope, roles, CSRF, writes."""
 
+import base64
 import json
 import re
 import sqlite3
@@ -51,13 +52,30 @@ accounts = ["kyoto"]
 FILES = ["kyoto-cosmetics-blocked.json", "northwind-amazon-ior.json", "sakura-cleared.json", "tokyo-tea-annotated.json"]
 
 
-@pytest.fixture
-def site(tmp_path, run_cli):
-    """A database screened from the examples, and a config with two accounts and three users."""
-    config = tmp_path / "config.toml"
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory):
+    """The examples screened once for the module (each test gets its own copy)."""
+    from click.testing import CliRunner
+
+    from fba_jp.cli import cli
+
+    directory = tmp_path_factory.mktemp("screened")
+    config = directory / "config.toml"
     config.write_text(ACCOUNTS + USERS, encoding="utf-8")
-    db = tmp_path / "fba.db"
-    run_cli("gate", *[EXAMPLES / f for f in FILES], "--config", config, "--db", db, "-o", "json")
+    db = directory / "fba.db"
+    CliRunner().invoke(cli, ["gate", *[str(EXAMPLES / f) for f in FILES], "--config", str(config), "--db", str(db),
+                             "-o", "json"], catch_exceptions=False)
+    with Store(db) as store:
+        store.db.execute("pragma wal_checkpoint(truncate)")
+    return config, db
+
+
+@pytest.fixture
+def site(tmp_path, screened):
+    """A database screened from the examples, and a config with two accounts and three users."""
+    config, db = tmp_path / "config.toml", tmp_path / "fba.db"
+    config.write_text(screened[0].read_text(encoding="utf-8"), encoding="utf-8")
+    db.write_bytes(screened[1].read_bytes())
     return config, db
 
 
@@ -208,8 +226,11 @@ def test_login_refuses_a_wrong_password_and_logout_ends_the_session(site):
     assert login(c, "nobody").status_code == 401
     assert c.get("/shipments.json").status_code == 401
     assert login(c, "ops").status_code == 303
-    cookie = c.cookies.get("fba_jp_session")
-    assert cookie and "ops" not in cookie.split(".")[0] or True  # signed, not readable as a name list
+    # a cookie whose payload was changed (here: to another CSRF token) no longer verifies: logged out
+    payload, stamp, signature = c.cookies.get("fba_jp_session").split(".")
+    other = base64.urlsafe_b64encode(b'{"u":"ops","c":"mine"}').rstrip(b"=").decode()
+    forged = ".".join([other, stamp, signature])
+    assert TestClient(c.app, base_url="http://127.0.0.1", cookies={"fba_jp_session": forged}).get("/shipments.json").status_code == 401
     set_cookie = c.get("/login").headers.get("set-cookie") or ""
     assert c.post("/logout", data={"csrf": csrf_of(c, "/shipments")}).status_code == 303
     assert c.get("/shipments").status_code == 303
@@ -230,11 +251,16 @@ def test_registry_licence_recorded_in_the_dashboard_is_used_by_the_next_screenin
                                        "valid_from": "2026-04-01", "valid_until": "2029-03-31"})
     assert posted.status_code == 303
     assert c.get("/licences.json").json()["registry"][0]["number"] == "26C0X99999"
-    run_cli("gate", EXAMPLES / "kyoto-cosmetics-blocked.json", "--config", config, "--db", db, "-o", "json")
+    rescreened = c.post("/shipments/FBA17KYOTO01/rescreen", data={"csrf": csrf})  # the page's "Screen again"
+    assert rescreened.status_code == 303
     after = c.get("/shipments/FBA17KYOTO01.json").json()["result"]["findings"]
     assert not any(f["code"] == "LICENCE_EXPIRED" for f in after)
     with Store(db) as store:
-        assert store.db.execute("select user, action, account from audit_log").fetchall() == [("kyoto-seller", "licence.add", "kyoto")]
+        assert store.db.execute("select user, action, account from audit_log").fetchall() == \
+            [("kyoto-seller", "licence.add", "kyoto"), ("kyoto-seller", "rescreen", "kyoto")]
+    # and the command line's screening reads the same registry
+    doc = json.loads(run_cli("gate", EXAMPLES / "kyoto-cosmetics-blocked.json", "--config", config, "--db", db, "-o", "json").stdout)
+    assert not any(f["code"] == "LICENCE_EXPIRED" for f in doc["results"][0]["findings"])
     # a seller may not edit the registry every seller shares
     assert c.post("/acps", data={"csrf": csrf, "acp_id": "x", "name": "X"}).status_code == 403
 

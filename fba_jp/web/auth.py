@@ -8,6 +8,7 @@ Without users the dashboard is for the local machine only: everyone is the opera
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -71,8 +72,6 @@ class Auth:
                 raise ConfigError(f"serve.users: {user.name}: password_hash {user.password_hash[:40]!r} does not give an "
                                   "argon2 hash; make one with `fba-jp serve --hash-password`")
             self._hashes[user.name] = value
-        # compared against when the name is unknown, so a wrong name takes as long as a wrong password
-        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
 
     @property
     def enabled(self) -> bool:
@@ -89,7 +88,7 @@ class Auth:
     def authenticate(self, name: str, password: str) -> bool:
         stored = self._hashes.get(name)
         try:
-            return self._hasher.verify(stored or self._dummy, password) and stored is not None
+            return self._hasher.verify(stored or _dummy_hash(), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 
@@ -109,6 +108,12 @@ class Auth:
     @staticmethod
     def csrf_ok(session: Session, token: str | None) -> bool:
         return bool(token) and not session.fresh and hmac.compare_digest(session.csrf, str(token))
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name takes as long as a wrong password."""
+    return PasswordHasher().hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:

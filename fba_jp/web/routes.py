@@ -152,6 +152,7 @@ def shipment(ctx: Ctx) -> Page:
     for f in blocking:
         releasable.setdefault(f.code, f)
     context = {"r": result, "pending": pending, "can_release": ctx.user.operator, "releasable": releasable,
+               "can_rescreen": ctx.user.operator and bool(row["declaration"]),
                "same_code": Counter(f.code for f in blocking), "unwaivable": COULD_NOT_SCREEN}
     return Page("shipment.html", data, context)
 
@@ -187,11 +188,25 @@ def release(ctx: Ctx):
     return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
 
 
-def _rescreen(ctx: Ctx, row: dict) -> bool:
+def rescreen(ctx: Ctx):
+    """Screen the shipment again now (after an ACP, licence or rate change), from its stored declaration."""
+    row = _shipment_row(ctx, ctx.path_params["shipment_id"])
+    if not _rescreen(ctx, row, always=True):
+        raise Problem(400, "This shipment cannot be screened again from the dashboard: it has no valid stored "
+                           "declaration, or its account is not in this config. Use `fba-jp screen --all`.")
+    latest = queries.shipment(ctx.store, ctx.user, row["shipment_id"])
+    with ctx.store.write():
+        _audit(ctx, "rescreen", row["account"], row["shipment_id"],
+               {"verdict": latest["latest_verdict"], "previous_verdict": row["latest_verdict"]})
+    return Redirect(shipment_links(row["shipment_id"])["html"],
+                    flash=f"Screened again: {row['latest_verdict']} → {latest['latest_verdict']}.")
+
+
+def _rescreen(ctx: Ctx, row: dict, always: bool = False) -> bool:
     """Screen the stored declaration again, when the config allows it: rescreening is on, and the
     shipment's account (whose profile the checks read) is in this config, or it has none."""
     config = ctx.server.config
-    if not config.serve.rescreen_on_release or not row["declaration"]:
+    if not (always or config.serve.rescreen_on_release) or not row["declaration"]:
         return False
     if row["account"] and row["account"] not in {a.name for a in config.accounts}:
         return False
@@ -411,6 +426,7 @@ ROUTES = [
     ("/shipments.json", ["GET"], shipments, {}),
     ("/shipments/{shipment_id}/result.json", ["GET"], shipment_result, {}),
     ("/shipments/{shipment_id}/release", ["POST"], release, {"write": True}),
+    ("/shipments/{shipment_id}/rescreen", ["POST"], rescreen, {"write": True}),
     ("/shipments/{shipment_id}", ["GET"], shipment, {}),
     ("/status", ["GET"], status, {}),
     ("/status.json", ["GET"], status, {}),
