@@ -22,7 +22,7 @@ def add_record(store: Store, account: str, type_: str, record: Licence, by: str)
     if type_ not in TYPES:
         raise StoreError(f"type: must be licence or filing (got {type_!r})")
     with store.write():
-        cursor = store.db.execute(
+        cursor = store.conn.execute(
             "insert into account_licences (account, type, kind, number, holder, valid_from, valid_until, skus,"
             " created_at, created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [account, type_, record.kind, record.number, record.holder, _iso(record.valid_from),
@@ -37,13 +37,13 @@ def remove_record(store: Store, record_id: int, by: str) -> dict:
     if row is None or row["removed_at"]:
         raise StoreError(f"no licence or filing #{record_id} in force in the registry")
     with store.write():
-        store.db.execute("update account_licences set removed_at = ?, removed_by = ? where id = ?",
+        store.conn.execute("update account_licences set removed_at = ?, removed_by = ? where id = ?",
                          [utcnow(), by, record_id])
     return get_record(store, record_id)
 
 
 def get_record(store: Store, record_id: int) -> dict | None:
-    rows = list(store.db.query("select * from account_licences where id = ?", [record_id]))
+    rows = list(store.rows("select * from account_licences where id = ?", [record_id]))
     return rows[0] if rows else None
 
 
@@ -54,7 +54,7 @@ def list_records(store: Store, accounts: list[str] | None = None, include_remove
         params += accounts
     if not include_removed:
         sql += " and removed_at is null"
-    rows = list(store.db.query(sql + " order by account, type, kind, id", params))
+    rows = list(store.rows(sql + " order by account, type, kind, id", params))
     for row in rows:
         row["skus"] = None if row["skus"] is None else json.loads(row["skus"])
     return rows

@@ -112,9 +112,7 @@ class Ctx:
         path = self.server.db_path
         if path != ":memory:" and not os.path.exists(path):
             raise Problem(503, f"The database {path} does not exist yet. Run `fba-jp sync` (or `fba-jp demo`) to create it.")
-        store = Store(path)
-        store.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return store
+        return Store(path, timeout=BUSY_TIMEOUT_MS / 1000)
 
     def close(self) -> None:
         if "store" in self.__dict__:
@@ -238,7 +236,8 @@ async def _read_form(request: Request) -> dict:
 
 def _unavailable(exc: StoreError) -> bool:
     text = str(exc)
-    return any(marker in text for marker in ("write failed", "cannot open", "database is locked", "disk I/O"))
+    return any(marker in text for marker in ("write failed", "cannot open", "cannot create", "refusing to use",
+                                              "database is locked", "disk I/O"))
 
 
 def _one_line(exc: BaseException) -> str:

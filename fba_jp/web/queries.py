@@ -98,13 +98,13 @@ def list_shipments(store: Store, user: User, filters: Filters, limit: int = PAGE
     if filters.after:
         sql, params = sql + " and (updated_at, shipment_id) < (?, ?)", params + list(filters.after)
     sql += " order by updated_at desc, shipment_id desc limit ?"
-    rows = list(store.db.query(sql, params + [limit + 1]))
+    rows = list(store.rows(sql, params + [limit + 1]))
     more = len(rows) > limit
     rows = rows[:limit]
     codes: dict[int, list[str]] = {}
     if rows:
         ids = [r["latest_screening_id"] for r in rows]
-        for f in store.db.query(
+        for f in store.rows(
             f"select screening_id, code from findings where screening_id in ({', '.join('?' * len(ids))})"
             " and waived = 0 and severity in ('block', 'warn') order by severity, id", ids,
         ):
@@ -119,7 +119,7 @@ def list_shipments(store: Store, user: User, filters: Filters, limit: int = PAGE
 
 def _more_than(store: Store, sql: str, params: list, limit: int) -> bool:
     """Does ``sql`` match more than ``limit`` rows? (reads at most ``limit + 1`` index entries)"""
-    return store.db.execute(f"select count(*) from ({sql} limit {limit + 1})", params).fetchone()[0] > limit
+    return store.conn.execute(f"select count(*) from ({sql} limit {limit + 1})", params).fetchone()[0] > limit
 
 
 def distinct_values(store: Store, table: str, column: str) -> list[str]:
@@ -127,12 +127,12 @@ def distinct_values(store: Store, table: str, column: str) -> list[str]:
     sql = (f"with recursive v(x) as (select min({column}) from {table} union all "
            f"select (select min({column}) from {table} where {column} > v.x) from v where v.x is not null) "
            "select x from v where x is not null")
-    return [r["x"] for r in store.db.query(sql)]
+    return [r["x"] for r in store.rows(sql)]
 
 
 def shipment(store: Store, user: User, shipment_id: str) -> dict | None:
     """The shipment row, or ``None`` when it does not exist *or* is outside the user's scope (same answer)."""
-    rows = list(store.db.query(
+    rows = list(store.rows(
         "select shipment_id, account, source, inbound_plan_id, latest_verdict, latest_screening_id, declaration,"
         " first_seen_at, updated_at, input_sha256 from shipments where shipment_id = ?", [shipment_id]))
     if not rows or not user.sees(rows[0]["account"]) or rows[0]["latest_screening_id"] is None:
@@ -141,17 +141,17 @@ def shipment(store: Store, user: User, shipment_id: str) -> dict | None:
 
 
 def latest_result(store: Store, row: dict) -> ShipmentResult:
-    screening = list(store.db.query("select * from screenings where id = ?", [row["latest_screening_id"]]))[0]
+    screening = list(store.rows("select * from screenings where id = ?", [row["latest_screening_id"]]))[0]
     return store.load_result(screening)
 
 
 def history(store: Store, shipment_id: str, limit: int = 200) -> list[dict]:
     """Every screening of the shipment, newest first, with the change from the one before."""
-    rows = list(store.db.query(
+    rows = list(store.rows(
         "select id as screening_id, screened_at, verdict, input_sha256, source, fba_jp_version from screenings"
         " where shipment_id = ? order by id desc limit ?", [shipment_id, limit + 1]))
     waivers: dict[str, list[dict]] = {}
-    for w in store.db.query("select * from waivers where shipment_id = ? order by id", [shipment_id]):
+    for w in store.rows("select * from waivers where shipment_id = ? order by id", [shipment_id]):
         waivers.setdefault(w["input_sha256"], []).append(w)
     for newer, older in zip(rows, rows[1:] + [None]):
         newer["previous_verdict"] = older["verdict"] if older else None
@@ -172,12 +172,12 @@ def status(store: Store, user: User, limit: int = 20) -> dict:
     rows = status_rows(store)
     rows["accounts"] = [a for a in rows["accounts"] if user.sees(a["account"])]
     where, params = _scope(user, "s.account")
-    rows["changes"] = list(store.db.query(
+    rows["changes"] = list(store.rows(
         "select n.shipment_id, s.account, n.state, n.verdict, n.screening_id, n.at from notified_states n"
         f" join shipments s on s.shipment_id = n.shipment_id where 1{where} order by n.at desc limit ?",
         params + [limit]))
     where, params = _scope(user)
-    rows["deliveries"] = list(store.db.query(
+    rows["deliveries"] = list(store.rows(
         "select id, event_id, shipment_id, account, action, status, attempts, last_error, created_at, updated_at"
         f" from notifications where 1{where} order by id desc limit ?", params + [limit]))
     return rows
@@ -190,19 +190,19 @@ def acps(store: Store, user: User, sellers_in_scope: set[str] | None, acp_ids_in
         records = [r for r in records if r["id"] in (acp_ids_in_scope or set())
                    or set(r["sellers"]) & (sellers_in_scope or set())]
     for record in records:
-        record["events"] = list(store.db.query(
+        record["events"] = list(store.rows(
             "select at, status, accepted_on, note from acp_events where acp_id = ? order by id desc", [record["id"]]))
     return records
 
 
 def rates(store: Store, limit: int = 200) -> list[dict]:
-    return list(store.db.query(
+    return list(store.rows(
         "select * from exchange_rates order by week_start desc, currency limit ?", [limit]))
 
 
 def audit(store: Store, user: User, limit: int = 200) -> list[dict]:
     where, params = _scope(user)
-    rows = list(store.db.query(f"select * from audit_log where 1{where} order by id desc limit ?", params + [limit]))
+    rows = list(store.rows(f"select * from audit_log where 1{where} order by id desc limit ?", params + [limit]))
     for row in rows:
         row["detail"] = json.loads(row["detail"] or "{}")
     return rows

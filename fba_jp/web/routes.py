@@ -42,7 +42,7 @@ def _day(ctx: Ctx, name: str, source=None) -> date | None:
 
 
 def _audit(ctx: Ctx, action: str, account: str | None, target: str, detail: dict) -> None:
-    ctx.store.db.execute(
+    ctx.store.conn.execute(
         "insert into audit_log (at, user, action, account, target, detail) values (?, ?, ?, ?, ?, ?)",
         [utcnow(), ctx.user.name, action, account, target, to_json(detail)],
     )
