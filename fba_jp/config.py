@@ -179,6 +179,43 @@ class ValuationConfig(Section):
     small_value_excluded_hs: list[Annotated[str, Field(pattern=r"^\s*\d{2}(\d|[.\-\s])*$")]] | None = None
 
 
+HsHeading = Annotated[str, Field(pattern=r"^\s*\d{2}(\d|[.\-\s])*$")]
+
+
+def _rate(value):
+    # TOML 4.3 is a float: read it as written, never as its binary value
+    return Decimal(repr(value)) if isinstance(value, float) else value
+
+
+class RegimeOverride(Section):
+    """Per-heading changes to one regime table (docs/rules.md "Overrides"): ``block`` headings make the
+    regime's requirements apply, ``warn`` headings apply only with a keyword and warn alone, ``ignore``
+    headings are out of the regime. The most specific heading wins; a declared category still outranks."""
+
+    block: list[HsHeading] = []
+    warn: list[HsHeading] = []
+    ignore: list[HsHeading] = []
+
+    @model_validator(mode="after")
+    def _each_heading_once(self) -> "RegimeOverride":
+        seen: dict[str, str] = {}
+        for action in ("block", "warn", "ignore"):
+            for heading in getattr(self, action):
+                digits = "".join(c for c in heading if c.isdigit())
+                if digits in seen:
+                    raise ValueError(f"heading {heading!r} is listed under both {seen[digits]} and {action}")
+                seen[digits] = action
+        return self
+
+
+class RulesConfig(Section):
+    """Overrides of the shipped rule tables, each recorded in the audit row of a screening it changes."""
+
+    regimes: dict[Literal["cosmetics", "pse", "food", "tableware", "radio", "psc"], RegimeOverride] = {}
+    # HS heading → ad-valorem duty rate in percent, for items that declare no duty_rate
+    duty_rates: dict[HsHeading, Annotated[Decimal, BeforeValidator(_rate), Field(ge=0, le=1000, allow_inf_nan=False)]] = {}
+
+
 class RegulatedConfig(Section):
     pse_domestic_admin_from: date = date(2025, 12, 25)
 
@@ -248,6 +285,7 @@ class Config(Section):
     policy: PolicyConfig = PolicyConfig()
     valuation: ValuationConfig = ValuationConfig()
     regulated: RegulatedConfig = RegulatedConfig()
+    rules: RulesConfig = RulesConfig()
     actions: ActionsConfig = ActionsConfig()
     serve: ServeConfig = ServeConfig()
     # the directory relative paths (products.csv, storage.path) are resolved against

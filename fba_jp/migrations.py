@@ -392,6 +392,13 @@ def m010_declarations_and_aliases(db: sqlite_utils.Database) -> None:
             db.execute("insert or ignore into declarations (sha256, body, stored_at) values (?, ?, ?)", [sha, canonical, now])
 
 
+@migration
+def m011_screening_rule_overrides(db: sqlite_utils.Database) -> None:
+    """``screenings.rule_overrides``: the ``[rules]`` config overrides of the shipped rule tables that
+    changed a screening (JSON list of {table, heading, action, skus}; NULL when none did)."""
+    db["screenings"].add_column("rule_overrides", str)
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

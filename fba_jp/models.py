@@ -587,6 +587,8 @@ class ShipmentResult(BaseModel):
     valuation: Valuation | None
     screening_id: int | None = None
     screened_at: str | None = None
+    # the [rules] config overrides of the shipped tables that changed this screening (docs/rules.md)
+    rule_overrides: list[dict[str, Any]] = Field(default=[], exclude_if=_empty)
 
 
 class Summary(BaseModel):

@@ -369,15 +369,22 @@ def expired_finding(holding: Holding, item: Item, on: date, *, what: str, match:
     )
 
 
-def classify_items(regime: Regime, shipment, *, needs: str) -> tuple[list[Finding], list[tuple[Item, Match]]]:
+def classify_items(regime: Regime, shipment, *, needs: str,
+                   context=None) -> tuple[list[Finding], list[tuple[Item, Match]]]:
     """Split a shipment's items for one regime.
 
     Returns the ``REG_POSSIBLY_REGULATED`` warnings for items with only weak evidence (product type,
-    keyword, broad heading), and the ``(item, match)`` pairs the regime's requirements apply to.
+    keyword, broad heading), and the ``(item, match)`` pairs the regime's requirements apply to. With a
+    ``context``, its config's ``[rules.regimes.<name>]`` overrides come first (and are recorded for the
+    screening's audit row).
     """
     warnings, regulated = [], []
     for item in shipment.items:
-        match = regime.classify(item)
+        match = overridden_match(regime, item, context)
+        if match is OUT:
+            continue
+        if match is None:
+            match = regime.classify(item)
         if match is None:
             continue
         if match.applies:
@@ -385,6 +392,58 @@ def classify_items(regime: Regime, shipment, *, needs: str) -> tuple[list[Findin
         else:
             warnings.append(possibly_regulated(match, item, needs=needs))
     return warnings, regulated
+
+
+# --------------------------------------------------------------------------- config overrides
+
+OUT = object()  # an override took the item out of the regime
+
+
+def override_for(rules, regime_name: str, item: Item) -> tuple[str, str] | None:
+    """``(action, heading)`` of the most specific ``[rules.regimes.<regime_name>]`` heading the item's HS
+    code is under, or ``None``. A declared category is the seller's own word and is not overridden."""
+    overrides = rules.regimes.get(regime_name) if rules is not None else None
+    digits = item.hs_digits
+    if overrides is None or not digits or regime_name in item.categories:
+        return None
+    hits = [(len(d), action, heading)
+            for action in ("block", "warn", "ignore") for heading in getattr(overrides, action)
+            if digits.startswith(d := "".join(c for c in heading if c.isdigit()))]
+    if not hits:
+        return None
+    _, action, heading = max(hits)
+    return action, heading
+
+
+def record_override(context, table: str, heading: str, action: str, sku: str, **detail) -> None:
+    """Note that a config override changed this screening (the runner stores it with the screening)."""
+    if context is None:
+        return
+    entries = context.cache.setdefault("rule_overrides", {})
+    entry = entries.setdefault((table, heading, action), {"table": table, "heading": heading, "action": action,
+                                                          **detail, "skus": []})
+    if sku not in entry["skus"]:
+        entry["skus"].append(sku)
+
+
+def overridden_match(regime: Regime, item: Item, context):
+    """The item's match under a config override: a :class:`Match`, ``OUT``, or ``None`` (no override)."""
+    found = override_for(context.config.rules if context is not None else None, regime.name, item)
+    if found is None:
+        return None
+    action, heading = found
+    record_override(context, f"regimes/{regime.name}", heading, action, item.msku)
+    where = f"config [rules.regimes.{regime.name}] {action} {heading!r}"
+    if action == "ignore":
+        return OUT
+    if action == "block":
+        return Match(regime, True, f"HS {item.hs_code} is under heading {heading} ({where})", from_table=False)
+    hint = regime.hint(item)
+    if hint:
+        return Match(regime, True, f"HS {item.hs_code} is under heading {heading} and {hint} ({where})",
+                     from_table=False)
+    return Match(regime, False, f"HS {item.hs_code} is under heading {heading}, which includes {regime.title} "
+                                f"products ({where})", from_table=False)
 
 
 def require(held: Holding, item: Item, on: date, *, match: Match, code: str, what: str, message: str,

@@ -187,6 +187,7 @@ class Screener:
             findings=findings,
             errors=errors,
             valuation=valuation,
+            rule_overrides=list(context.cache.get("rule_overrides", {}).values()),  # config tables that applied
         )
         if self.store is not None:
             result = self.store.record_screening(result, declaration, self.plugin_names, canonical=canonical)

@@ -217,6 +217,7 @@ class Store:
                 "plugins": to_json(sorted(plugin_names)),
                 "errors": to_json([e.model_dump() for e in result.errors]),
                 "fba_jp_version": _version(),
+                "rule_overrides": to_json(result.rule_overrides) if result.rule_overrides else None,
             }])
             _insert(conn, "findings", [
                 {

@@ -620,6 +620,7 @@ def valuate(
     excluded: ExcludedGoods | None = None,
     duty_table: DutyTable | None = None,
     cost_rates: Mapping[str, Decimal | None] | None = None,
+    duty_overrides: Mapping[str, Decimal] | None = None,
 ) -> Outcome:
     """Value every item, group them into declaration lines, tax each line, and total the declaration.
 
@@ -672,7 +673,14 @@ def valuate(
                            rate, cost_rates)
     findings.extend(costs.findings)
 
-    duty_rates = {item.msku: _duty_rate(item, duty_table) for item in valued}
+    duty_rates = {item.msku: _duty_rate(item, duty_table, duty_overrides) for item in valued}
+    overrides_used: dict[str, dict] = {}
+    for item in valued:
+        if duty_rates[item.msku][1].startswith("config [rules.duty_rates]"):
+            heading, override_rate = duty_override(item, duty_overrides)
+            entry = overrides_used.setdefault(heading, {"table": "duty_rates", "heading": heading, "action": "rate",
+                                                        "rate": str(override_rate), "skus": []})
+            entry["skus"].append(item.msku)
     tax_rates = {item.msku: _reduced(item, reduced) for item in valued}
     excise = {item.msku: liquor_tax(item, shipment.declaration_date) for item in valued}
     groups: dict[tuple, list[Item]] = {}
@@ -768,6 +776,7 @@ def valuate(
             "local_consumption_tax_sum_jpy": totals.local_sum_jpy,
         },
         small_value=small,
+        **({"rule_overrides": list(overrides_used.values())} if overrides_used else {}),
         **({"liquor_tax_jpy": totals.excise_jpy, "liquor_tax_table": load_liquor_table()[0]}
            if any(is_liquor(i) for i in valued) else {}),
         duty_rate_table={"file": duty_table.file, "as_of": duty_table.as_of, "source": duty_table.source},
@@ -814,15 +823,30 @@ def _line_value(choices: list[MethodChoice], rate: Decimal, additions: Decimal,
     return math.floor(exact), Decimal(exact.numerator) / Decimal(exact.denominator)  # display, as above
 
 
-def _duty_rate(item: Item, table: DutyTable) -> tuple[Decimal | None, str]:
+def _duty_rate(item: Item, table: DutyTable, overrides: Mapping[str, Decimal] | None = None) -> tuple[Decimal | None, str]:
     if item.duty_rate is not None:
         return item.duty_rate, "declaration (items[].duty_rate)"
     if item.specific_duty is not None and item.specific_duty.combine == "specific_only":
         return None, "declaration (items[].specific_duty, a specific duty only)"
+    if override := duty_override(item, overrides):
+        heading, rate = override
+        return rate, f"config [rules.duty_rates] {heading!r} = {rate} (overrides the default table)"
     entry = table.lookup(item.hs_digits)
     if entry is not None:
         return entry.rate, f"default table {table.file} (as of {table.as_of}): {entry.hs} {entry.description}"
     return None, "unknown: not declared and not in the default table"
+
+
+def duty_override(item: Item, overrides: Mapping[str, Decimal] | None) -> tuple[str, Decimal] | None:
+    """The most specific ``[rules.duty_rates]`` heading the item is under, with its rate."""
+    digits = item.hs_digits
+    if not overrides or not digits:
+        return None
+    hits = [(len(d), heading) for heading in overrides if digits.startswith(d := _digits(heading))]
+    if not hits:
+        return None
+    heading = max(hits)[1]
+    return heading, overrides[heading]
 
 
 def _specific_key(item: Item) -> tuple | None:

@@ -65,7 +65,7 @@ def check_cosmetics(shipment, context):
                        "quasi-drug. If so it needs MHLW/prefectural approval, which usually takes months; "
                        "otherwise remove the medicated or whitening claim from the Japanese listing and label.",
             )
-    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS, context=context)
     yield from warnings
     for item, match in regulated:
         for kind, (code, what, remedy) in LICENCES.items():

@@ -52,7 +52,7 @@ def check_food(shipment, context):
     regime = load_regime("food")
     filings = context.filings(shipment)
     on = shipment.declaration_date
-    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS, context=context)
     yield from warnings
     for item, match in regulated:
         yield from require(

@@ -26,6 +26,7 @@ from fba_jp.regimes import (
     load_regime,
     lookup,
     needs_domestic_administrator,
+    override_for,
     require,
 )
 
@@ -73,10 +74,10 @@ def check_psc(shipment, context):
     on = shipment.declaration_date
     admin_from = context.config.regulated.pse_domestic_admin_from  # same amendment, same date
     admin_needed = needs_domestic_administrator(shipment, admin_from)
-    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS, context=context)
     applies = {item.msku for item, _ in regulated}
     for item in shipment.items:
-        if item.msku in applies:
+        if item.msku in applies or override_for(context.config.rules, regime.name, item) is not None:
             continue
         verdict = children_toy(regime, item, on)
         if verdict is None:

@@ -59,7 +59,7 @@ def check_pse(shipment, context):
     licences = context.licences(shipment)
     on = shipment.declaration_date
     admin_needed = needs_domestic_administrator(shipment, context.config.regulated.pse_domestic_admin_from)
-    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS, context=context)
     yield from warnings
     for item, match in regulated:
         yield from require(

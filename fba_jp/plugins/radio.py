@@ -31,7 +31,7 @@ def check_radio(shipment, context):
     regime = load_regime("radio")
     licences = context.licences(shipment)
     on = shipment.declaration_date
-    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS, context=context)
     yield from warnings
     for item, match in regulated:
         if item.giteki:

@@ -20,7 +20,7 @@ only one of the two (a designated kind with no age declared, or an under-6 toy o
 """
 
 from fba_jp import Finding, hookimpl
-from fba_jp.regimes import Match, classify_items, load_regime, lookup, possibly_regulated, require
+from fba_jp.regimes import Match, classify_items, load_regime, lookup, override_for, possibly_regulated, require
 
 RULE = "Food Sanitation Act Art. 27 (apparatus, containers and packaging); Customs Act Art. 70; Customs FAQ 1802"
 TOY_RULE = ("Food Sanitation Act Arts. 27, 68 (toys for infants) and its Enforcement Regulation Art. 78 "
@@ -85,11 +85,12 @@ def check_tableware(shipment, context):
     regime = load_regime("tableware")
     filings = context.filings(shipment)
     on = shipment.declaration_date
-    warnings, regulated = classify_items(regime, shipment, needs=NEEDS)
+    warnings, regulated = classify_items(regime, shipment, needs=NEEDS, context=context)
     toys = set()  # the positive list is for apparatus and packaging, not for toys
     applies = {item.msku for item, _ in regulated}
     for item in shipment.items:
-        toy = None if item.msku in applies else infant_toy(regime, item)
+        settled = item.msku in applies or override_for(context.config.rules, regime.name, item) is not None
+        toy = None if settled else infant_toy(regime, item)
         if toy is None:
             continue
         match, strong = toy

@@ -14,7 +14,8 @@ too, for the same reason: a shipment that cannot be valued yet still says which 
 
 from fba_jp import hookimpl
 from fba_jp.rates import week_start
-from fba_jp.valuation import excluded_goods, food_by_hs, valuate
+from fba_jp.regimes import OUT, load_regime, overridden_match, record_override
+from fba_jp.valuation import excluded_goods, food_by_hs, is_liquor, valuate
 
 BASIS_CODES = frozenset({"VAL_NO_BASIS", "VAL_NO_EXCHANGE_RATE", "VAL_FREIGHT_UNKNOWN"})
 
@@ -50,7 +51,10 @@ def valuation_outcome(shipment, context):
     Computed once per screening: the check and the hook both need it.
     """
     if "valuation" not in context.cache:
-        context.cache["valuation"] = _valuate(shipment, context)
+        outcome = context.cache["valuation"] = _valuate(shipment, context)
+        for entry in (outcome.valuation.model_extra.get("rule_overrides", []) if outcome.valuation else []):
+            for sku in entry["skus"]:
+                record_override(context, "duty_rates", entry["heading"], "rate", sku, rate=entry["rate"])
     return context.cache["valuation"]
 
 
@@ -66,6 +70,7 @@ def _valuate(shipment, context):
         prefer_computed=config.prefer_computed,
         excluded=excluded_goods(config.small_value_excluded_hs),
         cost_rates=cost_rates(shipment, context),
+        duty_overrides=context.config.rules.duty_rates,
     )
 
 
@@ -92,9 +97,15 @@ def cost_rates(shipment, context):
 
 
 def reduced_rate_of(item, shipment, context):
-    """(reduced rate?, who said so): the declaration, else the ``reduced_tax_rate`` hook."""
+    """(reduced rate?, who said so): the declaration, else a ``[rules.regimes.food]`` override, else the
+    ``reduced_tax_rate`` hook."""
     if item.reduced_tax_rate is not None:
         return item.reduced_tax_rate, "declaration (items[].reduced_tax_rate)"
+    match = overridden_match(load_regime("food"), item, context)
+    if match is OUT:
+        return False, "standard rate: config [rules.regimes.food] takes the item out of the food table"
+    if match is not None:
+        return match.applies and not is_liquor(item), f"food by {match.evidence}"
     if context.hook is None:
         answer, source = food_by_hs(item), "fba-jp default by HS chapter"
     else:

@@ -1,0 +1,95 @@
+"""Per-heading config overrides of the regime and duty tables, recorded in the screening's audit row."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from fba_jp.config import Config, load_config
+from fba_jp.errors import ConfigError
+from fba_jp.testing import make_declaration, screen
+
+
+def config(**rules):
+    return Config.model_validate({"rules": rules})
+
+
+def one(**item):
+    return make_declaration(items=[{"msku": "A", "quantity": 10, "unit_value": "20", "origin_country": "CN",
+                                    "duty_rate": "0", **item}])
+
+
+def stored_overrides(store, shipment_id="FBA15TEST001"):
+    row = store.conn.execute("select rule_overrides from screenings where shipment_id = ? order by id desc limit 1",
+                             [shipment_id]).fetchone()
+    return None if row[0] is None else json.loads(row[0])
+
+
+def test_a_heading_moved_to_warn_no_longer_blocks_and_the_audit_row_says_why(fba_jp_store):
+    bin_ = one(hs_code="7323.93", title="Stainless steel pedal waste bin")
+    assert "TBL_NO_IMPORT_NOTIFICATION" in screen(bin_).codes  # the shipped table: 7323.9x blocks
+    rules = config(regimes={"tableware": {"warn": ["7323.93"]}})
+    result = screen(bin_, config=rules, store=fba_jp_store)
+    warning = next(f for f in result.findings if f.plugin == "tableware")
+    assert warning.code == "REG_POSSIBLY_REGULATED" and "config [rules.regimes.tableware] warn '7323.93'" in warning.evidence
+    expected = [{"table": "regimes/tableware", "heading": "7323.93", "action": "warn", "skus": ["A"]}]
+    assert result.rule_overrides == expected and stored_overrides(fba_jp_store) == expected
+
+
+def test_ignore_and_block_overrides():
+    plates = one(hs_code="3924.10", title="Plastic picnic plates")
+    assert not [f for f in screen(plates, config=config(regimes={"tableware": {"ignore": ["3924"]}})).findings
+                if f.plugin == "tableware"]
+    planter = one(hs_code="6912.00", title="Ceramic flower planter")
+    result = screen(planter, config=config(regimes={"tableware": {"block": ["6912.00"]}}))
+    assert "TBL_NO_IMPORT_NOTIFICATION" in result.codes
+
+
+def test_a_declared_category_outranks_an_override():
+    mug = one(hs_code="6912.00", title="Stoneware mug", categories=["tableware"])
+    result = screen(mug, config=config(regimes={"tableware": {"ignore": ["6912"]}}))
+    assert "TBL_NO_IMPORT_NOTIFICATION" in result.codes and result.rule_overrides == []
+
+
+def test_duty_rate_override_is_used_and_recorded(fba_jp_store):
+    ball = make_declaration(currency="JPY", fx_rates={}, items=[
+        {"msku": "BALL", "quantity": 10, "unit_value": "10000", "hs_code": "9506.62", "origin_country": "CN"}])
+    assert screen(ball).valuation.duty_jpy is None  # not in the shipped table: unknown
+    result = screen(ball, config=config(duty_rates={"9506": "4.3"}), store=fba_jp_store)
+    line = result.valuation.lines[0]
+    assert line.duty_rate == Decimal("4.3") and line.duty_jpy == 4_300  # ¥100,000 × 4.3 %
+    assert "config [rules.duty_rates] '9506' = 4.3" in line.model_extra["duty_rate_source"]
+    assert "VAL_DUTY_RATE_UNKNOWN" not in result.codes
+    expected = [{"table": "duty_rates", "heading": "9506", "action": "rate", "rate": "4.3", "skus": ["BALL"]}]
+    assert result.rule_overrides == expected and stored_overrides(fba_jp_store) == expected
+
+
+def test_food_override_changes_the_notification_and_the_reduced_rate_together():
+    salt = make_declaration(currency="JPY", fx_rates={}, items=[
+        {"msku": "SALT", "quantity": 10, "unit_value": "500", "hs_code": "2501.00", "title": "Sea salt flakes",
+         "origin_country": "FR", "duty_rate": "0"}])
+    plain = screen(salt)
+    assert "FOOD_NO_IMPORT_NOTIFICATION" in plain.codes and plain.valuation.lines[0].consumption_tax_rate == Decimal("6.24")
+    result = screen(salt, config=config(regimes={"food": {"ignore": ["2501"]}}))
+    assert "FOOD_NO_IMPORT_NOTIFICATION" not in result.codes
+    assert result.valuation.lines[0].consumption_tax_rate == Decimal("7.8")
+    assert result.rule_overrides == [{"table": "regimes/food", "heading": "2501", "action": "ignore", "skus": ["SALT"]}]
+
+
+def test_no_override_no_audit_entry_and_no_new_output_key(fba_jp_store):
+    result = screen(one(hs_code="6306.22", title="Tent"), store=fba_jp_store)
+    assert result.rule_overrides == [] and "rule_overrides" not in result.model_dump()
+    assert stored_overrides(fba_jp_store) is None
+
+
+@pytest.mark.parametrize("body,field", [
+    ('[rules.regimes.tableware]\nwarn = ["7323.99"]\nignore = ["7323.99"]\n', "rules.regimes.tableware"),
+    ('[rules.regimes.toys]\nblock = ["9503"]\n', "rules.regimes"),
+    ('[rules.duty_rates]\n"95x" = "3"\n', "rules.duty_rates"),
+])
+def test_bad_overrides_fail_in_one_line_naming_the_key(tmp_path, body, field):
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(path)
+    assert field in str(excinfo.value)
