@@ -25,6 +25,12 @@ items; per open shipment ``getShipment`` + one ``listShipmentItems`` page per 10
 ``wall_s / floor_s`` is the price of everything but Amazon's limits. A no-change resync needs one
 list page per status: 3 calls.
 
+``--accounts N`` syncs N sellers at once (``sync_accounts`` with ``concurrency=N``), each with
+``--plans`` plans of its own and, as at Amazon, its own rate limits: the floor is still one account's,
+so ``wall_over_floor`` is what running N side by side costs (one process, one SQLite file, every write
+queued on its lock). The sandbox then runs in a process of its own, as Amazon's servers do not share
+our CPU. Losses and duplicates are counted for every account.
+
 ``--storm`` adds random 429s (half with an ``errors`` body, half empty) and 5xx (half 503 with an
 HTML body, half 500 with errors JSON) on top of the limits, to show what retries cost and that
 nothing is lost.
@@ -35,16 +41,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 from fba_jp.app import App
 from fba_jp.demo import demo_credentials, loopback_without_proxy, write_demo_config
-from fba_jp.sandbox import Faults, Sandbox
+from fba_jp.sandbox import Faults, Sandbox, load_sample
 from fba_jp.spapi import INBOUND_PAGE_SIZE, ITEMS_PAGE_SIZE, RATE_LIMITS
 from fba_jp.sync import DONE_STATUSES, SYNC_STATUSES, sync_accounts
 
@@ -114,12 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throttle-probability", type=float, default=0.1, help="--storm: random 429s per request")
     parser.add_argument("--error-probability", type=float, default=0.05, help="--storm: random 5xx per request")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--accounts", type=int, default=1, help="sync this many sellers at once (default 1)")
     args = parser.parse_args(argv)
 
     faults = Faults(rate_limit=True, rate_scale=1)
     if args.storm:
         faults.throttle_probability, faults.empty_429_ratio = args.throttle_probability, 0.5
         faults.error_probability = args.error_probability
+    if args.accounts > 1:
+        return many_accounts(args, faults)
     slept = [0.0]
 
     def sleep(seconds: float) -> None:  # limiter waits and retry backoff, to tell them from work
@@ -181,6 +192,100 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(figures))
     bad = any(lost.values()) or integrity != "ok" or report.failed or again.failed
+    return 1 if bad else 0
+
+
+ACCOUNT = """
+[[accounts]]
+name = "{name}"
+marketplace = "JP"
+refresh_token = "env:FBA_JP_DEMO_{upper}_REFRESH_TOKEN"
+lwa_app_id = "env:FBA_JP_DEMO_LWA_APP_ID"
+lwa_client_secret = "env:FBA_JP_DEMO_LWA_CLIENT_SECRET"
+endpoint = "{endpoint}"
+token_url = "{token_url}"
+seller = {{ name = "Seller {name} Ltd", country = "CA", japan_resident = false }}
+importer_of_record = {{ name = "Seller {name} Ltd" }}
+consignee = {{ name = "Seller {name} Ltd" }}
+products = "products.csv"
+currency = "USD"
+"""
+
+
+def serve(data: dict, faults: Faults, seed: int, pipe) -> None:
+    """The sandbox in a process of its own: Amazon's servers do not share our CPU (or our GIL) either."""
+    with Sandbox(data, faults=faults, seed=seed) as sandbox:
+        pipe.send({"url": sandbox.url, "token_url": sandbox.token_url, "env": demo_credentials(sandbox)})
+        pipe.recv()  # the sync is done
+        pipe.send({"calls": dict(sandbox.calls), "responses": dict(sandbox.responses)})
+
+
+def many_accounts(args, faults: Faults) -> int:
+    """``--accounts N``: N sellers, each with ``--plans`` plans cut from maple's first one, synced at once."""
+    data = load_sample()
+    template = data["sellers"][args.seller]["plans"][0]
+    names = [f"seller{n:02d}" for n in range(1, args.accounts + 1)]
+    data["sellers"] = {name: {"name": name, "plans": [template]} for name in names}
+    local = Sandbox(data)  # not started: the data, for the floor and the losses
+    for name in names:
+        local.add_synthetic_plans(name, args.plans)
+        del local.plans(name)[0]  # the template: the same ids at every seller
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(target=serve, args=(local.data, faults, args.seed, child))
+    server.start()
+    try:
+        served = parent.recv()
+        with tempfile.TemporaryDirectory(prefix="fba-jp-bench-sync-") as tmp:
+            write_demo_config(Path(tmp), SimpleNamespace(url=served["url"], token_url=served["token_url"]))
+            config = Path(tmp) / "config.toml"  # products.csv is the demo's; the accounts are these
+            config.write_text("".join(ACCOUNT.format(name=n, upper=n.upper(), endpoint=served["url"],
+                                                     token_url=served["token_url"]) for n in names))
+            os.environ.update({**served["env"], **loopback_without_proxy()})
+            app = App(str(config), str(Path(tmp) / "bench.db"))
+            needed = {name: minimum_calls(local, name) for name in names}
+            floor = max(max(floor_seconds(n).values()) for n in needed.values())  # the same for each: its own limits
+            # the catalog is shared: an ASIN fetched for one account is not fetched again for another
+            asins = {i["asin"] for name in names for e in local.plans(name) for i in e["items"]}
+            minimum = sum(sum(n.values()) - n["getCatalogItem"] for n in needed.values()) + len(asins)
+
+            started = time.perf_counter()
+            reports = sync_accounts(app, names, lookback_days=None, concurrency=args.accounts)
+            wall = time.perf_counter() - started
+            lost = Counter()
+            for name in names:
+                lost.update(losses(local, name, app.store.db))
+            integrity = app.store.db.execute("pragma integrity_check").fetchone()[0]
+            app.store.close()
+        parent.send("done")
+        counts = parent.recv()
+    finally:
+        server.join(timeout=10)
+        if server.is_alive():
+            server.terminate()
+    responses = {int(k): v for k, v in counts["responses"].items()}
+    figures = {
+        "bench": "sync",
+        "mode": "accounts",
+        "accounts": args.accounts,
+        "plans_per_account": args.plans,
+        "outcomes": dict(Counter(r.outcome for r in reports)),
+        "messages": sorted({r.message for r in reports if r.message}),
+        "wall_s": round(wall, 2),
+        "floor_s": floor,
+        "wall_over_floor": round(wall / floor, 2) if floor else None,
+        "sequential_floor_s": round(floor * len(names), 2),
+        "calls": sum(counts["calls"].values()),
+        "calls_min": minimum,
+        "throttled_429": responses.get(429, 0),
+        "server_errors_5xx": sum(n for status, n in responses.items() if status >= 500),
+        "retries": sum(r.retries for r in reports),
+        **{k: lost[k] for k in ("plans_lost", "plans_duplicated", "shipments_lost", "shipments_duplicated",
+                                "item_lines_wrong")},
+        "database_locked_errors": sum("locked" in " ".join([r.message or "", *r.errors]) for r in reports),
+        "integrity_check": integrity,
+    }
+    print(json.dumps(figures))
+    bad = any(lost.values()) or integrity != "ok" or any(r.failed for r in reports)
     return 1 if bad else 0
 
 

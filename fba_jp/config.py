@@ -41,6 +41,12 @@ class ScheduleConfig(Section):
     jitter_seconds: Annotated[int, Field(ge=0)] = 30
 
 
+class SyncConfig(Section):
+    # accounts synced (and, in the daemon, screened) at the same time: each seller has its own SP-API
+    # rate limits, so a sync mostly waits on its own account's limiter and many can wait together
+    concurrent_accounts: Annotated[int, Field(ge=1, le=64)] = 16
+
+
 def _env_reference(value):
     if isinstance(value, str) and not value.startswith("env:"):
         raise ValueError('secrets may only be env: references, e.g. "env:MY_SELLER_REFRESH_TOKEN"')
@@ -281,6 +287,7 @@ class ServeConfig(Section):
 class Config(Section):
     storage: StorageConfig = StorageConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    sync: SyncConfig = SyncConfig()
     accounts: list[AccountConfig] = []
     policy: PolicyConfig = PolicyConfig()
     valuation: ValuationConfig = ValuationConfig()

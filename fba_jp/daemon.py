@@ -293,9 +293,11 @@ def run_daemon(app_factory, install_signal_handlers: bool = True) -> int:
     trigger = trigger_for(config)
     stop = threading.Event()
     jobs, unrecorded = Jobs(), Unrecorded()
-    workers = max(1, min(4, len(config.accounts)))
+    # accounts run side by side ([sync] concurrent_accounts): each waits on its own seller's SP-API limits.
+    # The lease heartbeat has a thread of its own, so busy accounts can never make it late.
+    workers = min(len(config.accounts), config.sync.concurrent_accounts)
     scheduler = BlockingScheduler(
-        executors={"default": ThreadPoolExecutor(workers)},
+        executors={"default": ThreadPoolExecutor(workers), "lease": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": max(30, int(interval_of(config).total_seconds() // 2))},
         timezone=timezone.utc,
@@ -317,7 +319,8 @@ def run_daemon(app_factory, install_signal_handlers: bool = True) -> int:
             name=account.name, replace_existing=True, next_run_time=start,
         )
     scheduler.add_job(renew_lease, IntervalTrigger(seconds=HEARTBEAT_SECONDS), args=[store_path, stop_daemon, unrecorded],
-                      id="heartbeat", replace_existing=True, next_run_time=start + timedelta(seconds=HEARTBEAT_SECONDS))
+                      id="heartbeat", replace_existing=True, next_run_time=start + timedelta(seconds=HEARTBEAT_SECONDS),
+                      executor="lease")
 
     def record_next_run(event) -> None:
         # Never call back into the scheduler here (get_job takes its job-store lock, which shutdown()

@@ -21,18 +21,26 @@ appear in messages, logs or the database.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
+import os
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-import httpx
+# The library keeps access tokens in one module-level TTLCache sized when it is imported (10 entries
+# unless SP_API_AUTH_CACHE_SIZE says otherwise): with more accounts than that, accounts syncing side by
+# side would evict each other's tokens and fetch a new one for nearly every request. Hence before import.
+os.environ.setdefault("SP_API_AUTH_CACHE_SIZE", "1024")
+
+import httpx  # noqa: E402
 from sp_api.api import CatalogItemsV20220401, FulfillmentInboundV20240320
-from sp_api.auth import AccessTokenClient
+from sp_api.auth import AccessTokenClient, AccessTokenResponse, access_token_client
 from sp_api.auth._core import build_cache_key
 from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base import Marketplaces, SellingApiException
@@ -156,13 +164,35 @@ class _RedactRequestHeaders(logging.Filter):
 logging.getLogger("sp_api.base.client").addFilter(_RedactRequestHeaders())
 
 
+_TOKEN_CACHE_LOCK = threading.Lock()
+
+
+class LockedTokenClient(AccessTokenClient):
+    """The library's LWA token client, with its shared token cache read and written under a lock.
+
+    The cache is a cachetools ``TTLCache``, which is not thread-safe, and accounts sync in parallel
+    threads. The token request itself runs outside the lock, so one account's token refresh never
+    holds up another account's calls.
+    """
+
+    def get_auth(self) -> AccessTokenResponse:
+        key = self._get_cache_key()
+        with _TOKEN_CACHE_LOCK:
+            token = access_token_client.cache.get(key)
+        if token is None:
+            token = self._request(self.scheme + self.host + self.path, self.data, self.headers)
+            with _TOKEN_CACHE_LOCK:
+                access_token_client.cache[key] = token
+        return AccessTokenResponse(**token)
+
+
 def token_client_for(token_url: str) -> type[AccessTokenClient]:
     """An LWA token client class that posts to ``token_url`` instead of https://api.amazon.com."""
     parts = urlsplit(token_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SpApiError(f"token_url {token_url!r} must be an http(s) URL such as http://127.0.0.1:8765/auth/o2/token")
 
-    class _TokenClient(AccessTokenClient):
+    class _TokenClient(LockedTokenClient):
         scheme = f"{parts.scheme}://"
         host = parts.netloc
         path = parts.path or "/auth/o2/token"
@@ -171,6 +201,13 @@ def token_client_for(token_url: str) -> type[AccessTokenClient]:
             return build_cache_key(self.cred.refresh_token, token_flavor + "@" + token_url)
 
     return _TokenClient
+
+
+@functools.lru_cache(maxsize=None)
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every HTTP client: loading the CA bundle costs tens of ms of CPU each time,
+    and every account's sync makes three clients (inbound, catalog, LWA). Thread-safe to share."""
+    return httpx.create_ssl_context()
 
 
 def credentials_for(account: AccountConfig) -> dict[str, str]:
@@ -237,9 +274,7 @@ class SpApi:
     # ----- clients
 
     def _client(self, cls, version: str):
-        kwargs = {}
-        if self.account.token_url:
-            kwargs["auth_token_client_class"] = token_client_for(self.account.token_url)
+        token_client = token_client_for(self.account.token_url) if self.account.token_url else LockedTokenClient
         try:
             client = cls(
                 self.marketplace,
@@ -247,7 +282,8 @@ class SpApi:
                 credential_providers=(FromCodeCredentialProvider,),  # never fall back to other env vars or files
                 version=version,
                 timeout=self.timeout,
-                **kwargs,
+                auth_token_client_class=token_client,
+                verify=tls_context(),
             )
         except KeyError as exc:  # SP_API_DEFAULT_MARKETPLACE names no marketplace
             raise SpApiError(f"SP_API_DEFAULT_MARKETPLACE={exc.args[0]!r} is not a marketplace; unset it") from None
@@ -258,7 +294,7 @@ class SpApi:
         # Our own httpx client, to see the HTTP status the library hides from us (it keeps only
         # headers), which tells a 429 from a 503 when the body is empty.
         client._transport = HttpxTransport(
-            client=httpx.Client(timeout=self.timeout, event_hooks={"response": [self._remember_status]})
+            client=httpx.Client(timeout=self.timeout, verify=tls_context(), event_hooks={"response": [self._remember_status]})
         )
         return client
 

@@ -33,7 +33,9 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
@@ -721,30 +723,77 @@ def sync_accounts(
     lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
     progress: Progress | None = None,
     api_options: dict | None = None,
+    concurrency: int | None = None,
+    on_done: Callable[[SyncReport], None] | None = None,
 ) -> list[SyncReport]:
-    """Sync every named account (all configured if none); one failing account does not stop the others."""
+    """Sync every named account (all configured if none); one failing account does not stop the others.
+
+    Up to ``concurrency`` accounts (default ``[sync] concurrent_accounts``) sync at the same time, each
+    in its own thread with its own SP-API client (so its own rate limiters: Amazon limits each seller
+    separately) and its own SQLite connection; their writes queue on the database's write lock
+    (``BEGIN IMMEDIATE`` under the busy timeout). ``on_done(report)`` is called in the calling thread
+    as each account finishes, so ``run`` screens one account while others still sync. Reports come back
+    in the order of the accounts.
+    """
     config: Config = app.config
     accounts = [config.account(n) for n in account_names] if account_names else list(config.accounts)
     if not accounts:
         raise ConfigError("no [[accounts]] in the config; add one (see config.example.toml) or pass --config")
-    reports = []
-    for account in accounts:
+    options = dict(full=full, lookback_days=lookback_days, api_options=api_options or {})
+    workers = min(len(accounts), concurrency or config.sync.concurrent_accounts)
+    if workers == 1 or app.store.path == ":memory:":  # a second connection to :memory: is another database
+        reports = []
+        for account in accounts:
+            reports.append(_sync_one(app.store, account, progress=progress, **options))
+            if on_done:
+                on_done(reports[-1])
+        return reports
+    cancelled = threading.Event()
+
+    def checkpoint(message: str) -> None:  # called before every plan: where a worker stops when asked
+        if cancelled.is_set():
+            raise SyncCancelled("another account's sync failed or the run was interrupted")
+        if progress:
+            progress(message)
+
+    def work(account: AccountConfig) -> SyncReport:
+        with Store(app.store.path) as store:  # a connection per thread: sqlite3 connections are not shared
+            return _sync_one(store, account, progress=checkpoint, **options)
+
+    reports: list[SyncReport | None] = [None] * len(accounts)
+    with ThreadPoolExecutor(workers, thread_name_prefix="fba-jp-sync") as pool:
+        futures = {pool.submit(work, account): n for n, account in enumerate(accounts)}
         try:
-            api = make_api(account, **(api_options or {}))
-        except SpApiError as exc:  # e.g. a credential's variable is not set: recorded like any failed run
-            report = SyncReport(account.name, outcome="failed", message=str(exc))
-            now = utcnow()
-            with app.store.write():
-                report.run_id = app.store.db["sync_runs"].insert(
-                    {"account": account.name, "started_at": now, "finished_at": now, "outcome": "failed",
-                     "message": report.message, "calls": 0, "plans": 0, "shipments": 0, "items": 0,
-                     "errors": 1, "throttled": 0}
-                ).last_pk
-            reports.append(report)
-            continue
-        with api:
-            reports.append(sync_account(app.store, account, api, full=full, lookback_days=lookback_days, progress=progress))
+            for future in as_completed(futures):
+                reports[futures[future]] = report = future.result()
+                if on_done:
+                    on_done(report)
+        except BaseException:  # Ctrl-C, SIGTERM, a checkpoint's StopRequested: the others stop at their next plan
+            cancelled.set()
+            raise
     return reports
+
+
+class SyncCancelled(Exception):
+    """Raised in a worker at its next plan once the run it belongs to is giving up."""
+
+
+def _sync_one(store: Store, account: AccountConfig, *, api_options: dict, progress: Progress | None,
+              **sync_options) -> SyncReport:
+    try:
+        api = make_api(account, **api_options)
+    except SpApiError as exc:  # e.g. a credential's variable is not set: recorded like any failed run
+        report = SyncReport(account.name, outcome="failed", message=str(exc))
+        now = utcnow()
+        with store.write():
+            report.run_id = store.db["sync_runs"].insert(
+                {"account": account.name, "started_at": now, "finished_at": now, "outcome": "failed",
+                 "message": report.message, "calls": 0, "plans": 0, "shipments": 0, "items": 0,
+                 "errors": 1, "throttled": 0}
+            ).last_pk
+        return report
+    with api:
+        return sync_account(store, account, api, progress=progress, **sync_options)
 
 
 def pick_account(config: Config, name: str | None) -> AccountConfig:

@@ -46,21 +46,22 @@ def report_sync_problems(reports) -> None:
             click.echo(f"fba-jp: {r.message}", err=True)
 
 
-def run_sync(app: App, accounts, full: bool, lookback_days: int | None):
+def run_sync(app: App, accounts, full: bool, lookback_days: int | None, on_done=None):
     from ..sync import sync_accounts
 
     progress = progress_for_terminal()
     try:
-        return sync_accounts(app, accounts, full=full, lookback_days=lookback_days, progress=progress)
+        return sync_accounts(app, accounts, full=full, lookback_days=lookback_days, progress=progress, on_done=on_done)
     finally:
         if progress:
             progress.done()
 
 
-def run_screen(app: App, accounts, force: bool):
+def run_screen(app: App, accounts, force: bool, report=None):
+    """Screen (unless ``report`` holds screenings already made) and say what was screened."""
     from ..sync import screen_synced
 
-    report = screen_synced(app, accounts, force=force)
+    report = report or screen_synced(app, accounts, force=force)
     for error in report.errors:
         click.echo(f"fba-jp: {error}", err=True)
     click.echo(f"screened {report.screened} shipment(s); {report.unchanged} unchanged since their last screening", err=True)
@@ -121,10 +122,24 @@ def screen(app: App, accounts, force, output, fail_on_warn):
 @common_options
 def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
     """Sync, then screen: what the daemon does on every tick."""
-    reports = run_sync(app, accounts, full, lookback_days)
+    from ..sync import ScreenReport, screen_synced
+
+    by_account = {}
+
+    def screen(sync_report) -> None:  # each account as soon as its sync is done, while others still sync
+        by_account[sync_report.account] = screen_synced(app, [sync_report.account], force=force)
+
+    reports = run_sync(app, accounts, full, lookback_days, on_done=screen)
     click.echo(sync_table(reports), nl=False, err=True)
     report_sync_problems(reports)
-    report = run_screen(app, accounts, force)
+    report = ScreenReport()
+    for sync_report in reports:  # in the accounts' order, whichever finished first
+        part = by_account[sync_report.account]
+        report.results += part.results
+        report.screened += part.screened
+        report.unchanged += part.unchanged
+        report.errors += part.errors
+    report = run_screen(app, accounts, force, report)
     from ..actions import act_on
 
     acted = act_on(app.store, app.plugins, app.config, report.results)
