@@ -62,7 +62,7 @@ class Receiver(BaseHTTPRequestHandler):
 def receiver():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     Receiver.events, Receiver.hold, Receiver.release = [], threading.Event(), threading.Event()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook?token=s3cret"
     Receiver.release.set()
