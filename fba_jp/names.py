@@ -136,14 +136,14 @@ class ParsedName(NamedTuple):
     legal: tuple[str, ...]
 
 
-_SKELETON_SUFFIXES: list[tuple[str, ...]] | None = None
-
-
-def _suffixes() -> list[tuple[str, ...]]:
-    global _SKELETON_SUFFIXES
-    if _SKELETON_SUFFIXES is None:
-        _SKELETON_SUFFIXES = [tuple(skeleton(t) for t in s) for s in _LEGAL_SUFFIXES]
-    return _SKELETON_SUFFIXES
+@lru_cache(maxsize=1)
+def _suffixes_by_last_word() -> dict[str, list[tuple[str, ...]]]:
+    """Legal-form suffixes (as skeletons) by their last word, longest first."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for suffix in sorted(_LEGAL_SUFFIXES, key=len, reverse=True):
+        if suffix != ("the",):
+            index.setdefault(skeleton(suffix[-1]), []).append(tuple(skeleton(t) for t in suffix))
+    return index
 
 
 @lru_cache(maxsize=8192)
@@ -157,16 +157,19 @@ def parse_name(name: str) -> ParsedName:
     words = [t for t in _SEPARATORS.split(text) if t and t != "_"]
     core = [skeleton(t) for t in words]
     raw = [t.casefold() for t in words]
-    changed = True
-    while changed and core:
-        changed = False
-        for suffix in _suffixes():
+    by_last = _suffixes_by_last_word()
+    stripped = True
+    while stripped and len(core) > 1 and core[-1] in by_last:
+        stripped = False
+        for suffix in by_last[core[-1]]:
             n = len(suffix)
             if len(core) > n and tuple(core[-n:]) == suffix:
                 legal[:0] = core[-n:]
-                core, raw, changed = core[:-n], raw[:-n], True
-            elif len(core) > n and tuple(core[:n]) == suffix and n == 1 and suffix[0] == "the":
-                core, raw, changed = core[n:], raw[n:], True
+                del core[-n:], raw[-n:]
+                stripped = True
+                break
+    if len(core) > 1 and core[0] == "the":
+        core, raw = core[1:], raw[1:]
     return ParsedName(tuple(core), tuple(raw), tuple(legal))
 
 
@@ -202,6 +205,17 @@ class NameList:
     site_words: frozenset[str] = frozenset()
     vocabulary: frozenset[str] = frozenset()  # kana and kanji words the list knows, to split Japanese names
 
+    @property
+    def _by_first_word(self) -> dict[str, list[tuple[tuple[str, ...], int, Entity]]]:
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {}
+            for i, entity in enumerate(self.entities):
+                for alias in entity.aliases:
+                    index.setdefault(alias[0], []).append((alias, i, entity))
+            object.__setattr__(self, "_index", index)
+        return index
+
     def match(self, name: str) -> Entity | None:
         """The entity ``name`` denotes, or ``None``."""
         # the same few importer and consignee names come back on every shipment of a seller
@@ -215,8 +229,10 @@ class NameList:
             if any(parsed.core == e.core and parsed.legal == e.legal for e in entity.exact):
                 return entity
         core, raw = self._split_japanese(parsed.core, parsed.raw)
-        # the most specific alias wins: "Amazon Global Logistics" is AGL, not "Amazon" + qualifiers
-        found = [(len(alias), -i, entity) for i, entity in enumerate(self.entities) for alias in entity.aliases
+        # the most specific alias wins: "Amazon Global Logistics" is AGL, not "Amazon" + qualifiers;
+        # only aliases whose first word is in the name are tried
+        candidates = [hit for word in dict.fromkeys(core) for hit in self._by_first_word.get(word, ())]
+        found = [(len(alias), -i, entity) for alias, i, entity in candidates
                  if self._is_alias_in_context(core, raw, alias)]
         if found:
             return max(found, key=lambda hit: hit[:2])[2]

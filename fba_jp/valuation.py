@@ -282,12 +282,8 @@ def declaration_totals(lines: Iterable[LineTax]) -> Totals:
     lines = list(lines)
 
     def total(values):
-        values = list(values)
-        if any(v is None for v in values):
-            return None, None
-        with localcontext(_EXACT):
-            raw = sum(values, Decimal(0))
-        return round_down(raw, 100), raw
+        raw = _sum_or_none(values)
+        return (None, None) if raw is None else (round_down(raw, 100), raw)
 
     duty, duty_raw = total(line.duty_unrounded_jpy for line in lines)
     national, national_raw = total(line.national_unrounded_jpy for line in lines)
