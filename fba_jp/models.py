@@ -222,7 +222,8 @@ class ItemValuation(Strict):
     # what set the identical goods' accepted value: Art. 4-2 takes only a transaction value
     identical_goods_method: Literal[
         "transaction_value", "identical_or_similar_goods", "deductive", "computed", "fallback"
-    ] | None = Field(default=None, exclude_if=_empty)
+    ] | None = Field(default=None, exclude_if=_empty, description=(
+        "the method that set the identical or similar goods' accepted value; only transaction_value is a basis"))
 
 
 class SpecificDuty(Strict):
@@ -267,12 +268,15 @@ class Item(Strict):
     positive_list_statement: StrictBool | None = None
     valuation: ItemValuation | None = None
     # fields below stay out of the stored declaration and its hash while empty
-    specific_duty: SpecificDuty | None = Field(default=None, exclude_if=_empty)
-    alcohol_percent: Annotated[Decimal, _decimal(100), Field(ge=0, le=100)] | None = Field(default=None, exclude_if=_empty)
-    liquor: Liquor | None = Field(default=None, exclude_if=_empty)
+    specific_duty: SpecificDuty | None = Field(default=None, exclude_if=_empty, description=(
+        "a specific or compound duty (yen per unit, alone or combined with duty_rate)"))
+    alcohol_percent: Annotated[Decimal, _decimal(100), Field(ge=0, le=100)] | None = Field(
+        default=None, exclude_if=_empty, description="alcohol by volume in percent; 1 or more is liquor")
+    liquor: Liquor | None = Field(default=None, exclude_if=_empty, description=(
+        "liquor-tax category and litres per item, or the liquor tax itself"))
     # manufacturer's minimum age in months (Amazon's manufacturer_minimum_age): infant toys, children's PSC
     min_age_months: Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=1200)] | None = Field(
-        default=None, exclude_if=_empty)
+        default=None, exclude_if=_empty, description="the youngest age the product is for, in months (toys)")
 
     @field_validator("hs_code")
     @classmethod
