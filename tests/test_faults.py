@@ -225,3 +225,35 @@ def test_a_full_disk_leaves_the_previous_report_and_says_so_in_one_line(tmp_path
     assert result.stdout == ""
     assert report.read_text() == "the previous report"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+
+
+def test_sigterm_while_a_request_hangs_exits_within_5_s_and_leaves_nothing_half_written(tmp_path):
+    import socket
+
+    # Amazon accepts the connection and never answers: no event can wake a thread blocked in that read
+    hole = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(hole.accept()), daemon=True).start()
+    url = f"http://127.0.0.1:{hole.getsockname()[1]}"
+    config = tmp_path / "hang.toml"
+    config.write_text(
+        '[schedule]\ninterval_seconds = 3600\njitter_seconds = 0\n[[accounts]]\nname = "shop"\n'
+        f'endpoint = "{url}"\ntoken_url = "{url}/auth/o2/token"\nrefresh_token = "env:T_REFRESH"\n'
+        'lwa_app_id = "env:T_APP"\nlwa_client_secret = "env:T_SECRET"\nseller = { name = "Shop LLC", country = "US" }\n'
+    )
+    env = {**os.environ, "T_REFRESH": "Atzr|x", "T_APP": "app", "T_SECRET": "secret", "NO_PROXY": "127.0.0.1"}
+    db = tmp_path / "hang.db"
+    process = daemon(config, db, env, tmp_path, "hang")
+    try:
+        wait_for(lambda: accepted, "the daemon's request to reach the silent server")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        hole.close()
+    log = process.log.read_text()
+    assert process.returncode == 0, log
+    assert "abandoned (nothing half-written" in log and "Traceback" not in log
+    assert query(db, "select state from heartbeat") == [("stopped",)]
+    assert query(db, "pragma integrity_check") == [("ok",)]
