@@ -143,7 +143,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database ({exc}): {advice(exc, timeout)}") from None
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the database: {exc.strerror}") from None
+            raise StoreError(f"{self.path}: cannot create the database: {exc.strerror}; its directory must exist and be writable") from None
 
     @cached_property
     def db(self) -> sqlite_utils.Database:

@@ -51,6 +51,7 @@ from .declarations import (
 from .errors import ConfigError, InputError, SpApiError, UsageError
 from .freight import load_quotes
 from .models import JST, Declaration, Finding, ShipmentResult
+from .processes import process_exists
 from .products import ProductMaster, load_products
 from .spapi import MARKETPLACES, PlanUnavailable, SpApi
 from .store import Store, record_alias, to_json, utcnow
@@ -182,21 +183,11 @@ def close_interrupted_runs(store: Store, account: str) -> None:
     so a "running" row of this very process is a leftover too.
     """
     for row in store.db.query("select id, pid from sync_runs where account = ? and outcome = 'running'", [account]):
-        if row["pid"] is None or row["pid"] == os.getpid() or not _process_exists(row["pid"]):
+        if row["pid"] is None or row["pid"] == os.getpid() or not process_exists(row["pid"]):
             store.db["sync_runs"].update(row["id"], {
                 "outcome": "interrupted", "finished_at": utcnow(),
                 "message": "the process running this sync ended before it finished; committed plans were kept",
             })
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: it exists
-        return True
-    return True
 
 
 def _watermark(store: Store, account: str, status: str) -> datetime | None:
