@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, validation_lines
-from .models import COULD_NOT_SCREEN, Acp, Amount, Currency, Filing, Licence, Party, Seller
+from .models import COULD_NOT_SCREEN, Acp, Amount, Currency, Filing, Licence, Party, Seller, ValuationAgreement
 
 SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password", "secret_key",
                          "password_hash"})
@@ -147,6 +147,7 @@ class AccountConfig(Section):
     transit_days: Annotated[int, Field(ge=0, le=120)] = 0
     freight: FreightConfig | None = None
     insurance: InsuranceConfig | None = None
+    valuation: ValuationAgreement | None = None  # [accounts.valuation]: the basis agreed with the ACP
 
     def secret(self, key: str) -> str | None:
         """Resolve an ``env:`` reference; ``None`` when the key is unset or the variable is empty."""

@@ -213,6 +213,7 @@ def build_declaration(
         # it re-screening and waivers) follows changes to the profile
         "licences": [licence.model_dump() for licence in account.licences],
         "filings": [filing.model_dump() for filing in account.filings],
+        "valuation_agreement": account.valuation,
         "items": items,
         "boxes": boxes,
     }

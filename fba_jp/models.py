@@ -435,6 +435,42 @@ class Cost(Strict):
         return self
 
 
+class ValuationAgreement(Strict):
+    """The valuation basis agreed with the ACP and Customs, once per seller when the ACP is notified:
+    the method, its reference and date, the evidence kept, and how each figure is obtained.
+
+    ``deductive``: the Japan selling price (the seller's Amazon.co.jp price) less the consumption tax in
+    it, Amazon's fees, ``profit_and_expenses_percent`` of the price before tax, the domestic costs after
+    import (``domestic_costs_percent`` of that price and/or ``domestic_unit_costs_jpy`` a unit) and the
+    duty. ``computed``: the production cost (products.csv) plus ``profit_and_expenses_percent`` of it,
+    plus freight and insurance. ``fallback``: the declared value on the stated ``basis``, plus freight.
+    """
+
+    method: Literal["deductive", "computed", "fallback"]
+    reference: Annotated[str, Field(min_length=1, max_length=200, description=(
+        "the ACP's or Customs' reference for the agreement (e.g. a prior-consultation number)"))]
+    agreed_on: Day
+    acp: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default=[], max_length=100, description=(
+        "the documents kept for the method: price reports, fee statements, cost ledgers"))
+    basis: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(default=None, description=(
+        "fallback: the stated basis, e.g. the purchase price from the manufacturer plus freight"))
+    profit_and_expenses_percent: Annotated[Percent, Field(le=100)] | None = Field(default=None, description=(
+        "deductive: of the selling price before consumption tax; computed: of the production cost"))
+    domestic_costs_percent: Annotated[Percent, Field(le=100)] | None = Field(default=None, description=(
+        "deductive: transport, insurance and storage in Japan after import, as % of the price before tax"))
+    domestic_unit_costs_jpy: Yen | None = Field(default=None, description="deductive: the same, in yen a unit")
+
+    @model_validator(mode="after")
+    def _what_the_method_needs(self) -> "ValuationAgreement":
+        if self.method == "fallback" and self.basis is None:
+            raise ValueError("a fallback agreement needs its basis (e.g. \"purchase price from the manufacturer plus "
+                             "freight\")")
+        if self.method == "deductive" and self.profit_and_expenses_percent is None:
+            raise ValueError("a deductive agreement needs profit_and_expenses_percent (of the selling price before tax)")
+        return self
+
+
 class Declaration(Strict):
     """One shipment as the gate screens it: a declaration file, or built from SP-API data."""
 
@@ -460,6 +496,8 @@ class Declaration(Strict):
     # Fields added after v1 shipped are left out of dumps while empty, so the input hash of a declaration
     # that does not use them (and with it every stored waiver) is what it was.
     boxes: list[Box] = Field(default=[], exclude_if=_empty, description="the cartons and their contents (packing list)")
+    valuation_agreement: ValuationAgreement | None = Field(default=None, exclude_if=_empty, description=(
+        "the valuation basis agreed with the ACP and Customs ([accounts.valuation] on the SP-API path)"))
     costs: list[Cost] = Field(default=[], exclude_if=_empty, description=(
         "freight, insurance and other costs to the Japanese port, each with its basis, source and date "
         "(in addition to freight, insurance and other_additions)"))

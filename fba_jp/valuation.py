@@ -43,6 +43,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
+from .agreement import agreed_findings, agreed_items, agreement_sheet, evidence_documents, prefers_computed, with_notes
 from .costs import allocate_costs, no_insurance, unknown_costs
 from .models import Declaration, Finding, Item, Valuation, ValuationLine
 from .names import same_party
@@ -341,7 +342,7 @@ def choose_method(
         if isinstance(outcome, _Applies):
             reason = outcome.reason
             if method == "computed" and computed_first:
-                reason += " (the importer asked for the computed method before deductive: prefer_computed)"
+                reason += PREFER_COMPUTED_NOTE
             return MethodChoice(item.msku, method, reason, tuple(skipped), outcome.amount, outcome.yen)
         skipped.append((method, outcome))
     return MethodChoice(item.msku, None, "no method applies: no unit_value and no usable valuation data", tuple(skipped))
@@ -465,6 +466,7 @@ _ATTEMPTS: dict[str, Callable[[Item, Declaration, int], _Applies | str]] = {
     "computed": _computed,
     "fallback": _fallback,
 }
+PREFER_COMPUTED_NOTE = " (the importer asked for the computed method before deductive: prefer_computed)"
 COMPUTED_FIRST = ("transaction_value", "identical_or_similar_goods", "computed", "deductive", "fallback")
 
 
@@ -633,7 +635,10 @@ def valuate(
     excluded = excluded or load_excluded_goods()
     currency = shipment.currency
     week = week_start(shipment.declaration_date) if currency != "JPY" else None
-    choices = {item.msku: choose_method(item, shipment, window_days, prefer_computed) for item in shipment.items}
+    shipment, agreed_notes = agreed_items(shipment)
+    prefer_computed = prefer_computed or prefers_computed(shipment)
+    choices = {item.msku: with_notes(choose_method(item, shipment, window_days, prefer_computed), shipment, agreed_notes)
+               for item in shipment.items}
     findings: list[Finding] = []
 
     rate = Decimal(1) if currency == "JPY" else exchange_rate
@@ -647,10 +652,14 @@ def valuate(
     for item in shipment.items:
         if choices[item.msku].method is None:
             findings.append(_no_basis(item, choices[item.msku]))
-    findings.extend(_method_findings(choices.values(), window_days))
-    fallback = [c.sku for c in choices.values() if c.method == "fallback"]
-    if fallback:
-        findings.append(_fallback_finding(shipment, fallback))
+    method_findings = _method_findings(choices.values(), window_days)
+    if shipment.valuation_agreement is not None:  # VAL_FALLBACK only where the agreement could not be applied
+        findings.extend(agreed_findings(shipment, choices.values(), method_findings))
+    else:
+        findings.extend(method_findings)
+        fallback = [c.sku for c in choices.values() if c.method == "fallback"]
+        if fallback:
+            findings.append(_fallback_finding(shipment, fallback))
     findings.extend(unknown_costs(shipment, any(c.adds_costs for c in choices.values())))
     findings.extend(no_insurance(shipment, any(c.adds_costs for c in choices.values())))
     if not valued:
@@ -727,6 +736,7 @@ def valuate(
     documents = list(COMMON_DOCUMENTS)
     for method in methods_used:
         documents.extend(METHOD_DOCUMENTS[method])
+    documents.extend(evidence_documents(shipment))
     earlier_methods: dict[tuple, int] = {}  # each distinct list of (method, why not), numbered
     item_sheets = [
         _item_sheet(item, choices[item.msku], rate, additions, weights, total_weight,
@@ -765,6 +775,7 @@ def valuate(
             "not_added_for": [c.sku for c in choices.values() if c.method and not c.adds_costs],
         },
         **({"costs": costs.sheet} if shipment.costs else {}),
+        **({"agreement": agreement_sheet(shipment, choices.values())} if shipment.valuation_agreement else {}),
         lines_worksheet=lines_worksheet,
         totals_unrounded={
             "duty_jpy": _plain(totals.duty_unrounded_jpy),
@@ -1135,7 +1146,7 @@ def _method_findings(choices: Iterable[MethodChoice], window_days: int) -> list[
 def _method_finding(method: str, skipped: tuple[tuple[str, str], ...], skus: list[str], window_days: int) -> Finding:
     basis = METHOD_BASIS[method].format(window_days=window_days)
     if method == "computed" and "deductive" not in {m for m, _ in skipped}:
-        basis += " (the importer asked for the computed method before deductive: prefer_computed)"
+        basis += PREFER_COMPUTED_NOTE
     earlier = "; ".join(f"{METHOD_LABEL[m]}: {r}" for m, r in skipped)
     return Finding(
         code="VAL_METHOD", severity="info", sku=skus[0] if len(skus) == 1 else None, reference=METHOD_RULE[method],
