@@ -118,13 +118,31 @@ def skeleton(word: str) -> str:
 
 
 def _fold(text: str) -> str:
-    """Invisible characters out, NFKC, combining marks (except kana voicing) dropped."""
-    text = unicodedata.normalize("NFKC", strip_invisible(text))
+    """Invisible characters out, NFKC, combining marks (except kana voicing) dropped.
+
+    A look-alike letter that NFKC would turn into a character of *another* confusable class keeps its
+    TR39 prototype instead: the lunate sigma ϲ looks like c but is NFKC ς, the long s ſ looks like f but is
+    NFKC s, ͺ is NFKC a space and a mark.
+    """
+    text = strip_invisible(text)
+    if not text.isascii():
+        mapping = _prototypes()
+        text = "".join(mapping[c] if c in mapping and _nfkc_moves(c) else c for c in text)
+    text = unicodedata.normalize("NFKC", text)
     decomposed = unicodedata.normalize("NFD", strip_invisible(text))
     if decomposed.isascii():
         return decomposed
     kept = "".join(c for c in decomposed if c in _KANA_VOICING or not unicodedata.combining(c))
     return unicodedata.normalize("NFC", kept)
+
+
+@lru_cache(maxsize=4096)
+def _nfkc_moves(char: str) -> bool:
+    """Whether NFKC takes the letter ``char`` out of its confusable class (to another skeleton). Only
+    letters: punctuation keeps NFKC's form (a full-width hyphen is a hyphen, a separator)."""
+    mapping = _prototypes()
+    folded = unicodedata.normalize("NFKC", char)
+    return folded != char and unicodedata.category(char).startswith("L") and "".join(mapping.get(c, c) for c in folded).casefold() != mapping[char].casefold()
 
 
 class ParsedName(NamedTuple):
