@@ -89,5 +89,9 @@ def read_declaration(path: str) -> tuple[Declaration, str]:
         raise InputError(f"{path}: not UTF-8 text; save the declaration as UTF-8 JSON or TOML") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if file.suffix.lower() == ".csv":  # the invoice data `fba-jp documents --format csv` writes
+        from .documents.exchange import parse_invoice_csv
+
+        return parse_invoice_csv(text, path), path
     fmt = "toml" if file.suffix.lower() == ".toml" else "json"
     return parse_text(text, path, fmt), path

@@ -399,6 +399,31 @@ def m011_screening_rule_overrides(db: sqlite_utils.Database) -> None:
     db["screenings"].add_column("rule_overrides", str)
 
 
+@migration
+def m012_documents(db: sqlite_utils.Database) -> None:
+    """Shipping documents fba-jp issued (fba_jp/documents): which file, from which screening, when."""
+    db["documents"].create(
+        {
+            "id": int,
+            "sha256": str,  # of the file's bytes, what `fba-jp documents --verify FILE` looks up
+            "shipment_id": str,
+            "screening_id": int,
+            "input_sha256": str,  # of the declaration the screening (and so the document) was made from
+            "kind": str,  # invoice | packing_list | checklist
+            "format": str,  # pdf | html | csv | json
+            "draft": int,
+            "file_name": str,
+            "bytes": int,
+            "created_at": str,
+            "fba_jp_version": str,
+        },
+        pk="id",
+        foreign_keys=[("screening_id", "screenings", "id")],
+    )
+    db["documents"].create_index(["sha256"])
+    db["documents"].create_index(["shipment_id"])
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

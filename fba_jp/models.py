@@ -173,6 +173,15 @@ class Party(Strict):
     is_seller: StrictBool = False
 
 
+class DeliveryAddress(Strict):
+    """Where the carrier delivers: Amazon's fulfilment centre. Never the importer or the consignee."""
+
+    name: NonEmpty
+    address: str | None = None
+    fc_code: str | None = None
+    country: CountryCode | None = None
+
+
 class Acp(Strict):
     """An Attorney for Customs Procedures (税関事務管理人) as written in a declaration or the registry."""
 
@@ -482,6 +491,8 @@ class Declaration(Strict):
     seller: Seller
     importer_of_record: Party | None = None
     consignee: Party | None = None
+    delivery_address: DeliveryAddress | None = Field(default=None, exclude_if=_empty, description=(
+        "Amazon's fulfilment centre the carrier delivers to; printed on the invoice only as the delivery address"))
     acp: Acp | None = None
     acp_id: str | None = None
     import_transaction: StrictBool = False

@@ -320,6 +320,29 @@ class Store:
         return [current] + [r[0] for r in self.conn.execute(
             "select alias from shipment_aliases where shipment_id = ? order by at, alias", [current])]
 
+    # ----- shipping documents (fba_jp/documents)
+
+    def screened_declaration(self, shipment_id: str) -> tuple[Declaration, ShipmentResult] | None:
+        """The latest screening of a shipment with the exact declaration it screened, or ``None``."""
+        latest = self.latest_screening(shipment_id)
+        body = self.declaration(latest["input_sha256"]) if latest is not None else None
+        if body is None:
+            return None
+        return Declaration.model_validate_json(body), self.load_result(latest)
+
+    def record_documents(self, rows: list[dict]) -> None:
+        """Record issued documents (one transaction): ``sha256``, ``screening_id``, ``kind``, ``format``…"""
+        now = utcnow()
+        with self.write():
+            _insert(self.conn, "documents", [{**row, "created_at": now, "fba_jp_version": _version()} for row in rows])
+
+    def screening(self, screening_id: int) -> dict | None:
+        rows = self.rows("select * from screenings where id = ?", [screening_id])
+        return rows[0] if rows else None
+
+    def documents_by_sha256(self, sha256: str) -> list[dict]:
+        return self.rows("select * from documents where sha256 = ? order by id", [sha256])
+
     # ----- waivers
 
     def add_waiver(self, shipment_id: str, code: str, reason: str, by: str, expires_on: date | None) -> dict:

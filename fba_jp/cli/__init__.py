@@ -32,6 +32,7 @@ COMMANDS = {
     "status": "daemon:status",
     "db": "db:db",
     "serve": "serve:serve",
+    "documents": "documents:documents",
     "demo": "sync:demo",
     "plugins": "screening:plugins",
     "schema": "screening:schema",

@@ -1,0 +1,262 @@
+"""Shipping documents (fba_jp/documents): what a customs broker reads off the PDF, the drafts of blocked
+shipments, the refusals, the CSV/JSON round trip through `fba-jp gate`, and `--verify`."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import EXAMPLES
+
+from fba_jp.documents.labels import WATERMARK
+
+FINAL = {
+    "schema": "fba-jp/shipment/v1",
+    "shipment_id": "FBA17KYOTO02",
+    "inbound_plan_id": "wf0000kyoto-0002",
+    "declaration_date": "2026-12-07",
+    "export_date": "2026-11-27",
+    "seller": {"name": "Kyoto Botanica Inc.", "country": "US", "japan_resident": False},
+    "importer_of_record": {"name": "Kyoto Botanica Inc.", "address": "500 Market St, San Francisco CA 94105",
+                           "country": "US"},
+    "consignee": {"name": "Kyoto Botanica Inc."},
+    "delivery_address": {"name": "Amazon.co.jp NRT5", "fc_code": "NRT5",
+                         "address": "2-4-1 Kaihin, Ichikawa, Chiba 272-0013", "country": "JP"},
+    "acp": {"name": "さくら通関アドバイザリー株式会社", "status": "registered", "accepted_on": "2026-09-15",
+            "customs_office": "Osaka", "address": "大阪府大阪市中央区本町1-2-3"},
+    "currency": "USD",
+    "freight": "410.00", "insurance": "18.50",
+    "fx_rates": {"USD": "150.25"},
+    "licences": [
+        {"kind": "cosmetics_mah", "number": "27C0X10999", "holder": "Hana Cosme Partners K.K.",
+         "valid_until": "2029-03-31"},
+        {"kind": "cosmetics_manufacturing", "number": "27CZ200888", "holder": "Hana Cosme Partners K.K."},
+    ],
+    "boxes": [
+        {"box_id": "FBA17KYOTO02U000001", "count": 2, "contents": [{"msku": "RICE-SERUM-30", "quantity": 120}],
+         "weight": {"value": "12.5", "unit": "KG"}, "dimensions": {"length": 60, "width": 40, "height": 35, "unit": "CM"}},
+        {"box_id": "FBA17KYOTO02U000003", "contents": [{"msku": "HINOKI-COMB", "quantity": 100}],
+         "weight": {"value": "8.2", "unit": "LB"}},
+    ],
+    "items": [
+        {"msku": "RICE-SERUM-30", "asin": "B0KYOTO001", "title": "Kyoto rice water face serum 30 ml 化粧水",
+         "quantity": 240, "unit_value": "5.10", "hs_code": "3304.99", "origin_country": "US", "duty_rate": "0",
+         "categories": ["cosmetics"], "cosmetics_notification": "26-KY-000771"},
+        {"msku": "HINOKI-COMB", "title": "Hinoki wood wide-tooth comb", "quantity": 100, "unit_value": "3.20",
+         "hs_code": "9615.19", "origin_country": "CN", "duty_rate": "5.3"},
+    ],
+}
+
+
+def pages_text(path: Path) -> list[str]:
+    """Each page's text with all white space removed: where a table cell wraps is not the point."""
+    return [squeeze(page.extract_text()) for page in PdfReader(path).pages]
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def documents(run_cli, tmp_path, *args):
+    return run_cli("documents", *args, "--db", tmp_path / "fba.db", "--out", tmp_path / "out")
+
+
+@pytest.fixture
+def final(run_cli, tmp_path, write_declaration):
+    path = write_declaration(FINAL, "kyoto.json")
+    result = documents(run_cli, tmp_path, "--file", path)
+    assert result.exit_code == 0, result.stderr
+    gate = run_cli("gate", path, "--output", "json")
+    return tmp_path / "out", json.loads(gate.stdout)["results"][0]
+
+
+def test_final_invoice_names_the_parties_lines_and_totals_to_the_yen(final):
+    out, screening = final
+    assert sorted(p.name for p in out.iterdir()) == [
+        "FBA17KYOTO02-checklist.pdf", "FBA17KYOTO02-invoice.pdf", "FBA17KYOTO02-packing-list.pdf"]
+    text = "\n".join(pages_text(out / "FBA17KYOTO02-invoice.pdf"))
+    assert WATERMARK not in text
+    for expected in ("Importer of record / 輸入者", "Kyoto Botanica Inc.", "500 Market St, San Francisco",
+                     "さくら通関アドバイザリー株式会社", "大阪府大阪市中央区本町1-2-3",
+                     "Delivery address only — not importer, not consignee", "Amazon.co.jp NRT5", "DDP Amazon FC NRT5",
+                     "150.25 JPY per USD", "RICE-SERUM-30", "3304.99", "1,224.00", "HINOKI-COMB", "320.00",
+                     "USD 1,544.00", "USD 410.00", "USD 18.50", "USD 1,972.50", "化粧水",
+                     "Cosmetics MAH licence 化粧品製造販売業許可 27C0X10999", "26-KY-000771",
+                     "Other reasonable means (Art. 4-4)", "No sale to a buyer in Japan"):
+        assert squeeze(expected) in text, expected
+    valuation = screening["valuation"]
+    assert f"¥{valuation['customs_value_jpy']:,}" in text
+    assert f"¥{valuation['total_tax_jpy']:,}" in text
+    # Amazon's FC is only ever the labelled delivery address: the consignee is the importer
+    consignee = text.split("Consignee/荷受人")[1].split("Deliveryaddressonly")[0]
+    assert "KyotoBotanicaInc." in consignee and "Amazon" not in consignee
+    # the comb is not a cosmetic: the MAH licence is not printed next to it
+    comb = text.split("HINOKI-COMB")[1].split("Totals")[0]
+    assert "27C0X10999" not in comb
+
+
+def test_packing_list_and_checklist(final):
+    out, _ = final
+    packing = "\n".join(pages_text(out / "FBA17KYOTO02-packing-list.pdf"))
+    assert "Packinglist/包装明細書" in packing and "340" in packing  # 240 + 100 units
+    for expected in ("FBA17KYOTO02U000001 × 2 boxes", "RICE-SERUM-30 × 120", "12.5 KG each", "60 × 40 × 35 CM",
+                     "FBA17KYOTO02U000003", "HINOKI-COMB × 100", "8.2 LB", "3 package(s)",
+                     "total gross weight 総重量 28.72 KG"):
+        assert squeeze(expected) in packing, expected
+    checklist = "\n".join(pages_text(out / "FBA17KYOTO02-checklist.pdf"))
+    for expected in ("Travels with the goods", "Form C-7500", "5 years", "7 years", "Customs Act Art. 94",
+                     "Copy 写し: Cosmetics MAH licence"):
+        assert squeeze(expected) in checklist, expected
+
+
+def test_blocked_shipment_gets_only_drafts_watermarked_on_every_page(run_cli, tmp_path):
+    blocked = documents(run_cli, tmp_path, "--file", EXAMPLES / "kyoto-cosmetics-blocked.json")
+    assert blocked.exit_code == 3  # the example also lacks the importer's and the ACP's address
+    assert "FBA17KYOTO01: importer_of_record.address: missing" in blocked.stderr
+    assert "FBA17KYOTO01: blocked by the screening (LICENCE_EXPIRED, " in blocked.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    draft = documents(run_cli, tmp_path, "FBA17KYOTO01", "--draft")
+    assert draft.exit_code == 1, draft.stderr
+    invoice = tmp_path / "out" / "FBA17KYOTO01-invoice-DRAFT.pdf"
+    pages = pages_text(invoice)
+    assert len(pages) >= 2
+    for page in pages:
+        assert squeeze(WATERMARK) in page
+        assert "COS_NO_NOTIFICATION" in page and "LICENCE_EXPIRED" in page
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"acp": None}, "acp: missing"),
+    ({"importer_of_record": {"name": "Kyoto Botanica Inc."}}, "importer_of_record.address: missing"),
+])
+def test_missing_acp_or_importer_address_is_one_line_exit_3_and_a_draft_with_draft(
+        run_cli, tmp_path, write_declaration, change, field):
+    data = {k: v for k, v in {**FINAL, **change}.items() if v is not None}
+    path = write_declaration(data)
+    refused = documents(run_cli, tmp_path, "--file", path)
+    assert refused.exit_code == 3
+    assert any(line.startswith(f"FBA17KYOTO02: {field}") for line in refused.stderr.splitlines())
+    drafted = documents(run_cli, tmp_path, "--file", path, "--draft")
+    assert drafted.exit_code == 1
+    page = pages_text(tmp_path / "out" / "FBA17KYOTO02-invoice-DRAFT.pdf")[0]
+    assert squeeze(WATERMARK) in page and field.split(":")[0] in page
+
+
+def test_amazon_never_becomes_importer_or_consignee_even_when_waived(run_cli, tmp_path, write_declaration):
+    path = write_declaration({**FINAL, "consignee": {"name": "Amazon Japan G.K."}})
+    db = tmp_path / "fba.db"
+    assert run_cli("gate", path, "--db", db).exit_code == 1
+    run_cli("release", "FBA17KYOTO02", "--code", "CONSIGNEE_AMAZON", "--reason", "broker says fine", "--by", "x",
+            "--db", db)
+    refused = documents(run_cli, tmp_path, "--file", path)
+    assert refused.exit_code == 3
+    assert "FBA17KYOTO02: consignee.name: 'Amazon Japan G.K.' is Amazon" in refused.stderr
+    draft = documents(run_cli, tmp_path, "--file", path, "--draft")
+    text = "\n".join(pages_text(tmp_path / "out" / "FBA17KYOTO02-invoice-DRAFT.pdf"))
+    consignee = text.split("Consignee/荷受人")[-1].split("Deliveryaddressonly")[0]
+    assert draft.exit_code == 1 and "Amazon" not in consignee
+
+
+def test_a_consignee_other_than_the_importer_is_refused(run_cli, tmp_path, write_declaration):
+    # a name the Amazon list does not know still cannot stand as consignee: it is not the importer
+    path = write_declaration({**FINAL, "consignee": {"name": "Amazon Japan G.K. 小田原フルフィルメントセンター"}})
+    refused = documents(run_cli, tmp_path, "--file", path)
+    assert refused.exit_code == 3
+    assert "consignee.name: 'Amazon Japan G.K. 小田原フルフィルメントセンター' is not the importer of record" in refused.stderr
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_invoice_data_reads_back_through_gate_with_the_same_verdict_and_values(run_cli, tmp_path, example, fmt):
+    source = run_cli("gate", EXAMPLES / example, "--output", "json", "--db", tmp_path / "a.db")
+    written = documents(run_cli, tmp_path, "--file", EXAMPLES / example, "--format", fmt, "--draft")
+    assert written.exit_code in (0, 1), written.stderr
+    [path] = [Path(p) for p in written.stdout.split()]
+    back = run_cli("gate", path, "--output", "json", "--db", tmp_path / "b.db")
+    assert back.exit_code == source.exit_code, back.stderr
+    before, after = (json.loads(r.stdout)["results"][0] for r in (source, back))
+    for key in ("shipment_id", "verdict", "input_sha256", "valuation"):
+        assert after[key] == before[key], key
+    assert [(f["code"], f["sku"]) for f in after["findings"]] == [(f["code"], f["sku"]) for f in before["findings"]]
+
+
+def test_edited_invoice_csv_is_refused_naming_row_and_column(run_cli, tmp_path):
+    written = documents(run_cli, tmp_path, "--file", EXAMPLES / "tokyo-tea-annotated.json", "--format", "csv", "--draft")
+    path = Path(written.stdout.split()[0])
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows[1][rows[0].index("item.line_value")] = "1.00"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows(rows)
+    result = run_cli("gate", path, "--db", tmp_path / "c.db")
+    assert result.exit_code == 3
+    assert f"{path}: row 2: item.line_value: 1.00 is not item.quantity × item.unit_value" in result.stderr
+
+
+def test_500_lines_long_descriptions_and_characters_outside_the_font(run_cli, tmp_path, write_declaration):
+    items = [{"msku": f"SKU-{n:04d}", "title": f"Item {n} 木製の櫛 🍵 \u200bz\u0301", "quantity": n,
+              "unit_value": "1.25", "hs_code": "9615.19", "origin_country": "CN", "duty_rate": "5.3"}
+             for n in range(1, 501)]
+    items[7]["title"] = "Very long description, " + "手作りの木製品 handmade wooden goods " * 400
+    path = write_declaration({**FINAL, "licences": [], "boxes": [], "items": items}, "big.json")
+    result = documents(run_cli, tmp_path, "--file", path)
+    assert result.exit_code == 0, result.stderr
+    reader = PdfReader(tmp_path / "out" / "FBA17KYOTO02-invoice.pdf")
+    assert len(reader.pages) > 10
+    text = "".join(squeeze(page.extract_text()) for page in reader.pages)
+    assert "SKU-0500" in text and "Item500木製の櫛〓" in text
+    assert "🍵" not in text and "\u200b" not in text
+    assert f"USD{sum(n for n in range(1, 501)) * 1.25:,.2f}" in text
+    assert text.count("handmadewoodengoods") >= 400  # the whole description is printed, after the table
+    for number, page in enumerate(reader.pages, 1):
+        assert f"頁{number}/{len(reader.pages)}" in squeeze(page.extract_text())
+
+
+def test_verify_says_issued_from_which_screening_and_whether_current(run_cli, tmp_path, write_declaration):
+    path = write_declaration(FINAL)
+    documents(run_cli, tmp_path, "--file", path)
+    invoice = tmp_path / "out" / "FBA17KYOTO02-invoice.pdf"
+    ok = run_cli("documents", "--verify", invoice, "--db", tmp_path / "fba.db")
+    answer = json.loads(ok.stdout)
+    assert ok.exit_code == 0 and answer["issued"] and answer["current"] and answer["kind"] == "invoice"
+    assert "from screening #1, current" in ok.stderr
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(invoice.read_bytes() + b"\n")
+    assert run_cli("documents", "--verify", tampered, "--db", tmp_path / "fba.db").exit_code == 3
+    write_declaration({**FINAL, "freight": "999.00"})
+    run_cli("gate", path, "--db", tmp_path / "fba.db")
+    stale = run_cli("documents", "--verify", invoice, "--db", tmp_path / "fba.db")
+    assert stale.exit_code == 1 and json.loads(stale.stdout)["input_changed"] is True
+    assert "SUPERSEDED by screening #2 (the declaration changed)" in stale.stderr
+
+
+def test_html_documents_are_bilingual_and_escaped(run_cli, tmp_path, write_declaration):
+    data = json.loads(json.dumps(FINAL))
+    data["items"][1]["title"] = "<script>alert(1)</script> comb"
+    result = documents(run_cli, tmp_path, "--file", write_declaration(data), "--format", "html")
+    assert result.exit_code == 0, result.stderr
+    html = (tmp_path / "out" / "FBA17KYOTO02-invoice.html").read_text(encoding="utf-8")
+    assert "Commercial invoice (for customs purposes) / 仕入書" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; comb" in html and "<script>" not in html
+
+
+def test_the_fonts_cover_every_label():
+    from fontTools.ttLib import TTFont
+
+    from fba_jp.documents.labels import all_label_text
+    from fba_jp.documents.pdf import font_characters, font_path
+
+    with font_path("Bold").open("rb") as handle:
+        bold = set(TTFont(handle, lazy=True).getBestCmap())
+    assert {c for c in all_label_text() if ord(c) not in bold} == set()
+    assert all(ord(c) in font_characters() for c in "株式会社㈱①ｱｲｳ髙﨑Äé€¥—「」")
+    from fba_jp.documents.pdf import printable
+
+    assert printable("Łódź Škoda İzmir ｶﾌﾞｼｷ 🍵\u200b") == "Lódz Skoda Izmir ｶﾌﾞｼｷ 〓"
+
+
+def test_unknown_shipment_and_bad_usage(run_cli, tmp_path):
+    unknown = documents(run_cli, tmp_path, "FBA-NOPE")
+    assert unknown.exit_code == 3 and "FBA-NOPE: no screened shipment with this id" in unknown.stderr
+    assert documents(run_cli, tmp_path).exit_code == 2
