@@ -654,12 +654,17 @@ class Summary(BaseModel):
 
     @classmethod
     def of(cls, results: list[ShipmentResult]) -> "Summary":
-        summary = cls(shipments=len(results))
+        summary = cls()
         for result in results:
-            setattr(summary, result.verdict, getattr(summary, result.verdict) + 1)
-            summary.waived += sum(f.waived for f in result.findings)
-            summary.errors += len(result.errors)
+            summary.add(result)
         return summary
+
+    def add(self, result: ShipmentResult) -> None:
+        """Count one more result (what a streamed report does, result by result)."""
+        self.shipments += 1
+        setattr(self, result.verdict, getattr(self, result.verdict) + 1)
+        self.waived += sum(f.waived for f in result.findings)
+        self.errors += len(result.errors)
 
 
 class VerdictChange(BaseModel):

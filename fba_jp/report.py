@@ -1,9 +1,11 @@
-"""The HTML report: one self-contained page (inline CSS, no network) of the latest verdicts.
+"""The reports of ``fba-jp report``: one self-contained HTML page (inline CSS, no network) and the JSON
+result document, both streamed from the database so memory stays flat at any number of shipments.
 
 The page is made of the partials in ``templates/partials/`` (one shipment, its findings, valuation,
 document checklist and history, a summary row, the stylesheet), which ``fba-jp serve`` renders too, so
 the report and the dashboard show the same thing. :func:`template_environment` is the one place their
-filters and globals are set.
+filters and globals are set. The page opens on an index by verdict and account; each shipment's details
+are collapsed under its row, so a page of thousands of shipments stays quick to open and to search.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from pathlib import Path
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from . import __version__
-from .files import write_atomically
-from .models import ShipmentResult, Summary
+from .files import atomic_output, write_atomically
+from .models import RESULT_SCHEMA, ShipmentResult, Summary
 
 
 def yen(value: int | None) -> str:
@@ -85,18 +87,97 @@ def _environment() -> Environment:
 def render_html_report(results: list[ShipmentResult], title: str = "fba-jp report") -> str:
     ordered = sorted(results, key=lambda r: (VERDICT_ORDER[r.verdict], r.account or "", r.shipment_id))
     by_account = Counter((r.account or "—", r.verdict) for r in results)
-    accounts = sorted({r.account or "—" for r in results})
-    return _environment().get_template("report.html").render(
-        title=title,
-        results=ordered,
-        summary=Summary.of(results),
-        accounts=accounts,
-        by_account=by_account,
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        version=__version__,
-    )
+    return "".join(_page(title, Summary.of(results), by_account, ordered, ordered))
 
 
 def write_html_report(results: list[ShipmentResult], path: Path, title: str = "fba-jp report") -> Path:
     # whole or not at all: a full disk leaves the previous report, not a truncated one (fba_jp/files.py)
     return write_atomically(path, render_html_report(results, title))
+
+
+def write_html_report_from_store(store, path: Path, account: str | None = None, title: str = "fba-jp report") -> Path:
+    """The report of every stored shipment's latest screening, streamed to ``path`` (whole or not at all).
+
+    Two passes over the database, neither held in memory: the index (a few columns a shipment), then
+    the shipments themselves, in the same order.
+    """
+    summary, by_account = _counts(store, account)
+    results = (result for result, _ in store.iter_latest_results(account, report_order=True))
+    with atomic_output(path) as file:
+        for chunk in _page(title, summary, by_account, _index_rows(store, account), results):
+            file.write(chunk)
+    return Path(path)
+
+
+def _page(title, summary, by_account, index, results):
+    accounts = sorted({a for a, _ in by_account}) or ["—"]
+    return _environment().get_template("report.html").generate(
+        title=title,
+        summary=summary,
+        accounts=accounts,
+        by_account=by_account,
+        index=index,
+        results=results,
+        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+    )
+
+
+_LATEST = "from screenings s join shipments sh on sh.latest_screening_id = s.id"
+
+
+def _counts(store, account: str | None) -> tuple[Summary, Counter]:
+    where, params = (" where s.account = ?", [account]) if account else ("", [])
+    by_account: Counter = Counter()
+    errors = 0
+    for name, verdict, count, errors_here in store.conn.execute(
+        f"select coalesce(s.account, '—'), s.verdict, count(*), sum(json_array_length(coalesce(s.errors, '[]')))"
+        f" {_LATEST}{where} group by 1, 2", params
+    ):
+        by_account[(name, verdict)] = count
+        errors += errors_here or 0
+    waived = store.conn.execute(
+        f"select count(*) {_LATEST} join findings f on f.screening_id = s.id and f.waived = 1{where}", params
+    ).fetchone()[0]
+    totals = {v: sum(n for (_, verdict), n in by_account.items() if verdict == v) for v in VERDICT_ORDER}
+    return Summary(shipments=sum(by_account.values()), waived=waived, errors=errors, **totals), by_account
+
+
+def _index_rows(store, account: str | None):
+    """One light row a shipment (id, account, verdict, when, open blocking and warning codes), report order."""
+    where, params = (" where s.account = ?", [account]) if account else ("", [])
+    cursor = store.conn.execute(
+        f"""select s.shipment_id, s.account, s.verdict, s.screened_at,
+                   (select group_concat(code, char(31)) from (select code from findings
+                    where screening_id = s.id and severity != 'info' and not waived group by code order by min(id)))
+            {_LATEST}{where}
+            order by case s.verdict when 'blocked' then 0 when 'annotated' then 1 else 2 end,
+                     coalesce(s.account, ''), s.shipment_id""",
+        params,
+    )
+    for shipment_id, account_name, verdict, screened_at, codes in cursor:
+        yield {"shipment_id": shipment_id, "account": account_name, "verdict": verdict, "screened_at": screened_at,
+               "codes": codes.split("\x1f") if codes else []}
+
+
+def stream_json_report(pairs, out) -> Summary:
+    """Write the ``fba-jp/result/v1`` document to ``out`` one result at a time, one result a line.
+
+    ``pairs`` are ``(result, worksheet)`` from :meth:`Store.iter_latest_results` with ``worksheets="json"``:
+    the stored worksheet is copied into the result as it is (it was written by the same model's JSON
+    encoder, so it is the ``valuation`` the in-memory document would hold). The same document as
+    ``--output json`` elsewhere, laid out compactly; any JSON reader sees no difference.
+    """
+    summary = Summary()
+    out.write(f'{{"schema":"{RESULT_SCHEMA}","results":[')
+    separator = "\n"
+    for result, worksheet in pairs:
+        text = result.model_dump_json(by_alias=True)
+        if worksheet is not None:
+            # inside a JSON string a quote is always escaped, so this key can only be the result's own
+            text = text.replace(',"valuation":null,', f',"valuation":{worksheet},', 1)
+        out.write(separator + text)
+        separator = ",\n"
+        summary.add(result)
+    out.write(f'\n],"summary":{summary.model_dump_json()}}}\n')
+    return summary

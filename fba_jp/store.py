@@ -31,11 +31,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import zlib
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import StoreError, WaiverError
 from .migrations import SchemaError, migrate
@@ -256,45 +257,75 @@ class Store:
 
     def latest_results(self, account: str | None = None) -> list[ShipmentResult]:
         """The latest screening of every stored shipment (optionally one account's), oldest first."""
+        return [result for result, _ in self.iter_latest_results(account)]
+
+    def iter_latest_results(
+        self, account: str | None = None, *, report_order: bool = False, worksheets: str = "model", chunk: int = 500
+    ) -> Iterator[tuple[ShipmentResult, str | None]]:
+        """Stream ``(result, worksheet JSON)`` for the latest screening of every shipment, ``chunk`` at a time.
+
+        Memory stays flat in the number of shipments, and each chunk takes three queries, not three per
+        shipment. ``report_order``: blocked first, then annotated, cleared; by account and shipment id
+        (else oldest first). ``worksheets="model"`` validates each stored worksheet into
+        ``result.valuation``; ``"json"`` leaves ``valuation`` empty and hands back the stored JSON text as
+        it is, for outputs that only copy it (1 ms of validation a shipment saved).
+        """
         sql = "select s.* from screenings s join shipments sh on sh.latest_screening_id = s.id"
         params: list = []
         if account:
             sql += " where s.account = ?"
             params.append(account)
-        return [self.load_result(row) for row in self.db.query(sql + " order by s.id", params)]
+        if report_order:
+            sql += (" order by case s.verdict when 'blocked' then 0 when 'annotated' then 1 else 2 end,"
+                    " coalesce(s.account, ''), s.shipment_id")
+        else:
+            sql += " order by s.id"
+        # a cursor of its own: the chunk's queries below run on the same connection meanwhile
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        while rows := cursor.fetchmany(chunk):
+            yield from self._load_results([dict(zip(names, row)) for row in rows], worksheets)
 
     def load_result(self, row: dict) -> ShipmentResult:
-        findings = [
-            Finding(
-                code=f["code"],
-                severity=f["severity"],
-                plugin=f["plugin"],
-                sku=f["sku"],
-                message=f["message"],
-                remedy=f["remedy"] or "",
-                reference=f["reference"] or "",
-                evidence=f["evidence"],
-                waived=bool(f["waived"]),
-                waiver=self._waiver(f["waiver_id"]) if f["waiver_id"] else None,
+        return self._load_results([row])[0][0]
+
+    def _load_results(self, rows: list[dict], worksheets: str = "model") -> list[tuple[ShipmentResult, str | None]]:
+        ids = [row["id"] for row in rows]
+        marks = ",".join("?" * len(ids))
+        findings: dict[int, list[dict]] = {}
+        for f in self.rows(f"select * from findings where screening_id in ({marks}) order by screening_id, id", ids):
+            findings.setdefault(f["screening_id"], []).append(f)
+        waiver_ids = sorted({f["waiver_id"] for fs in findings.values() for f in fs if f["waiver_id"]})
+        waivers = {w["id"]: w for w in self.rows(
+            f"select * from waivers where id in ({','.join('?' * len(waiver_ids))})", waiver_ids)} if waiver_ids else {}
+        sheets = {screening_id: unpack_worksheet(sheet) for screening_id, sheet in self.conn.execute(
+            f"select screening_id, worksheet from valuations where screening_id in ({marks})", ids)}
+        loaded = []
+        for row in rows:
+            sheet = sheets.get(row["id"])
+            # rows this store wrote from validated models: constructed again without re-validating them
+            result = ShipmentResult.model_construct(
+                shipment_id=row["shipment_id"],
+                inbound_plan_id=row["inbound_plan_id"],
+                source=row["source"],
+                account=row["account"],
+                verdict=row["verdict"],
+                input_sha256=row["input_sha256"],
+                findings=[
+                    Finding.model_construct(
+                        code=f["code"], severity=f["severity"], plugin=f["plugin"], sku=f["sku"],
+                        message=f["message"], remedy=f["remedy"] or "", reference=f["reference"] or "",
+                        evidence=f["evidence"], waived=bool(f["waived"]), waiver=waivers.get(f["waiver_id"]),
+                    )
+                    for f in findings.get(row["id"], [])
+                ],
+                errors=[ScreeningError.model_construct(**e) for e in json.loads(row["errors"] or "[]")],
+                valuation=Valuation.model_validate_json(sheet) if sheet is not None and worksheets == "model" else None,
+                screening_id=row["id"],
+                screened_at=row["screened_at"],
             )
-            for f in self.db.query("select * from findings where screening_id = ? order by id", [row["id"]])
-        ]
-        valuation = None
-        for v in self.db.query("select worksheet from valuations where screening_id = ?", [row["id"]]):
-            valuation = Valuation.model_validate(json.loads(v["worksheet"]))
-        return ShipmentResult(
-            shipment_id=row["shipment_id"],
-            inbound_plan_id=row["inbound_plan_id"],
-            source=row["source"],
-            account=row["account"],
-            verdict=row["verdict"],
-            input_sha256=row["input_sha256"],
-            findings=findings,
-            errors=[ScreeningError(**e) for e in json.loads(row["errors"] or "[]")],
-            valuation=valuation,
-            screening_id=row["id"],
-            screened_at=row["screened_at"],
-        )
+            loaded.append((result, sheet))
+        return loaded
 
     def latest_screening(self, shipment_id: str) -> dict | None:
         """The newest screening of the shipment under any id it has had (see :meth:`shipment_ids`)."""
@@ -521,9 +552,27 @@ def _valuation_row(screening_id: int, valuation: Valuation) -> dict:
         "total_tax_jpy": valuation.total_tax_jpy,
         "small_value_exemption": int(valuation.small_value_exemption),
         "complete": int(valuation.complete),
-        # pydantic's own JSON encoder: a third of the time of model_dump + json.dumps on a big worksheet
-        "worksheet": valuation.model_dump_json(),
+        # pydantic's own JSON encoder (a third of the time of model_dump + json.dumps), then deflated
+        "worksheet": pack_worksheet(valuation.model_dump_json()),
     }
+
+
+def pack_worksheet(text: str) -> bytes:
+    """The worksheet as stored: its JSON, deflated (zlib, level 1).
+
+    A 10-item worksheet is ~22 KB of JSON made of the same labels, rules and document lists again and
+    again: ~4 KB deflated, for ~0.1 ms. Level 1 because the screening pays for it; higher levels save
+    a few hundred bytes more for two to three times the time. Rows written before this are JSON text
+    and are read as they are (:func:`unpack_worksheet`).
+    """
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def unpack_worksheet(value: bytes | str | None) -> str | None:
+    """The worksheet's JSON text from its stored form (deflated bytes, or text from older versions)."""
+    if value is None or isinstance(value, str):
+        return value
+    return zlib.decompress(value).decode("utf-8")
 
 
 def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> int | None:

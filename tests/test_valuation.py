@@ -8,7 +8,7 @@ import pytest
 
 from fba_jp import hookimpl
 from fba_jp.config import Config, ValuationConfig
-from fba_jp.store import Store
+from fba_jp.store import Store, unpack_worksheet
 from fba_jp.testing import declaration_data, make_declaration, screen
 from fba_jp.valuation import (
     choose_method,
@@ -79,7 +79,7 @@ def test_customs_answer_1111_through_a_full_screening_of_a_yen_declaration(tmp_p
     assert stored.model_dump(mode="json") == v.model_dump(mode="json")
     row = next(store.db.query("select duty_jpy, total_tax_jpy, worksheet from valuations"))
     assert (row["duty_jpy"], row["total_tax_jpy"]) == (92_400, 164_700)
-    sheet = json.loads(row["worksheet"])
+    sheet = json.loads(unpack_worksheet(row["worksheet"]))  # stored deflated
     steps = {s["label"]: s["amount"] for s in sheet["lines_worksheet"][1]["steps"]}
     assert steps["National consumption tax at 6.24%"] == "¥8,923.2"
     assert steps["Consumption-tax base, rounded down to ¥1,000"] == "¥143,000"

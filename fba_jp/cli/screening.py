@@ -7,6 +7,7 @@ Exit codes of ``gate`` (CONTRACT §1): 0 nothing blocked · 1 something blocked 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -86,13 +87,18 @@ def schema():
 @common_options
 def report(app: App, account, html_path, output):
     """Latest verdict of every stored shipment."""
-    results = app.store.latest_results(account)
     if html_path:
-        from ..report import write_html_report
+        from ..report import write_html_report_from_store
 
-        write_html_report(results, Path(html_path), title=f"fba-jp report{' — ' + account if account else ''}")
+        write_html_report_from_store(app.store, Path(html_path), account, title=f"fba-jp report{' — ' + account if account else ''}")
         click.echo(f"wrote {html_path}", err=True)
-    emit(results, output, app)
+    if (output or ("table" if sys.stdout.isatty() else "json")) == "json":
+        from ..report import stream_json_report
+
+        # streamed: flat memory and no re-validation of stored worksheets, at any number of shipments
+        stream_json_report(app.store.iter_latest_results(account, worksheets="json"), sys.stdout)
+        return
+    emit(app.store.latest_results(account), output, app)
 
 
 @click.command()

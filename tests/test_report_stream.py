@@ -1,0 +1,87 @@
+"""``fba-jp report`` streamed from the database: the same document and page as built in memory, an index
+by account and verdict, and the worksheet stored deflated yet shown the same everywhere."""
+
+import io
+import json
+import re
+
+import pytest
+
+from fba_jp.app import App
+from fba_jp.models import ResultDocument, Summary
+from fba_jp.plugin_manager import get_plugins
+from fba_jp.report import render_html_report, stream_json_report, write_html_report_from_store
+from fba_jp.runner import Screener
+from fba_jp.store import Store, unpack_worksheet
+from fba_jp.testing import declaration_data, make_declaration
+
+AMAZON_IOR = {"name": "Amazon Japan G.K."}
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "report.db") as store:
+        screener = Screener(get_plugins(load_entrypoints=False), store=store)
+        for n in range(7):  # blocked, annotated, cleared-or-not, across two "accounts" (by source)
+            overrides = {"shipment_id": f"FBA15R{n:04d}"}
+            if n % 3 == 0:
+                overrides["importer_of_record"] = AMAZON_IOR
+            screener.screen(make_declaration(**overrides), f"file-{n}.json", account=None)
+        store.add_waiver("FBA15R0000", "IOR_AMAZON", "checked with the broker", "kenji", None)
+        screener.screen(make_declaration(shipment_id="FBA15R0000", importer_of_record=AMAZON_IOR), "file-0.json")
+        # a second account, written as the sync path does
+        store.conn.execute("update screenings set account = 'maple' where shipment_id in ('FBA15R0001', 'FBA15R0004')")
+        store.conn.commit()
+        yield store
+
+
+def test_streamed_json_is_the_document_built_in_memory(store):
+    results = store.latest_results()
+    expected = json.loads(ResultDocument(results=results, summary=Summary.of(results)).model_dump_json(by_alias=True))
+    out = io.StringIO()
+    stream_json_report(store.iter_latest_results(worksheets="json", chunk=3), out)  # several chunks
+    assert json.loads(out.getvalue()) == expected
+    assert out.getvalue().count("\n") == len(results) + 2  # one result a line
+
+
+def test_report_command_streams_json(run_cli, store):
+    result = run_cli("report", "--db", store.path, "-o", "json")
+    document = json.loads(result.stdout)
+    assert document["summary"]["shipments"] == 7 and document["summary"]["waived"] >= 1
+    assert {r["account"] for r in document["results"]} == {None, "maple"}
+    assert all(r["valuation"]["lines_worksheet"] for r in document["results"])
+
+
+def test_html_from_the_store_is_the_page_built_in_memory_with_an_index(store, tmp_path):
+    path = write_html_report_from_store(store, tmp_path / "report.html")
+    streamed = path.read_text(encoding="utf-8")
+    in_memory = render_html_report(store.latest_results())
+    generated = re.compile(r"Generated [^<]* by")
+    assert generated.sub("", streamed) == generated.sub("", in_memory)
+    # an index by account and verdict: counts link to their group of rows, rows link to the shipment
+    for r in store.latest_results():
+        group = f"{r.verdict}-{r.account or '—'}"
+        assert f'id="{group}"' in streamed and f'<a href="#{r.shipment_id}">' in streamed
+        if r.account:
+            assert f'<a href="#{group}">' in streamed
+    assert streamed.count('<details class="shipment-details') == 7  # each shipment's details, collapsed
+    assert "<details open" not in streamed
+
+
+def test_the_worksheet_is_stored_deflated_and_read_back_the_same(store):
+    [(screening_id, stored)] = store.conn.execute(
+        "select v.screening_id, v.worksheet from valuations v join shipments s on s.latest_screening_id = v.screening_id"
+        " where s.shipment_id = 'FBA15R0002'").fetchall()
+    text = unpack_worksheet(stored)
+    assert isinstance(stored, bytes) and len(stored) * 2 < len(text.encode())  # 10 items: 22 KB → 4 KB
+    [result] = [r for r in store.latest_results() if r.screening_id == screening_id]
+    assert result.valuation.model_dump_json() == text  # what every output shows
+
+
+def test_worksheets_written_as_text_by_older_versions_still_read(store):
+    [(screening_id, stored)] = store.conn.execute("select screening_id, worksheet from valuations limit 1").fetchall()
+    store.conn.execute("update valuations set worksheet = ? where screening_id = ?", [unpack_worksheet(stored), screening_id])
+    store.conn.commit()
+    [result] = [r for r in store.latest_results() if r.screening_id == screening_id] or [
+        store.load_result(store.rows("select * from screenings where id = ?", [screening_id])[0])]
+    assert result.valuation.model_dump_json() == unpack_worksheet(stored)
