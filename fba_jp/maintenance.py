@@ -15,13 +15,14 @@ import hashlib
 import os
 import sqlite3
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from .errors import OutputError, StoreError
 from .migrations import MIGRATIONS
-from .store import BUSY_TIMEOUT_S, advice
+from .store import BUSY_TIMEOUT_S, advice, unpack_input
 
 
 @dataclass
@@ -75,8 +76,7 @@ def check_database(path: str | Path) -> CheckReport:
             report.notes.append(f"schema: {len(pending)} migration(s) not applied yet ({', '.join(pending)}); "
                                 "the next fba-jp command that opens the database applies them")
         if "declarations" in tables:
-            bad = [sha for sha, body in conn.execute("select sha256, body from declarations")
-                   if hashlib.sha256(body.encode("utf-8")).hexdigest() != sha]
+            bad = [sha for sha, body in conn.execute("select sha256, body from declarations") if not _hashes_to(body, sha)]
             report.problems += [f"declarations: the input stored under {sha} no longer hashes to it" for sha in bad[:20]]
             missing = conn.execute(
                 "select count(*) from screenings where input_sha256 not in (select sha256 from declarations)"
@@ -89,6 +89,14 @@ def check_database(path: str | Path) -> CheckReport:
     finally:
         conn.close()
     return report
+
+
+def _hashes_to(body: bytes | str, sha: str) -> bool:
+    try:
+        text = unpack_input(body)
+    except (zlib.error, UnicodeDecodeError):
+        return False
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() == sha
 
 
 def backup_database(source: str | Path, destination: str | Path) -> dict:

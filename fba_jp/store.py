@@ -15,8 +15,9 @@ How history and current state fit together:
   its sha256, which is the screening's ``input_sha256``: ``screenings.input_sha256 = declarations.sha256``
   (also for waivers, which are tied to an input hash). The body is the canonical JSON that was hashed
   (``Declaration.canonical_json()``; for a synced shipment whose data could not form a declaration, the
-  SP-API data and the problems), so anyone can check it with ``sha256sum``. Screening the same input again
-  adds no bytes. Screenings recorded before migration ``m010`` may have only their hash.
+  SP-API data and the problems), zlib-compressed (:func:`pack_input`), so anyone can check it: inflate
+  it and ``sha256sum`` gives the key (``fba-jp db check`` does that for every row). Screening the same
+  input again adds no bytes. Screenings recorded before migration ``m010`` may have only their hash.
 * **Current state** is ``shipments`` (one row per shipment: latest declaration, verdict and screening id),
   ``items``, ``spapi_*``: these are updated in place.
 * **Aliases.** When Amazon assigns a shipment's confirmation id (``FBA…``), the shipment's current-state
@@ -204,9 +205,10 @@ class Store:
         if canonical is None and declaration is not None:
             canonical = declaration.canonical_json()
         with self.write():
-            if canonical is not None:  # a re-screening of the same input adds no bytes here
-                conn.execute("insert or ignore into declarations (sha256, body, stored_at) values (?, ?, ?)",
-                             [result.input_sha256, canonical, now])
+            if canonical is not None and conn.execute(  # a re-screening of the same input adds no bytes here
+                    "select 1 from declarations where sha256 = ?", [result.input_sha256]).fetchone() is None:
+                conn.execute("insert into declarations (sha256, body, stored_at) values (?, ?, ?)",
+                             [result.input_sha256, pack_input(canonical), now])
             screening_id = _insert(conn, "screenings", [{
                 "shipment_id": result.shipment_id,
                 "inbound_plan_id": result.inbound_plan_id,
@@ -336,7 +338,7 @@ class Store:
     def declaration(self, input_sha256: str) -> str | None:
         """The exact input (canonical JSON) a screening with this ``input_sha256`` was screened on."""
         row = self.conn.execute("select body from declarations where sha256 = ?", [input_sha256]).fetchone()
-        return row[0] if row else None
+        return unpack_input(row[0]) if row else None
 
     # ----- shipment ids: Amazon's confirmation id replaces the id a shipment was first known by
 
@@ -514,6 +516,16 @@ class Store:
         if currency:
             sql, params = sql + " where currency = ?", [currency]
         return list(self.db.query(sql + " order by week_start, currency", params))
+
+
+def pack_input(canonical: str) -> bytes:
+    """A stored input: the canonical JSON, zlib-compressed (a 10-item declaration: 4.1 KB → 0.7 KB)."""
+    return zlib.compress(canonical.encode("utf-8"), 1)
+
+
+def unpack_input(body: bytes | str) -> str:
+    """The canonical JSON of a stored input (rows copied in by migration m010 are plain text)."""
+    return body if isinstance(body, str) else zlib.decompress(body).decode("utf-8")
 
 
 # the ids a shipment's rows may be written under: (current id, current id) as parameters

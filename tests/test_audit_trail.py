@@ -31,6 +31,8 @@ def test_every_screening_keeps_its_exact_input_once(store):
         body = store.declaration(result.input_sha256)
         assert hashlib.sha256(body.encode()).hexdigest() == result.input_sha256  # checkable with sha256sum
         assert Declaration.model_validate(json.loads(body)) == declaration
+        [raw] = store.conn.execute("select body from declarations where sha256 = ?", [result.input_sha256]).fetchone()
+        assert isinstance(raw, bytes) and len(raw) < len(body)  # kept 5-7 years: compressed
     # the shipment's current row holds only the latest; the first screening still has its own input
     assert json.loads(store.db["shipments"].get("FBA15TEST001")["declaration"]).get("acp") is None
     assert "acp" in json.loads(store.declaration(results[1].input_sha256))

@@ -6,7 +6,7 @@ import threading
 
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.runner import Screener
-from fba_jp.store import Store
+from fba_jp.store import Store, pack_input, unpack_input
 from fba_jp.testing import make_declaration
 
 
@@ -59,8 +59,10 @@ def test_a_backup_taken_while_another_process_writes_is_one_consistent_snapshot(
 def test_db_check_finds_tampered_inputs_and_a_newer_schema_and_changes_nothing(run_cli, tmp_path):
     db = tmp_path / "c.db"
     screen(db, 2)
-    with sqlite3.connect(db) as conn:
-        conn.execute("update declarations set body = replace(body, '\"quantity\":40', '\"quantity\":4') where rowid = 1")
+    with sqlite3.connect(db) as conn:  # someone rewrites a stored input after the fact
+        [body] = conn.execute("select body from declarations where rowid = 1").fetchone()
+        forged = unpack_input(body).replace('"quantity":40', '"quantity":4')
+        conn.execute("update declarations set body = ? where rowid = 1", [pack_input(forged)])
         conn.execute("insert into _migrations (name, applied_at) values ('m999_future', 'then')")
     with sqlite3.connect(db) as conn:
         conn.execute("pragma wal_checkpoint(truncate)")
