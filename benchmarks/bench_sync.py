@@ -20,10 +20,13 @@ the sync as a whole cannot beat the slowest bucket::
 ``n_min(op)`` is the fewest calls the data needs, counted from the sandbox's data (not from what the
 client did): ``listInboundPlans`` one page per 30 plans per status (ACTIVE, SHIPPED, VOIDED; at least
 one each); per plan not voided ``getInboundPlan`` + one ``listInboundPlanItems`` page per 1000
-items; per open shipment ``getShipment`` + one ``listShipmentItems`` page per 1000 items; one
-``getCatalogItem`` per distinct ASIN. Network time, retries and SQLite are not in the floor, so
-``wall_s / floor_s`` is the price of everything but Amazon's limits. A no-change resync needs one
-list page per status: 3 calls.
+items; per open shipment ``getShipment`` + one ``listShipmentItems`` page per 1000 items + one
+``listShipmentBoxes`` page per 1000 boxes; one ``getCatalogItem`` per distinct ASIN; and for a seller
+valued deductive from Amazon (``--seller hinode``) one ``getPricing`` per 20 distinct SKUs of its open
+shipments and one ``getMyFeesEstimates`` per 20 of those with a price. Network time, retries and SQLite
+are not in the floor, so ``wall_s / floor_s`` is the price of everything but Amazon's limits. A
+no-change resync needs one list page per status: 3 calls, and no pricing or fee call within the day
+(``resync_pricing_calls``, ``resync_fee_calls``).
 
 ``--accounts N`` syncs N sellers at once (``sync_accounts`` with ``concurrency=N``), each with
 ``--plans`` plans of its own and, as at Amazon, its own rate limits: the floor is still one account's,
@@ -53,7 +56,7 @@ from types import SimpleNamespace
 from fba_jp.app import App
 from fba_jp.demo import demo_credentials, loopback_without_proxy, write_demo_config
 from fba_jp.sandbox import Faults, Sandbox, load_sample
-from fba_jp.spapi import INBOUND_PAGE_SIZE, ITEMS_PAGE_SIZE, RATE_LIMITS
+from fba_jp.spapi import INBOUND_PAGE_SIZE, ITEMS_PAGE_SIZE, PRICING_BATCH, RATE_LIMITS
 from fba_jp.sync import DONE_STATUSES, SYNC_STATUSES, sync_accounts
 
 
@@ -67,7 +70,7 @@ def minimum_calls(sandbox: Sandbox, seller: str) -> Counter:
     entries = sandbox.plans(seller)
     for status in SYNC_STATUSES:
         calls["listInboundPlans"] += pages(sum(e["plan"]["status"] == status for e in entries), INBOUND_PAGE_SIZE)
-    asins = set()
+    asins, mskus = set(), set()
     for entry in entries:
         if entry["plan"]["status"] == "VOIDED":
             continue
@@ -79,8 +82,15 @@ def minimum_calls(sandbox: Sandbox, seller: str) -> Counter:
                 continue
             calls["getShipment"] += 1
             calls["listShipmentItems"] += pages(len(s["items"]), ITEMS_PAGE_SIZE)
+            calls["listShipmentBoxes"] += pages(len(s.get("boxes", [])), ITEMS_PAGE_SIZE)
             asins |= {i["asin"] for i in s["items"]}
+            mskus |= {i["msku"] for i in s["items"]}
     calls["getCatalogItem"] = len(asins)
+    listings = sandbox.data["sellers"][seller].get("listings")
+    if listings:  # the sandbox lists prices only for its seller valued deductive from Amazon
+        priced = [m for m in mskus if (listings.get(m) or {}).get("price") is not None]
+        calls["getPricing"] = math.ceil(len(mskus) / PRICING_BATCH)
+        calls["getMyFeesEstimates"] = math.ceil(len(priced) / PRICING_BATCH)
     return calls
 
 
@@ -154,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         [again] = sync_accounts(app, [args.seller], lookback_days=None)
         resync_wall = time.perf_counter() - started
         resync_calls = sum((sandbox.calls - first_calls).values())
+        resync_pricing = (sandbox.calls - first_calls)["getPricing"]
+        resync_fees = (sandbox.calls - first_calls)["getMyFeesEstimates"]
 
         lost = losses(sandbox, args.seller, app.store.db)
         integrity = app.store.db.execute("pragma integrity_check").fetchone()[0]
@@ -187,11 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         "resync_outcome": again.outcome,
         "resync_calls": resync_calls,
         "resync_calls_min": len(SYNC_STATUSES),
+        "resync_pricing_calls": resync_pricing,  # within the cache day: 0
+        "resync_fee_calls": resync_fees,
         "resync_wall_s": round(resync_wall, 2),
-        "faults": {k: v for k, v in vars(faults).items() if k != "bad_plans"},
+        "faults": {k: v for k, v in vars(faults).items() if not k.startswith("bad_")},
     }
     print(json.dumps(figures))
-    bad = any(lost.values()) or integrity != "ok" or report.failed or again.failed
+    bad = any(lost.values()) or integrity != "ok" or report.failed or again.failed or resync_pricing or resync_fees
     return 1 if bad else 0
 
 

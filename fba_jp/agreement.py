@@ -5,7 +5,9 @@ and how each figure is obtained. :func:`fba_jp.valuation.valuate` still tries th
 order; the agreement
 
 * supplies the figures its method needs and the item lacks (:func:`agreed_items`): the computed
-  method's profit and general expenses as the agreed share of the production cost;
+  method's profit and general expenses as the agreed share of the production cost; the deductive
+  method's Japan selling price and deductions from the seller's own Amazon.co.jp price and Amazon's
+  fees (:func:`deductive_from_amazon`);
 * asks for the computed method before the deductive one when that is what was agreed;
 * turns the findings into what an ACP expects (:func:`agreed_findings`): ``VAL_METHOD`` (info) naming
   the agreement for items valued by it; ``VAL_FALLBACK`` only for items that fell back against the
@@ -16,9 +18,13 @@ order; the agreement
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Callable, Iterable
 
-from .models import Declaration, Finding, Item, ValuationAgreement
+from .models import AmazonFigures, Declaration, Finding, Item, ValuationAgreement
 
 RULE = "Customs Tariff Act Arts. 4-3, 4-4; Customs Answer 1404; the valuation agreed with the ACP"
 
@@ -36,27 +42,111 @@ def describe(agreement: ValuationAgreement) -> str:
 # --------------------------------------------------------------------------- figures the agreement supplies
 
 
-def agreed_items(shipment: Declaration) -> tuple[Declaration, dict[str, str]]:
-    """The declaration with the figures its agreement supplies filled in, and a note per item filled.
+@dataclass
+class Agreed:
+    """The declaration with the figures its agreement supplies filled in, and what it said per item."""
 
-    Only what the item lacks is filled: a figure declared in the product master or the file wins.
+    shipment: Declaration
+    notes: dict[str, str] = field(default_factory=dict)  # msku → note added to the method's reason
+    missing: dict[str, str] = field(default_factory=dict)  # msku → why the agreed method has no figure
+    worksheets: dict[str, dict] = field(default_factory=dict)  # msku → the deductive working, step by step
+
+
+def agreed_items(
+    shipment: Declaration,
+    duty_rate: Callable[[Item], Decimal | None] = lambda item: None,
+    reduced: Callable[[Item], bool] = lambda item: False,
+) -> Agreed:
+    """Fill in what the agreed method needs and the item lacks; a figure the item declares wins.
+
+    ``computed``: profit and general expenses as the agreed share of the production cost. ``deductive``:
+    the Japan selling price and deductions from the item's Amazon figures (:func:`deductive_from_amazon`),
+    with ``duty_rate`` (ad valorem %, ``None`` if unknown) and ``reduced`` (8 % consumption tax) per item.
     """
     agreement = shipment.valuation_agreement
-    if agreement is None or agreement.method != "computed" or agreement.profit_and_expenses_percent is None:
-        return shipment, {}
-    notes: dict[str, str] = {}
+    agreed = Agreed(shipment)
+    if agreement is None or agreement.method == "fallback":
+        return agreed
     items: list[Item] = []
     for item in shipment.items:
         data = item.valuation
-        if data is None or data.production_unit_cost is None or data.production_unit_profit_and_expenses is not None:
-            items.append(item)
-            continue
-        share = data.production_unit_cost * agreement.profit_and_expenses_percent / 100  # exact: a product
-        notes[item.msku] = (f"profit and general expenses {agreement.profit_and_expenses_percent}% of the production "
-                            f"cost, as agreed ({agreement.reference})")
-        items.append(item.model_copy(update={"valuation": data.model_copy(update={
-            "production_unit_profit_and_expenses": share})}))
-    return (shipment.model_copy(update={"items": items}) if notes else shipment), notes
+        update = None
+        if agreement.method == "computed" and agreement.profit_and_expenses_percent is not None:
+            if data and data.production_unit_cost is not None and data.production_unit_profit_and_expenses is None:
+                share = data.production_unit_cost * agreement.profit_and_expenses_percent / 100  # exact: a product
+                update = {"production_unit_profit_and_expenses": share}
+                agreed.notes[item.msku] = (f"profit and general expenses {agreement.profit_and_expenses_percent}% of "
+                                           f"the production cost, as agreed ({agreement.reference})")
+        elif agreement.method == "deductive" and not (data and data.domestic_unit_price_jpy is not None):
+            amazon = data.amazon if data else None
+            if amazon is None or amazon.price_jpy is None or amazon.fees_jpy is None:
+                agreed.missing[item.msku] = (amazon.problem if amazon and amazon.problem else
+                                             "no Amazon.co.jp price and fees for this SKU")
+            else:
+                unit, steps = deductive_from_amazon(amazon, agreement, duty_rate(item), reduced(item))
+                update = {"domestic_unit_price_jpy": amazon.price_jpy,
+                          "domestic_unit_deductions_jpy": amazon.price_jpy - max(unit, 0)}
+                agreed.worksheets[item.msku] = {"steps": steps, "unit_value_jpy": unit}
+                agreed.notes[item.msku] = (f"from Amazon: the seller's Amazon.co.jp price ¥{amazon.price_jpy:,} (since "
+                                           f"{amazon.price_as_of}) less tax, Amazon's fees, the agreed profit and "
+                                           f"expenses, domestic costs and duty: ¥{unit:,} a unit, as agreed "
+                                           f"({agreement.reference}); the steps are in the worksheet")
+        items.append(item.model_copy(update={"valuation": data.model_copy(update=update)}) if update else item)
+    if agreed.notes:
+        agreed.shipment = shipment.model_copy(update={"items": items})
+    return agreed
+
+
+def deductive_from_amazon(amazon: AmazonFigures, agreement: ValuationAgreement, duty_rate: Decimal | None,
+                          reduced: bool) -> tuple[int, list[dict]]:
+    """The deductive value of one unit in whole yen, and every step as an ACP checks it by hand.
+
+    Amazon.co.jp price (tax included) − the consumption tax in it (10/110, or 8/108 at the reduced
+    rate) − Amazon's fees − profit and general expenses and domestic costs (agreed % of the price
+    before tax, plus yen a unit) − duty (ad valorem: what is left ÷ (1 + rate)). Exact rational
+    arithmetic; fractions of a yen dropped once, at the end. An unknown duty rate deducts no duty (the
+    value is then the higher, cautious one, and the estimate already says the rate is unknown).
+    """
+    tax = Fraction(8 if reduced else 10)
+    price = Fraction(amazon.price_jpy)
+    before_tax = price * 100 / (100 + tax)
+    fees = Fraction(amazon.fees_jpy)
+    profit = before_tax * Fraction(agreement.profit_and_expenses_percent or 0) / 100
+    domestic = before_tax * Fraction(agreement.domestic_costs_percent or 0) / 100 + (agreement.domestic_unit_costs_jpy or 0)
+    before_duty = before_tax - fees - profit - domestic
+    rate = Fraction(duty_rate) if duty_rate is not None else Fraction(0)
+    value = before_duty / (1 + rate / 100) if before_duty > 0 else before_duty
+    unit = math.floor(value)
+    fee_detail = ", ".join(f"{k} ¥{v}" for k, v in amazon.fees.items())
+    domestic_words = " + ".join(filter(None, [
+        f"{agreement.domestic_costs_percent}% of the price before tax" if agreement.domestic_costs_percent else "",
+        f"¥{agreement.domestic_unit_costs_jpy:,} a unit" if agreement.domestic_unit_costs_jpy else ""])) or "none agreed"
+    steps = [
+        (f"Amazon.co.jp price, consumption tax included ({amazon.price_source or 'SP-API'}, since {amazon.price_as_of})",
+         price),
+        (f"Less the consumption tax in it ({'8 % reduced' if reduced else '10 % standard'} rate: × {tax}/{100 + tax})",
+         before_tax - price),
+        ("Price before tax", before_tax),
+        (f"Less Amazon's fees at this price ({amazon.fees_source or 'SP-API'}, since {amazon.fees_as_of}"
+         + (f": {fee_detail}" if fee_detail else "") + ")", -fees),
+        (f"Less profit and general expenses, {agreement.profit_and_expenses_percent or 0}% of the price before tax "
+         f"(agreed, {agreement.reference})", -profit),
+        (f"Less domestic costs after import: {domestic_words} (agreed)", -domestic),
+        ("Before duty", before_duty),
+        (f"Less duty at {duty_rate}% ad valorem: before duty ÷ (1 + {duty_rate}%)" if duty_rate is not None
+         else "Duty rate unknown: no duty deducted", value - before_duty),
+        ("Deductive value a unit, fractions of a yen dropped", Fraction(unit)),
+    ]
+    return unit, [{"label": label, "amount": _yen(amount)} for label, amount in steps]
+
+
+def _yen(amount: Fraction) -> str:
+    """``¥2,709.0909`` / ``−¥732``: cut (not rounded) to 4 decimals, as the other worksheet figures."""
+    sign = "−" if amount < 0 else ""
+    amount = abs(amount)
+    whole = math.floor(amount)
+    fraction = math.floor((amount - whole) * 10_000)
+    return f"{sign}¥{whole:,}" + (f".{fraction:04d}".rstrip("0") if fraction else "")
 
 
 def prefers_computed(shipment: Declaration) -> bool:
@@ -67,17 +157,22 @@ def prefers_computed(shipment: Declaration) -> bool:
 AGREED_ORDER = " (tried before the deductive method, as agreed)"
 
 
-def with_notes(choice, shipment: Declaration, notes: Mapping[str, str]):
-    """The method choice with the agreement's note on the figures it supplied; when computed comes first
-    because it was agreed, the reason says so rather than that the importer asked."""
+def with_notes(choice, agreed: Agreed):
+    """The method choice with the agreement's note on the figures it supplied, and, where the agreed
+    deductive method had no Amazon figure, why (instead of the generic "no Japan selling price"). When
+    computed comes first because it was agreed, the reason says so rather than that the importer asked."""
     from .valuation import PREFER_COMPUTED_NOTE
 
     reason = choice.reason
-    if prefers_computed(shipment):
+    if prefers_computed(agreed.shipment):
         reason = reason.replace(PREFER_COMPUTED_NOTE, AGREED_ORDER)
-    if (note := notes.get(choice.sku)) and choice.method is not None:
+    if (note := agreed.notes.get(choice.sku)) and choice.method is not None:
         reason = f"{reason} ({note})"
-    return choice._replace(reason=reason)
+    skipped = choice.skipped
+    if (why := agreed.missing.get(choice.sku)) is not None:
+        skipped = tuple((m, f"no Amazon.co.jp price and fees to deduct from: {why}" if m == "deductive" else r)
+                        for m, r in skipped)
+    return choice._replace(reason=reason, skipped=skipped)
 
 
 # --------------------------------------------------------------------------- findings
@@ -140,13 +235,18 @@ def _not_applied(agreement: ValuationAgreement, choices: list) -> Finding:
     )
 
 
-def agreement_sheet(shipment: Declaration, choices: Iterable) -> dict | None:
-    """The agreement as the worksheet shows it, with the items valued by it."""
-    agreement = shipment.valuation_agreement
+def agreement_sheet(agreed: Agreed, choices: Iterable) -> dict | None:
+    """The agreement as the worksheet shows it: its terms, the items valued by it, and for a deductive
+    agreement each item's working from Amazon's figures."""
+    agreement = agreed.shipment.valuation_agreement
     if agreement is None:
         return None
     sheet = agreement.model_dump(mode="json", exclude_none=True)
     sheet["applied_to"] = [c.sku for c in choices if c.method == agreement.method]
+    if agreed.worksheets:
+        sheet["deductive_from_amazon"] = agreed.worksheets
+    if agreed.missing:
+        sheet["no_amazon_figures"] = agreed.missing
     return sheet
 
 

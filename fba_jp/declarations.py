@@ -90,8 +90,10 @@ class AccountInputs:
 
     quotes: FreightQuotes | None = None  # [accounts.freight] quote_file
     invoices: dict[str, dict] = field(default_factory=dict)  # shipment id → latest `fba-jp freight set` record
+    amazon: dict[str, dict] | None = None  # msku → AmazonFigures (deductive agreement); None: not asked
 
 
+NOT_FETCHED = "no Amazon.co.jp price has been fetched for this SKU yet (the next sync asks Amazon)"
 BOXES_SOURCE = "boxes: Amazon's box data (Fulfillment Inbound 2024-03-20 listShipmentBoxes)"
 
 
@@ -172,6 +174,9 @@ def build_declaration(
             item["title"] = info["title"]
         if info.get("product_type") and "product_type" not in product.fields:
             item["product_type"] = info["product_type"]
+        if inputs.amazon is not None:  # a copy: product.fields is shared by every shipment of the msku
+            figures = inputs.amazon.get(msku) or {"problem": NOT_FETCHED}
+            item["valuation"] = {**(item.get("valuation") or {}), "amazon": figures}
         items.append(item)
     currency = account.currency
     if currency and currencies - {currency}:

@@ -424,6 +424,24 @@ def m012_documents(db: sqlite_utils.Database) -> None:
     db["documents"].create_index(["shipment_id"])
 
 
+@migration
+def m013_amazon_prices_and_fees(db: sqlite_utils.Database) -> None:
+    """The seller's own Amazon.co.jp prices and Amazon's fees (fba_jp/pricing.py), one row per SKU and day
+    (Japan time): the daily cache of the deductive value, and the evidence of the figures it used.
+    ``since`` is the first day of the run of days Amazon gave the same figures."""
+    db["amazon_prices"].create(
+        {"account": str, "marketplace_id": str, "msku": str, "day": str, "price_jpy": int, "since": str,
+         "problem": str, "evidence": str, "payload": str, "fetched_at": str},
+        pk=("account", "msku", "day"),
+    )
+    db["amazon_fees"].create(
+        {"account": str, "msku": str, "day": str, "price_jpy": int, "fees_jpy": str, "since": str, "detail": str,
+         "problem": str, "payload": str, "fetched_at": str},
+        pk=("account", "msku", "day"),
+    )
+    db["amazon_fees"].create_index(["account", "msku", "price_jpy", "day"])
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

@@ -219,6 +219,20 @@ class PseInfo(Strict):
     certificate: str | None = None
 
 
+class AmazonFigures(Strict):
+    """The seller's own Amazon.co.jp price of one unit (consumption tax included) and Amazon's referral and
+    FBA fees on it, as SP-API gave them, with where and since when; or why there are none (``problem``)."""
+
+    price_jpy: Yen | None = None
+    price_source: Annotated[str, Field(max_length=500)] | None = None
+    price_as_of: Day | None = None
+    fees_jpy: Amount | None = None
+    fees: dict[Annotated[str, Field(max_length=100)], Amount] = Field(default={}, max_length=50)
+    fees_source: Annotated[str, Field(max_length=500)] | None = None
+    fees_as_of: Day | None = None
+    problem: Annotated[str, Field(max_length=1000)] | None = None
+
+
 class ItemValuation(Strict):
     identical_goods_unit_value_jpy: Yen | None = None
     identical_goods_export_date: Day | None = None
@@ -233,6 +247,8 @@ class ItemValuation(Strict):
         "transaction_value", "identical_or_similar_goods", "deductive", "computed", "fallback"
     ] | None = Field(default=None, exclude_if=_empty, description=(
         "the method that set the identical or similar goods' accepted value; only transaction_value is a basis"))
+    # the deductive value from Amazon itself (an account whose agreed method is deductive)
+    amazon: AmazonFigures | None = Field(default=None, exclude_if=_empty)
 
 
 class SpecificDuty(Strict):

@@ -40,6 +40,8 @@ os.environ.setdefault("SP_API_AUTH_CACHE_SIZE", "1024")
 
 import httpx  # noqa: E402
 from sp_api.api import CatalogItemsV20220401, FulfillmentInboundV20240320
+from sp_api.api.product_fees.product_fees import ProductFees
+from sp_api.api.products.products_v0 import ProductsV0
 from sp_api.auth import AccessTokenClient, AccessTokenResponse, access_token_client
 from sp_api.auth._core import build_cache_key
 from sp_api.auth.exceptions import AuthorizationError
@@ -73,6 +75,10 @@ RATE_LIMITS: dict[str, tuple[float, int]] = {
     # listShipmentBoxes, raised to 5 rps by the same 25 June 2025 changelog; listInboundPlanBoxes 2 / 6
     "listShipmentBoxes": (5, 30),
     "listInboundPlanBoxes": (2, 6),
+    # the seller's own Amazon.co.jp prices and Amazon's fees, for the deductive value: up to 20 SKUs a
+    # call (productPricingV0.json getPricing, productFeesV0.json getMyFeesEstimates)
+    "getPricing": (0.5, 1),
+    "getMyFeesEstimates": (0.5, 1),
 }
 # The client's buckets keep a margin under Amazon's: one token of the burst held back, so a request
 # that waited for its token yet reaches Amazon a little sooner after the previous one than it left
@@ -91,6 +97,7 @@ def client_limits(operation: str) -> tuple[float, int]:
     return rate * RATE_MARGIN, max(1, burst - BURST_MARGIN)
 
 
+PRICING_BATCH = 20  # SKUs per getPricing call, and estimates per getMyFeesEstimates call (the models' maximum)
 INBOUND_PAGE_SIZE = 30  # listInboundPlans maximum
 ITEMS_PAGE_SIZE = 1000  # listInboundPlanItems / listShipmentItems / list…Boxes maximum
 CATALOG_INCLUDED_DATA = "summaries,productTypes,classifications"
@@ -270,6 +277,8 @@ class SpApi:
         self._credentials = credentials_for(account)
         self._inbound: FulfillmentInboundV20240320 | None = None
         self._catalog: CatalogItemsV20220401 | None = None
+        self._pricing: ProductsV0 | None = None
+        self._fees: ProductFees | None = None
 
     # ----- clients
 
@@ -313,8 +322,20 @@ class SpApi:
             self._catalog = self._client(CatalogItemsV20220401, CATALOG_VERSION)
         return self._catalog
 
+    @property
+    def pricing(self) -> ProductsV0:
+        if self._pricing is None:
+            self._pricing = self._client(ProductsV0, "v0")
+        return self._pricing
+
+    @property
+    def fees(self) -> ProductFees:
+        if self._fees is None:
+            self._fees = self._client(ProductFees, "v0")
+        return self._fees
+
     def close(self) -> None:
-        for client in (self._inbound, self._catalog):
+        for client in (self._inbound, self._catalog, self._pricing, self._fees):
             if client is not None:
                 client.close()
                 auth_transport = getattr(client._auth, "_transport", None)  # the LWA client's own pool
@@ -475,6 +496,29 @@ class SpApi:
             ).payload
         except PlanUnavailable:
             return None
+
+    def get_pricing(self, skus: list[str]) -> Any:
+        """Product Pricing v0 ``getPricing`` for up to 20 of the seller's SKUs (``ItemType=Sku``): the
+        seller's own offers. Returns the payload as Amazon sent it (a list of ``Price`` by the model);
+        the caller checks each entry, so an entry off the model costs only its SKU."""
+        if not 1 <= len(skus) <= PRICING_BATCH:
+            raise ValueError(f"getPricing takes 1 to {PRICING_BATCH} SKUs, not {len(skus)}")
+        response = self.call("getPricing", self.pricing.get_product_pricing_for_skus, list(skus),
+                             MarketplaceId=self.marketplace.marketplace_id)
+        return response.payload
+
+    def get_my_fees_estimates(self, requests: list[dict]) -> Any:
+        """Product Fees v0 ``getMyFeesEstimates`` for up to 20 ``FeesEstimateByIdRequest`` (JSON array).
+
+        The body is exactly the model's: the library's own helper sends ``null`` for an absent shipping
+        price or points, which the model does not allow."""
+        if not 1 <= len(requests) <= PRICING_BATCH:
+            raise ValueError(f"getMyFeesEstimates takes 1 to {PRICING_BATCH} requests, not {len(requests)}")
+        response = self.call(
+            "getMyFeesEstimates", self.fees._request, "/products/fees/v0/feesEstimate",
+            data=requests, params={"method": "POST"}, add_marketplace=False, wrap_list=True,
+        )
+        return response.payload
 
     def update_shipment_name(self, plan_id: str, shipment_id: str, name: str) -> None:
         """PUT the shipment's name (204). The body is exactly the model's ``{"name"}``: the library's

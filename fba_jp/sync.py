@@ -50,6 +50,7 @@ from .declarations import (
 )
 from .errors import ConfigError, InputError, SpApiError, UsageError
 from .freight import load_quotes
+from .pricing import amazon_figures, refresh_for_account
 from .models import JST, Declaration, Finding, ShipmentResult
 from .processes import process_exists
 from .products import ProductMaster, load_products
@@ -146,6 +147,12 @@ def sync_account(
                 if progress:
                     progress(f"{account.name}: {status} plan {number}/{len(changed)} {summary['inboundPlanId']}")
                 _sync_plan(store, account, api, summary, status, report)
+        if deductive_from_amazon(account):  # once a day per SKU: a resync the same day makes no call
+            mskus = {i["msku"] for s in synced_shipments(store, account.name) for i in s.items
+                     if isinstance(i, dict) and _is_text(i.get("msku"))}
+            _, error = refresh_for_account(store, account, api, mskus)
+            if error:
+                report.errors.append(error)
         report.outcome = "partial" if report.errors else "ok"
     except (SpApiError, ConfigError) as exc:
         report.outcome, report.message = "failed", str(exc)
@@ -567,9 +574,15 @@ def account_products(config: Config, account: AccountConfig) -> ProductMaster | 
         raise ConfigError(f"account {account.name!r}: products: {exc}") from None
 
 
+def deductive_from_amazon(account: AccountConfig) -> bool:
+    """Whether the account's agreed valuation takes its Japan selling prices and fees from Amazon."""
+    return account.valuation is not None and account.valuation.method == "deductive"
+
+
 def account_inputs(store: Store, config: Config, account: AccountConfig) -> AccountInputs:
-    """The account's freight quotes and actual freight invoices (``ConfigError`` if a file is unreadable)."""
-    inputs = AccountInputs()
+    """The account's freight quotes, actual freight invoices and Amazon prices and fees (``ConfigError`` if
+    a file is unreadable)."""
+    inputs = AccountInputs(amazon=amazon_figures(store, account.name) if deductive_from_amazon(account) else None)
     freight = account.freight
     if freight is not None and freight.method == "quote_file":
         try:
@@ -824,6 +837,13 @@ def declarations_for_plan(
             log.warning("catalog lookups skipped: %s", exc)
         with app.store.write():
             store_plan(app.store, account, fetched)
+        if deductive_from_amazon(account):
+            lines = list(fetched.items) + [i for _, items in fetched.shipments for i in items or []]
+            _, error = refresh_for_account(app.store, account, api, {
+                i["msku"] for i in lines if isinstance(i, dict) and _is_text(i.get("msku"))})
+            if error:
+                log.warning("%s", error)
+    inputs = account_inputs(app.store, config, account)  # with the prices and fees just fetched
     catalog = cached_catalog(app.store, MARKETPLACES[account.marketplace].marketplace_id)
     shipments = [s for s in synced_shipments(app.store, account.name) if s.inbound_plan_id == plan_id]
     if not shipments and not fetched.plan.get("shipments"):

@@ -635,9 +635,10 @@ def valuate(
     excluded = excluded or load_excluded_goods()
     currency = shipment.currency
     week = week_start(shipment.declaration_date) if currency != "JPY" else None
-    shipment, agreed_notes = agreed_items(shipment)
+    agreed = agreed_items(shipment, lambda item: _duty_rate(item, duty_table)[0], lambda item: _reduced(item, reduced)[0])
+    shipment = agreed.shipment
     prefer_computed = prefer_computed or prefers_computed(shipment)
-    choices = {item.msku: with_notes(choose_method(item, shipment, window_days, prefer_computed), shipment, agreed_notes)
+    choices = {item.msku: with_notes(choose_method(item, shipment, window_days, prefer_computed), agreed)
                for item in shipment.items}
     findings: list[Finding] = []
 
@@ -775,7 +776,7 @@ def valuate(
             "not_added_for": [c.sku for c in choices.values() if c.method and not c.adds_costs],
         },
         **({"costs": costs.sheet} if shipment.costs else {}),
-        **({"agreement": agreement_sheet(shipment, choices.values())} if shipment.valuation_agreement else {}),
+        **({"agreement": agreement_sheet(agreed, choices.values())} if shipment.valuation_agreement else {}),
         lines_worksheet=lines_worksheet,
         totals_unrounded={
             "duty_jpy": _plain(totals.duty_unrounded_jpy),

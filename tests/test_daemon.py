@@ -98,23 +98,23 @@ def test_daemon_end_to_end(world, tmp_path):
     process = start_daemon(config, db, env, tmp_path)
     try:
         # every shipment of the three good accounts is announced exactly once
-        wait_for(lambda: len(Receiver.events) >= 5, what="5 webhook events")
+        wait_for(lambda: len(Receiver.events) >= 6, what="6 webhook events")
         wait_for(lambda: query(db, "select outcome from daemon_accounts where account = 'badcreds'") == [("failed",)],
                  what="the bad account to be recorded as failed")
         ids = {e[1]["shipment_id"] for e in Receiver.events}
-        assert len(ids) == 5 and {e[1]["verdict"] for e in Receiver.events} == {"blocked", "annotated", "cleared"}
+        assert len(ids) == 6 and {e[1]["verdict"] for e in Receiver.events} == {"blocked", "annotated", "cleared"}
         assert all(e[1]["schema"] == "fba-jp/verdict-change/v1" for e in Receiver.events)
         # Amazon has a 5xx burst while a new shipment appears: it is still picked up, once
         sandbox.faults.fail_next = 4
         sandbox.add_synthetic_plans("northwind", 1, start=datetime.now(timezone.utc))
-        wait_for(lambda: len(Receiver.events) >= 6, what="the new shipment's event")
+        wait_for(lambda: len(Receiver.events) >= 7, what="the new shipment's event")
         # a few more ticks: nothing is announced twice, the good accounts keep running
         finished = query(db, "select last_finished_at from daemon_accounts where account = 'maple'")[0][0]
         wait_for(lambda: query(db, "select last_finished_at from daemon_accounts where account = 'maple'")[0][0] != finished,
                  what="another maple run")
         time.sleep(2.5)
-        assert len(Receiver.events) == 6
-        assert len({e[0] for e in Receiver.events}) == 6
+        assert len(Receiver.events) == 7
+        assert len({e[0] for e in Receiver.events}) == 7
         bad = query(db, "select consecutive_failures, backoff_until, message from daemon_accounts where account = 'badcreds'")[0]
         assert bad[0] >= 1 and bad[1] and "badcreds" in bad[2]
     finally:
@@ -139,7 +139,7 @@ def test_daemon_end_to_end(world, tmp_path):
     try:
         wait_for(lambda: query(db, "select count(*) from sync_runs where account = 'hinode'")[0][0] >= runs_before + 2,
                  what="two hinode runs after the restart")
-        assert len(Receiver.events) == 6
+        assert len(Receiver.events) == 7
     finally:
         code, _, err = stop(process)
     assert code == 0, err[-2000:]

@@ -86,8 +86,30 @@ def test_every_served_payload_matches_the_models(sandbox):
                         check(inbound("ListShipmentBoxesResponse"), boxes, f"listShipmentBoxes {entry['shipmentId']}")
                         checked["Box"] = checked.get("Box", 0) + len(boxes["boxes"])
                         checked["Shipment"] = checked.get("Shipment", 0) + 1
-    assert checked["Shipment"] == 5 and checked["ListInboundPlansResponse"] == 9
+    assert checked["Shipment"] == 6 and checked["ListInboundPlansResponse"] == 9
     assert checked["Box"] >= 5  # first pages of 5; paging is the client tests' business
+
+
+def test_prices_and_fee_estimates_match_the_pricing_and_fees_models(sandbox):
+    from fba_jp.pricing import fee_request
+
+    pricing = validator("productPricingV0.json", "GetPricingResponse")
+    estimates = validator("productFeesV0.json", "GetMyFeesEstimatesResponse")
+    request_body = validator("productFeesV0.json", "GetMyFeesEstimatesRequest")
+    for seller in sandbox.sellers():
+        skus = sorted(sandbox.data["sellers"][seller].get("listings", {})) + ["NOT-LISTED"]
+        with client_for(sandbox, seller) as client:
+            prices = client.get("/products/pricing/v0/price", params={
+                "MarketplaceId": "A1VC38T7YXB528", "ItemType": "Sku", "Skus": ",".join(skus)}).json()
+            check(pricing, prices, f"{seller} getPricing")
+            assert [p["status"] for p in prices["payload"]][-1] == "ClientError"
+            body = [fee_request(sku, 1280, "A1VC38T7YXB528") for sku in skus]
+            check(request_body, body, "the body fba-jp sends")  # what the client sends is the model's too
+            fees = client.post("/products/fees/v0/feesEstimate", json=body).json()
+            check(estimates, fees, f"{seller} getMyFeesEstimates")
+            assert len(fees) == len(skus)
+    listed = sandbox.data["sellers"]["hinode"]["listings"]
+    assert listed["NOTEBOOK-A5"]["price"] and listed["MEMO-CUBE"]["price"] is None  # a new listing: no offer yet
 
 
 def test_catalog_items_match_the_catalog_model(sandbox):

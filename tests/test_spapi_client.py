@@ -300,7 +300,7 @@ def test_client_pacing_never_empties_amazons_bucket_despite_jitter(operation):
     """Requests paced by the client's bucket, each reaching Amazon up to 90 % of a token's interval
     late or early relative to the others, always find a token in a bucket of Amazon's documented size."""
     rate, burst = RATE_LIMITS[operation]
-    assert client_limits(operation)[0] < rate and client_limits(operation)[1] < burst
+    assert client_limits(operation)[0] < rate and (client_limits(operation)[1] < burst or burst == 1)
     client_clock, server_clock = Clock(), Clock()
     client = TokenBucket(*client_limits(operation), clock=client_clock)
     server = TokenBucket(rate, burst, clock=server_clock)

@@ -27,6 +27,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -37,6 +38,8 @@ from ..spapi import (
 
 INBOUND = "/inbound/fba/2024-03-20"
 CATALOG = "/catalog/2022-04-01"
+PRICING = "/products/pricing/v0/price"
+FEES = "/products/fees/v0/feesEstimate"
 TOKEN_PATH = "/auth/o2/token"
 PLAN_STATUSES = ("ACTIVE", "VOIDED", "SHIPPED")
 HTML_503 = b"<html><head><title>503 Service Unavailable</title></head><body>Service Unavailable</body></html>"
@@ -83,6 +86,8 @@ class Faults:
     fail_next: int = 0  # the next N API requests get a 503 with an HTML body
     latency: float = 0.0  # seconds added to every response
     bad_plans: set[str] = field(default_factory=set)  # plan ids that always answer 400 (like AWD plans)
+    bad_prices: set[str] = field(default_factory=set)  # SKUs whose getPricing entry is off the model
+    bad_fees: set[str] = field(default_factory=set)  # SKUs whose fee estimate is off the model
 
 
 class _Bucket:
@@ -109,6 +114,7 @@ class Sandbox:
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self.calls: Counter[str] = Counter()  # by operation, every request that reached a handler
+        self.bodies: dict[str, list] = {}  # by operation, the request bodies received (tests check them)
         self.responses: Counter[int] = Counter()  # by HTTP status
         self.refresh_tokens: dict[str, str] = {}  # refresh token → seller
         self.access_tokens: dict[str, str] = {}  # access token → seller
@@ -268,6 +274,10 @@ class Sandbox:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if path.startswith(CATALOG + "/items/") and len(parts) == 4 and method == "GET":
             return "getCatalogItem", (parts[3],)
+        if (path, method) == (PRICING, "GET"):
+            return "getPricing", ()
+        if (path, method) == (FEES, "POST"):
+            return "getMyFeesEstimates", ()
         if not path.startswith(INBOUND + "/inboundPlans"):
             return None
         rest = parts[4:]
@@ -420,6 +430,80 @@ class Sandbox:
         self.touch_plan(plan_id)
         return 204, {"x-amzn-RateLimit-Limit": "2.0"}, b""
 
+    def _listing(self, seller, sku):
+        return self.data["sellers"][seller].get("listings", {}).get(sku)
+
+    def _getPricing(self, seller, query, body):
+        skus = [s for s in (query.get("Skus") or "").split(",") if s]
+        if query.get("MarketplaceId") != self.marketplace_id or query.get("ItemType") != "Sku":
+            return _error(400, "InvalidInput", "MarketplaceId must be the JP marketplace and ItemType Sku.")
+        if not 1 <= len(skus) <= 20:
+            return _error(400, "InvalidInput", "Skus must list 1 to 20 seller SKUs.")
+        prices = []
+        for sku in skus:
+            listing = self._listing(seller, sku)
+            if listing is None:
+                prices.append({"status": "ClientError", "SellerSKU": sku})
+                continue
+            identifiers = {"MarketplaceASIN": {"MarketplaceId": self.marketplace_id, "ASIN": listing["asin"]},
+                           "SKUIdentifier": {"MarketplaceId": self.marketplace_id, "SellerId": _seller_id(seller),
+                                             "SellerSKU": sku}}
+            offers = []
+            if listing.get("price") is not None:
+                price = {"CurrencyCode": "JPY", "Amount": listing["price"]}
+                if sku in self.faults.bad_prices:
+                    price = {"CurrencyCode": "JPY", "Amount": str(listing["price"])}  # off the model: a string
+                offers.append({"BuyingPrice": {"ListingPrice": {"CurrencyCode": "JPY", "Amount": listing.get(
+                                   "buyingPrice", listing["price"])},
+                                               "LandedPrice": {"CurrencyCode": "JPY", "Amount": listing.get(
+                                   "buyingPrice", listing["price"])},
+                                               "Shipping": {"CurrencyCode": "JPY", "Amount": 0}},
+                               "RegularPrice": price, "FulfillmentChannel": "Amazon", "ItemCondition": "New",
+                               "ItemSubCondition": "New", "SellerSKU": sku})
+            prices.append({"status": "Success", "SellerSKU": sku, "ASIN": listing["asin"],
+                           "Product": {"Identifiers": identifiers, "Offers": offers}})
+        return _json(200, {"payload": prices}, operation="getPricing")
+
+    def _getMyFeesEstimates(self, seller, query, body):
+        try:
+            requests = json.loads(body or b"null")
+        except ValueError:
+            return _error(400, "InvalidInput", "The request body is not JSON.")
+        self.bodies.setdefault("getMyFeesEstimates", []).append(requests)
+        if not isinstance(requests, list) or not 1 <= len(requests) <= 20:
+            return _error(400, "InvalidInput", "The body must be a list of 1 to 20 FeesEstimateByIdRequest.")
+        results = []
+        for request in requests:
+            estimate = request.get("FeesEstimateRequest") if isinstance(request, dict) else None
+            price = ((estimate or {}).get("PriceToEstimateFees") or {}).get("ListingPrice") or {}
+            if (not isinstance(estimate, dict) or request.get("IdType") != "SellerSKU" or not request.get("IdValue")
+                    or estimate.get("MarketplaceId") != self.marketplace_id or not estimate.get("Identifier")
+                    or not isinstance(price.get("Amount"), (int, float)) or price.get("CurrencyCode") != "JPY"):
+                return _error(400, "InvalidInput", "Each request needs IdType SellerSKU, IdValue, and a "
+                              "FeesEstimateRequest with MarketplaceId, Identifier and a JPY ListingPrice.")
+            sku = request["IdValue"]
+            identifier = {"MarketplaceId": self.marketplace_id, "SellerId": _seller_id(seller), "IdType": "SellerSKU",
+                          "IdValue": sku, "IsAmazonFulfilled": bool(estimate.get("IsAmazonFulfilled")),
+                          "PriceToEstimateFees": estimate["PriceToEstimateFees"],
+                          "SellerInputIdentifier": estimate["Identifier"]}
+            listing = self._listing(seller, sku)
+            if listing is None or "referralPercent" not in listing:
+                results.append({"Status": "ClientError", "FeesEstimateIdentifier": identifier, "Error": {
+                    "Type": "Sender", "Code": "InvalidParameterValue", "Message": f"The item {sku} is not found.",
+                    "Detail": []}})
+                continue
+            referral = int(Decimal(str(price["Amount"])) * Decimal(listing["referralPercent"]) / 100)
+            fees = [("ReferralFee", referral), ("FBAFees", listing["fbaFee"])]
+            total = {"CurrencyCode": "JPY", "Amount": referral + listing["fbaFee"]}
+            if sku in self.faults.bad_fees:
+                total = {"CurrencyCode": "JPY", "Amount": "lots"}  # off the model
+            results.append({"Status": "Success", "FeesEstimateIdentifier": identifier, "FeesEstimate": {
+                "TimeOfFeesEstimation": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "TotalFeesEstimate": total,
+                "FeeDetailList": [{"FeeType": kind, "FeeAmount": {"CurrencyCode": "JPY", "Amount": amount},
+                                   "FinalFee": {"CurrencyCode": "JPY", "Amount": amount}} for kind, amount in fees]}})
+        return _json(200, results, operation="getMyFeesEstimates")
+
     def _getCatalogItem(self, seller, query, body, asin):
         if not query.get("marketplaceIds"):
             return _error(400, "InvalidInput", "Missing required 'marketplaceIds'.")
@@ -433,6 +517,10 @@ class Sandbox:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _seller_id(seller: str) -> str:
+    return "A" + hashlib.sha1(seller.encode()).hexdigest()[:12].upper()
 
 
 def _time(value: str) -> datetime:
