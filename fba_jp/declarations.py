@@ -43,6 +43,28 @@ class SyncedShipment:
         return f"spapi:{self.account}/{self.inbound_plan_id}/{self.spapi_shipment_id}"
 
 
+def delivery_address(shipment: dict) -> dict | None:
+    """Amazon's fulfilment centre from ``getShipment.destination``: the invoice's delivery address only."""
+    destination = shipment.get("destination")
+    if not isinstance(destination, dict):
+        return None
+    address = destination.get("address") if isinstance(destination.get("address"), dict) else {}
+    fc = destination.get("warehouseId") if isinstance(destination.get("warehouseId"), str) else None
+
+    def text(key):
+        value = address.get(key)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    region = " ".join(filter(None, [text("stateOrProvinceCode"), text("postalCode")]))
+    lines = ", ".join(filter(None, [text("addressLine1"), text("addressLine2"), text("city"), region or None]))
+    name = text("name") or (f"Amazon fulfilment centre {fc}" if fc else None)
+    if name is None:
+        return None
+    country = text("countryCode")
+    return {"name": name, "address": lines or None, "fc_code": fc,
+            "country": country if country and len(country) == 2 and country.isupper() else None}
+
+
 def shipment_key(shipment: dict) -> str:
     """The id sellers and Customs know (``FBA…`` confirmation id) once Amazon has assigned it."""
     return shipment.get("shipmentConfirmationId") or shipment["shipmentId"]
@@ -211,6 +233,7 @@ def build_declaration(
         "seller": account.seller,
         "importer_of_record": account.importer_of_record,
         "consignee": account.consignee,
+        "delivery_address": delivery_address(synced.shipment),
         "acp": account.acp,
         "acp_id": account.acp_id,
         "currency": currency,

@@ -111,7 +111,9 @@ def run_demo(db_path: str, report_path: str, *, faults: bool = False, progress=N
                     progress.done()
         screened = screen_synced(app)
         results = sorted(app.store.latest_results(), key=lambda r: (r.account or "", r.shipment_id))
-        write_html_report(results, Path(report_path), title="fba-jp demo — SP-API sandbox")
+        documents_dir = Path(report_path).with_name(Path(report_path).stem + "-documents")
+        downloads = demo_documents(app, results, documents_dir, Path(report_path).parent)
+        write_html_report(results, Path(report_path), title="fba-jp demo — SP-API sandbox", downloads=downloads)
         app.store.close()
         calls, url = dict(sandbox.calls), sandbox.url
     failed = [r for r in reports if r.failed]
@@ -126,7 +128,7 @@ def run_demo(db_path: str, report_path: str, *, faults: bool = False, progress=N
     summary = Summary.of(results)
     echo(f"\n{summary.shipments} shipments: {summary.blocked} blocked, {summary.annotated} annotated, "
          f"{summary.cleared} cleared")
-    echo(f"database: {db_path}   report: {report_path}")
+    echo(f"database: {db_path}   report: {report_path}   documents: {documents_dir}/")
     echo(f"next: fba-jp report --db {db_path}   ·   fba-jp report --db {db_path} --output json")
     echo(f"dashboard: fba-jp serve --db {db_path}   (then open http://127.0.0.1:8080/)")
     if failed:
@@ -134,6 +136,29 @@ def run_demo(db_path: str, report_path: str, *, faults: bool = False, progress=N
 
         raise SpApiError("demo: " + "; ".join(r.message or r.account for r in failed))
     return {"reports": reports, "results": results, "calls": calls}
+
+
+def demo_documents(app: App, results, out_dir: Path, relative_to: Path) -> dict[str, list[tuple[str, str]]]:
+    """Final documents for every cleared shipment and drafts for the first blocked one, as the report's links."""
+    from .documents import DocumentRefused, documents_for, issue
+
+    cleared = [r for r in results if r.verdict == "cleared"]
+    blocked = [r for r in results if r.verdict == "blocked" and r.valuation is not None][:1]
+    links = {}
+    for result in cleared + blocked:
+        found = app.store.screened_declaration(result.shipment_id)
+        if found is None:
+            continue
+        try:
+            docs = documents_for(app, found[0], found[1], draft=result in blocked)
+        except DocumentRefused:
+            continue  # the summary table already says why; a demo profile edited by hand may lack an address
+        links[result.shipment_id] = [
+            (f"{item.kind.replace('_', ' ')}{' DRAFT' if item.draft else ''} (PDF)",
+             os.path.relpath(item.path, relative_to or Path(".")))
+            for item in issue(app, docs, out_dir, "pdf")
+        ]
+    return links
 
 
 def summary_table(results) -> str:

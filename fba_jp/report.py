@@ -84,15 +84,18 @@ def _environment() -> Environment:
     return template_environment()
 
 
-def render_html_report(results: list[ShipmentResult], title: str = "fba-jp report") -> str:
+def render_html_report(results: list[ShipmentResult], title: str = "fba-jp report",
+                       downloads: dict[str, list[tuple[str, str]]] | None = None) -> str:
+    """The report page; ``downloads`` maps a shipment id to its documents' (label, href) links."""
     ordered = sorted(results, key=lambda r: (VERDICT_ORDER[r.verdict], r.account or "", r.shipment_id))
     by_account = Counter((r.account or "—", r.verdict) for r in results)
-    return "".join(_page(title, Summary.of(results), by_account, ordered, ordered))
+    return "".join(_page(title, Summary.of(results), by_account, ordered, ordered, downloads))
 
 
-def write_html_report(results: list[ShipmentResult], path: Path, title: str = "fba-jp report") -> Path:
+def write_html_report(results: list[ShipmentResult], path: Path, title: str = "fba-jp report",
+                      downloads: dict[str, list[tuple[str, str]]] | None = None) -> Path:
     # whole or not at all: a full disk leaves the previous report, not a truncated one (fba_jp/files.py)
-    return write_atomically(path, render_html_report(results, title))
+    return write_atomically(path, render_html_report(results, title, downloads))
 
 
 def write_html_report_from_store(store, path: Path, account: str | None = None, title: str = "fba-jp report") -> Path:
@@ -109,7 +112,7 @@ def write_html_report_from_store(store, path: Path, account: str | None = None, 
     return Path(path)
 
 
-def _page(title, summary, by_account, index, results):
+def _page(title, summary, by_account, index, results, downloads=None):
     accounts = sorted({a for a, _ in by_account}) or ["—"]
     return _environment().get_template("report.html").generate(
         title=title,
@@ -120,6 +123,7 @@ def _page(title, summary, by_account, index, results):
         results=results,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
+        downloads_for=lambda r: (downloads or {}).get(r.shipment_id, []),
     )
 
 

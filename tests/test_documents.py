@@ -260,3 +260,14 @@ def test_unknown_shipment_and_bad_usage(run_cli, tmp_path):
     unknown = documents(run_cli, tmp_path, "FBA-NOPE")
     assert unknown.exit_code == 3 and "FBA-NOPE: no screened shipment with this id" in unknown.stderr
     assert documents(run_cli, tmp_path).exit_code == 2
+
+
+def test_synced_shipments_carry_amazons_fc_as_delivery_address_only():
+    from fba_jp.declarations import delivery_address
+
+    shipment = {"destination": {"warehouseId": "NRT5", "address": {
+        "name": "Amazon.co.jp NRT5", "addressLine1": "2-4-1 Kaihin", "city": "Ichikawa", "countryCode": "JP",
+        "postalCode": "272-0013", "stateOrProvinceCode": "Chiba"}}}
+    assert delivery_address(shipment) == {"name": "Amazon.co.jp NRT5", "fc_code": "NRT5", "country": "JP",
+                                          "address": "2-4-1 Kaihin, Ichikawa, Chiba 272-0013"}
+    assert delivery_address({"destination": "NRT5"}) is None  # off the model: no address rather than a guess

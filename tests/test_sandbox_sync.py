@@ -224,6 +224,10 @@ def test_demo_end_to_end_without_credentials_and_without_leaking_secrets(run_cli
     assert "6 shipments: 3 blocked, 1 annotated, 2 cleared" in first.stdout
     html = report.read_text(encoding="utf-8")
     assert "FBA15HD0001A" in html and "COS_NO_MAH" in html
+    # shipping documents: final for the cleared shipment, a draft for a blocked one, linked from the report
+    documents = sorted(p.name for p in (tmp_path / "demo-documents").iterdir())
+    assert "FBA15HD0001A-invoice.pdf" in documents and "FBA15MP0002A-invoice-DRAFT.pdf" in documents
+    assert 'href="demo-documents/FBA15HD0001A-invoice.pdf"' in html
     second = run_cli("demo", "--db", db, "--report", report)
     assert second.exit_code == 0 and "northwind 0 changed plan(s)" in second.stdout
     assert "9 SP-API calls" in second.stdout and "screened 0 shipment(s)" in second.stdout

@@ -377,15 +377,36 @@ def _totals(declaration: Declaration, lines: list[Line], valuation) -> list[tupl
     currency = declaration.currency
     goods = sum((line.line_value for line in lines if line.line_value is not None), Decimal(0))
     unvalued = [line.sku for line in lines if line.line_value is None]
-    cif = goods + declaration.freight + declaration.insurance + declaration.other_additions
-    rows = [
-        ("goods_total", f"{currency} {amount(goods, currency)}" + (f" (no invoice value: {', '.join(unvalued)})" if unvalued else "")),
-        ("freight", f"{currency} {amount(declaration.freight, currency)}"),
-        ("insurance", f"{currency} {amount(declaration.insurance, currency)}"),
-    ]
-    if declaration.other_additions:
-        rows.append(("other_additions", f"{currency} {amount(declaration.other_additions, currency)}"))
-    rows.append(("cif_total", f"{currency} {amount(cif, currency)}"))
+    rows = [("goods_total", f"{currency} {amount(goods, currency)}"
+             + (f" (no invoice value: {', '.join(unvalued)})" if unvalued else ""))]
+    cif, cif_known = goods, True
+    for key, value in (("freight", declaration.freight), ("insurance", declaration.insurance),
+                       ("other_additions", declaration.other_additions)):
+        if value or (key != "other_additions" and not declaration.costs):
+            rows.append((key, f"{currency} {amount(value, currency)}"))
+            cif += value
+    extra = (valuation.model_extra or {}) if valuation is not None else {}
+    # costs with their basis (rate card, quote, policy) as the valuation used them
+    for cost in extra.get("costs") or [_cost_row(c) for c in declaration.costs]:
+        key = {"freight": "freight", "insurance": "insurance"}.get(cost.get("kind"), "other_additions")
+        figure = ""
+        if cost.get("amount") is not None and cost.get("currency"):
+            figure = f"{cost['currency']} {amount(Decimal(cost['amount']), cost['currency'])}"
+            if cost["currency"] == currency:
+                cif += Decimal(cost["amount"])
+            else:
+                cif_known = False
+                if cost.get("yen") is not None:
+                    figure += f" = ¥{amount(Decimal(cost['yen']), 'JPY')}"
+        elif cost.get("yen") is not None and Decimal(cost["yen"]):
+            figure, cif_known = f"¥{amount(Decimal(cost['yen']), 'JPY')}", False
+        elif cost.get("missing"):
+            figure, cif_known = "unknown 不明", False
+        else:
+            figure = "0 (加算なし)"
+        rows.append((key, f"{figure} — {cost.get('basis', '')}".strip(" —")))
+    rows.append(("cif_total", f"{currency} {amount(cif, currency)}" if cif_known
+                 else "see the customs value (costs in another currency or unknown)"))
     if valuation is not None:
         tax = None
         if valuation.national_consumption_tax_jpy is not None and valuation.local_consumption_tax_jpy is not None:
@@ -397,6 +418,10 @@ def _totals(declaration: Declaration, lines: list[Line], valuation) -> list[tupl
             ("total_tax", yen(valuation.total_tax_jpy)),
         ]
     return rows
+
+
+def _cost_row(cost) -> dict:
+    return cost.model_dump(mode="json", exclude_none=True)
 
 
 def _travel(declaration: Declaration, result: ShipmentResult, licences: list[Licence], acp: Acp | None) -> list[str]:

@@ -230,6 +230,8 @@ def grid(pdf, widths, rows, aligns=None, header=None, size=7.5, line_height=3.6,
 
     pdf.set_fill_color(*HEAD_FILL)
     if header:
+        if pdf.get_y() + 4 * line_height + 4 * pad > pdf.page_break_trigger:
+            pdf.add_page()  # a heading row alone at the foot of a page helps no one
         draw(header, True)
     for cells in rows:
         if cells and cells[0] is None:
@@ -243,7 +245,7 @@ def _labels(*keys: str) -> list[str]:
     return [label(key, "\n") for key in keys]
 
 
-def _pairs(pdf, rows: list[tuple[str, str]], widths=(62, 124)) -> None:
+def _pairs(pdf, rows: list[tuple[str, str]], widths=(76, 110)) -> None:
     grid(pdf, widths, [[label(key), value] for key, value in rows], size=8, line_height=4)
 
 
@@ -275,7 +277,7 @@ def _invoice(pdf, docs: Documents) -> None:
     ])
     pdf.ln(2)
     _parties(pdf, docs)
-    _heading(pdf, "invoice")
+    _heading(pdf, "lines")
     long, rows = [], []
     for line in docs.lines:
         description = line.description
@@ -291,7 +293,7 @@ def _invoice(pdf, docs: Documents) -> None:
     for line in long:
         _text(pdf, f"#{line.no} {line.sku}: {line.description}", 7)
     _heading(pdf, "totals")
-    _pairs(pdf, docs.totals, widths=(92, 94))
+    _pairs(pdf, docs.totals, widths=(76, 110))
     _heading(pdf, "valuation_note")
     if docs.no_transaction:
         _text(pdf, NO_TRANSACTION[0], 7.5)
