@@ -179,7 +179,8 @@ def status(store: Store, user: User, limit: int = 20) -> dict:
     where, params = _scope(user)
     rows["deliveries"] = list(store.rows(
         "select id, event_id, shipment_id, account, action, status, attempts, last_error, created_at, updated_at"
-        f" from notifications where 1{where} order by id desc limit ?", params + [limit]))
+        # "skipped" is an action that is not configured (no webhook URL…): not a delivery to watch
+        f" from notifications where status != 'skipped'{where} order by id desc limit ?", params + [limit]))
     return rows
 
 
