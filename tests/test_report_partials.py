@@ -27,7 +27,7 @@ def test_report_is_built_from_the_shipment_partial(run_cli):
     # rounding steps are there, collapsed (an ACP opens them; print shows them)
     assert "Rounding steps" in html and "<details open" not in html
     blocked = next(r for r in results if r.verdict == "blocked")
-    row = re.search(rf'<tr class="shipment-row v-blocked">.*?</tr>', html, re.S).group(0)
+    row = re.search(r'<tr class="shipment-row v-blocked">.*?</tr>', html, re.S).group(0)
     assert blocked.shipment_id in row and "COS_NO_MANUFACTURING_LICENCE" in row
 
 

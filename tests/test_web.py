@@ -20,8 +20,8 @@ with warnings.catch_warnings():  # Starlette 1.x would rather its test client ra
     from starlette.testclient import TestClient  # noqa: E402
 
 from fba_jp.web.app import create_app  # noqa: E402
+from fba_jp.web.harness import serve_users  # noqa: E402
 
-HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("pw-correct-horse")  # cheap to verify in tests
 ACCOUNTS = """
 [[accounts]]
 name = "kyoto"
@@ -31,24 +31,8 @@ seller = { name = "Kyoto Botanica Inc.", country = "US" }
 name = "northwind"
 seller = { name = "Northwind Outdoor LLC", country = "US" }
 """
-USERS = f"""
-[serve]
-[[serve.users]]
-name = "ops"
-role = "operator"
-password_hash = "{HASH}"
-
-[[serve.users]]
-name = "vera"
-role = "viewer"
-password_hash = "{HASH}"
-
-[[serve.users]]
-name = "kyoto-seller"
-role = "operator"
-password_hash = "{HASH}"
-accounts = ["kyoto"]
-"""
+USERS = serve_users("pw-correct-horse", {"ops": ("operator", None), "vera": ("viewer", None),
+                                         "kyoto-seller": ("operator", ["kyoto"])})
 FILES = ["kyoto-cosmetics-blocked.json", "northwind-amazon-ior.json", "sakura-cleared.json", "tokyo-tea-annotated.json"]
 
 

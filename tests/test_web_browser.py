@@ -10,34 +10,16 @@ import os
 import sqlite3
 
 import pytest
-from argon2 import PasswordHasher
 
-from fba_jp.web.harness import Dashboard, browser_missing, chromium, demo_site
+from fba_jp.web.harness import Dashboard, browser_missing, chromium, demo_site, serve_users
 
 
 if browser_missing() is not None and os.environ.get("FBA_JP_REQUIRE_BROWSER"):
     raise RuntimeError(f"FBA_JP_REQUIRE_BROWSER is set but {browser_missing()}")
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=f"no browser: {browser_missing()}")
 
-HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("pw-browser")
-USERS = f"""
-[serve]
-[[serve.users]]
-name = "ops"
-role = "operator"
-password_hash = "{HASH}"
-
-[[serve.users]]
-name = "vera"
-role = "viewer"
-password_hash = "{HASH}"
-
-[[serve.users]]
-name = "maple-seller"
-role = "operator"
-password_hash = "{HASH}"
-accounts = ["maple"]
-"""
+USERS = serve_users("pw-browser", {"ops": ("operator", None), "vera": ("viewer", None),
+                                   "maple-seller": ("operator", ["maple"])})
 XSS_TITLE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> linen tea towel"
 
 

@@ -56,6 +56,20 @@ def demo_site(directory: Path, serve_toml: str = "") -> tuple[Path, Path]:
     return db, config
 
 
+def serve_users(password: str, users: dict[str, tuple[str, list[str] | None]]) -> str:
+    """``[serve]`` TOML with ``users`` (name → (role, accounts or None)), all with ``password``, hashed with
+    cheap argon2 parameters: quick to verify in a test, and a hash like any other to the server."""
+    from argon2 import PasswordHasher
+
+    digest = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
+    lines = ["[serve]"]
+    for name, (role, accounts) in users.items():
+        lines += ["[[serve.users]]", f'name = "{name}"', f'role = "{role}"', f'password_hash = "{digest}"']
+        if accounts is not None:
+            lines.append("accounts = [" + ", ".join(f'"{a}"' for a in accounts) + "]")
+    return "\n".join(lines) + "\n"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
