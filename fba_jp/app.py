@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from .config import Config, load_config
+from .errors import StoreError
 from .plugin_manager import Plugins, get_plugins
 from .runner import Screener
 from .store import Store
@@ -23,6 +25,8 @@ class App:
         self.config_path = config_path
         self.db_path = db_path
         self.plugins_dirs = plugins_dirs
+        # commands that only read (report, status, release) must not create an empty database by mistake
+        self.existing_db_only = False
         if plugins is not None:
             self.plugins = plugins
 
@@ -38,7 +42,12 @@ class App:
 
     @functools.cached_property
     def store(self) -> Store:
-        return Store(self.database_path)
+        path = self.database_path
+        if self.existing_db_only and path != ":memory:" and not Path(path).exists():
+            raise StoreError(
+                f"{path}: no such database; screen shipments first (fba-jp gate, fba-jp run) or pass --db PATH"
+            )
+        return Store(path)
 
     @functools.cached_property
     def plugins(self) -> Plugins:

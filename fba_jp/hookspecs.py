@@ -21,12 +21,15 @@ def register_checks(register):
     ``register(function, name=None, codes=())`` adds one check. ``function(shipment)`` or
     ``function(shipment, context)`` is called for every shipment with the validated
     :class:`fba_jp.models.Declaration` and a :class:`fba_jp.runner.ScreeningContext`; it returns
-    or yields :class:`fba_jp.Finding` objects (or nothing). ``name`` defaults to the function's
-    name and must be unique; ``codes`` lists the finding codes the check can emit (shown by
-    ``fba-jp plugins`` and used as SARIF rules).
+    or yields :class:`fba_jp.Finding` objects (or nothing). Checks run after ``valuate_shipment``:
+    ``context.valuation`` is the shipment's :class:`fba_jp.Valuation` (``None`` when nothing could
+    be valued), computed once for all checks. ``name`` defaults to the function's name and must be
+    unique; ``codes`` lists every finding code the check can emit, or maps each code to a one-line
+    description (shown by ``fba-jp plugins``, used as SARIF rules).
 
-    A check that raises does not stop the run: its shipment gets a ``PLUGIN_ERROR`` block finding
-    naming the plugin and the message, and the other checks and shipments still run.
+    A check that raises, returns something other than findings, or returns a code it did not
+    declare does not stop the run: its shipment gets a ``PLUGIN_ERROR`` block finding naming the
+    plugin and the message, and the other checks and shipments still run.
     Return value of the hook itself: ignored.
     """
 
@@ -35,13 +38,15 @@ def register_checks(register):
 def valuate_shipment(shipment, context):
     """Compute the customs valuation and the duty and consumption-tax estimate of a shipment.
 
-    Called once per shipment, after the checks. The first implementation that returns something
-    other than ``None`` wins (``tryfirst=True`` lets a plugin replace the built-in ``valuation``
-    plugin). Implementations are called one at a time and isolated like checks: one that raises
-    becomes ``PLUGIN_ERROR`` and the next implementation is not asked.
+    Called once per shipment, before the checks (phase 1 of a screening; the checks are phase 2
+    and read the winning valuation as ``context.valuation``). The first implementation that
+    returns something other than ``None`` wins (``tryfirst=True`` lets a plugin replace the
+    built-in ``valuation`` plugin). Implementations are called one at a time and isolated like
+    checks: one that raises becomes ``PLUGIN_ERROR`` and the next implementation is not asked.
 
     Receives the :class:`fba_jp.models.Declaration` and the screening context. Returns a
-    :class:`fba_jp.Valuation` (its ``findings`` are added to the shipment's findings) or ``None``.
+    :class:`fba_jp.Valuation` or ``None``. Findings about the valuation are best reported by a
+    check, which sees it; the valuation's own ``findings`` are still added to the shipment's.
     """
 
 

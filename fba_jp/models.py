@@ -660,17 +660,33 @@ class ShipmentResult(BaseModel):
     rule_overrides: list[dict[str, Any]] = Field(default=[], exclude_if=_empty)
 
 
+class InputProblem(BaseModel):
+    """An input that could not be screened at all: a file that cannot be read or validated, an account
+    that could not be synced. It has no shipment result, so it is reported beside the results."""
+
+    source: str
+    field: str | None = None
+    message: str
+
+    @property
+    def line(self) -> str:
+        """The one-line form printed on stderr: ``SOURCE: field.path: message``."""
+        return f"{self.source}: {self.field}: {self.message}" if self.field else f"{self.source}: {self.message}"
+
+
 class Summary(BaseModel):
     shipments: int = 0
     blocked: int = 0
     annotated: int = 0
     cleared: int = 0
     waived: int = 0
+    # every error: checks that failed (in results) plus inputs that could not be screened (input_errors)
     errors: int = 0
+    input_errors: int = 0
 
     @classmethod
-    def of(cls, results: list[ShipmentResult]) -> "Summary":
-        summary = cls()
+    def of(cls, results: list[ShipmentResult], problems: list[InputProblem] = ()) -> "Summary":
+        summary = cls(input_errors=len(problems), errors=len(problems))
         for result in results:
             summary.add(result)
         return summary
@@ -701,6 +717,7 @@ class VerdictChange(BaseModel):
 class ResultDocument(BaseModel):
     schema_: Literal["fba-jp/result/v1"] = Field(RESULT_SCHEMA, alias="schema")
     results: list[ShipmentResult]
+    errors: list[InputProblem] = []
     summary: Summary
 
     model_config = ConfigDict(populate_by_name=True)

@@ -42,6 +42,8 @@ class Check:
     plugin: str
     codes: tuple[str, ...] = ()
     takes_context: bool = True
+    # code → one-line description, when the plugin gave ``codes`` as a dict (SARIF rule descriptions)
+    descriptions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +58,10 @@ class Plugins:
     @property
     def hook(self):
         return self.pm.hook
+
+    def code_descriptions(self) -> dict[str, str]:
+        """The descriptions plugins declared for their codes (``register(..., codes={CODE: text})``)."""
+        return {code: text for check in self.checks for code, text in check.descriptions.items()}
 
     def names(self) -> list[str]:
         return sorted(name for name, _ in self.pm.list_name_plugin())
@@ -170,12 +176,17 @@ def collect_checks(pm: pluggy.PluginManager) -> list[Check]:
                     f"plugin {_plugin!r}: check name {check_name!r} is already registered by "
                     f"{taken[check_name]!r}; pass register(..., name='another-name')"
                 )
-            bad = [c for c in codes if not re.fullmatch(r"[A-Z][A-Z0-9_]*", c)]
+            if isinstance(codes, str):
+                codes = [codes]
+            descriptions = dict(codes) if isinstance(codes, dict) else {}
+            bad = [c for c in codes if not isinstance(c, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]*", c)]
             if bad:
                 raise PluginLoadError(f"plugin {_plugin!r}: finding codes must be UPPER_SNAKE_CASE: {bad}")
+            if not all(isinstance(text, str) for text in descriptions.values()):
+                raise PluginLoadError(f"plugin {_plugin!r}: codes={{CODE: description}} needs a text for each code")
             params = inspect.signature(function).parameters
             taken[check_name] = _plugin
-            checks.append(Check(check_name, function, _plugin, tuple(codes), len(params) >= 2))
+            checks.append(Check(check_name, function, _plugin, tuple(codes), len(params) >= 2, descriptions))
 
         try:
             impl.function(register=register)

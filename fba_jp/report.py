@@ -183,5 +183,5 @@ def stream_json_report(pairs, out) -> Summary:
         out.write(separator + text)
         separator = ",\n"
         summary.add(result)
-    out.write(f'\n],"summary":{summary.model_dump_json()}}}\n')
+    out.write(f'\n],"errors":[],"summary":{summary.model_dump_json()}}}\n')  # errors: inputs not screened (none here)
     return summary

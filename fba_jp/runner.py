@@ -8,6 +8,7 @@ must not let one broken check hide the others. A check that raises or returns ga
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,7 @@ from .names import normalise_name
 from .plugin_manager import Check, Plugins
 from .store import Store
 
+log = logging.getLogger("fba_jp.runner")
 
 @dataclass
 class ScreeningContext:
@@ -46,6 +48,9 @@ class ScreeningContext:
     cache: dict = field(default_factory=dict)
     # set when the daemon is asked to stop; wait with sleep() so a stop wakes you
     stop: threading.Event = field(default_factory=threading.Event)
+    # the shipment's valuation, computed once by valuate_shipment before any check runs (None when no
+    # item could be valued, or the valuation plugin failed)
+    valuation: Valuation | None = None
 
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or raise :class:`~fba_jp.errors.StopRequested` as soon as the daemon is asked to stop."""
@@ -108,6 +113,8 @@ def verdict_of(findings: list[Finding], errors: list[ScreeningError]) -> str:
 def _plugin_error(plugin: str, check: str | None, exc: BaseException | str) -> tuple[Finding, ScreeningError]:
     message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
     where = f"check {check!r} of plugin {plugin!r}" if check else f"plugin {plugin!r}"
+    if isinstance(exc, BaseException):  # the remedy promises it with --debug
+        log.debug("%s raised", where, exc_info=exc)
     finding = Finding(
         code="PLUGIN_ERROR",
         severity="block",
@@ -121,12 +128,16 @@ def _plugin_error(plugin: str, check: str | None, exc: BaseException | str) -> t
 
 
 def run_check(check: Check, shipment: Declaration, context: ScreeningContext) -> list[Finding]:
-    """Run one check; raise whatever it raises, or ``TypeError`` if it returns something other than findings."""
+    """Run one check; raise whatever it raises, or ``TypeError`` if it returns something other than findings
+    with the codes it declared (an undeclared code would have no docs, no SARIF rule, and could be a typo)."""
     out = check.function(shipment, context) if check.takes_context else check.function(shipment)
     findings = [] if out is None else list(out)
     for finding in findings:
         if not isinstance(finding, Finding):
             raise TypeError(f"returned {type(finding).__name__} {finding!r:.80}, expected fba_jp.Finding")
+        if finding.code not in check.codes:
+            declared = ", ".join(check.codes) or "none"
+            raise TypeError(f"returned code {finding.code!r}, which it did not declare in register(codes=...) (declared: {declared})")
     return _from_plugin(findings, check.plugin)
 
 
@@ -164,6 +175,8 @@ class Screener:
         context = self.context(declaration, account)
         findings: list[Finding] = []
         errors: list[ScreeningError] = []
+        # two phases: the valuation once, then the checks, which read it as context.valuation
+        valuation = context.valuation = self._valuate(declaration, context, findings, errors)
         for check in self.plugins.checks:
             try:
                 findings.extend(run_check(check, declaration, context))
@@ -171,7 +184,6 @@ class Screener:
                 finding, error = _plugin_error(check.plugin, check.name, exc)
                 findings.append(finding)
                 errors.append(error)
-        valuation = self._valuate(declaration, context, findings, errors)
         canonical = declaration.canonical_json()
         sha = input_sha256(canonical)
         findings = self._apply_policy(findings)

@@ -70,3 +70,15 @@ def test_config_example_documents_every_key_and_loads():
     missing = [key for key in config_keys(Config) if not re.search(rf"\b{re.escape(key.split('.')[-1])}\b", text)]
     assert not missing, f"config.example.toml does not document: {missing}"
     assert load_config(ROOT / "config.example.toml").accounts[0].name == "northwind"
+
+
+def test_every_builtin_code_is_documented_and_the_codes_page_is_current():
+    """``fba_jp/codes.py`` (SARIF rules, docs/codes.md) lists exactly the codes the built-in checks declare."""
+    from fba_jp.codes import CODES, CORE_CODES, markdown
+    from fba_jp.plugin_manager import get_plugins
+
+    declared = {code for check in get_plugins(load_entrypoints=False).checks for code in check.codes}
+    assert not declared - set(CODES), f"add these codes to fba_jp/codes.py: {sorted(declared - set(CODES))}"
+    assert set(CODES) == declared | set(CORE_CODES), f"fba_jp/codes.py lists codes no check declares: {sorted(set(CODES) - declared - set(CORE_CODES))}"
+    page = (ROOT / "docs" / "codes.md").read_text(encoding="utf-8")
+    assert page == markdown(), "docs/codes.md is stale; regenerate: python -m fba_jp.codes > docs/codes.md"

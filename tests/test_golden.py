@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fba_jp.inputs import read_declaration
-from fba_jp.models import ResultDocument, Summary
+from fba_jp.models import InputProblem, ResultDocument, Summary
 from fba_jp.output import BUILTIN_FORMATS
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.runner import Screener
@@ -28,13 +28,18 @@ def document():
     for name in EXAMPLES:
         declaration, _ = read_declaration(str(ROOT / "examples" / name))
         results.append(screener.screen(declaration, f"examples/{name}"))
-    return ResultDocument(results=results, summary=Summary.of(results))
+    # and a file that could not be screened, which every format must show too
+    problems = [InputProblem(source="shipments/broken.json", field="items[0].quantity", message="must be a positive integer (got -3)")]
+    return ResultDocument(results=results, errors=problems, summary=Summary.of(results, problems))
 
 
-@pytest.mark.parametrize("fmt", sorted(BUILTIN_FORMATS))
+OPTIONS = {"sarif": {"exit_code": 3}, "table-v": {"verbose": True}}
+
+
+@pytest.mark.parametrize("fmt", sorted([*BUILTIN_FORMATS, "table-v"]))
 def test_output_matches_golden(document, fmt):
-    render = BUILTIN_FORMATS[fmt]
-    text = render(document, exit_code=1) if fmt == "sarif" else render(document)
+    render = BUILTIN_FORMATS[fmt.split("-")[0]]
+    text = render(document, **OPTIONS.get(fmt, {}))
     golden = GOLDEN / f"examples.{fmt}"
     if os.environ.get("FBA_JP_UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")

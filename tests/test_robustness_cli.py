@@ -72,7 +72,9 @@ def test_a_gate_run_against_a_database_locked_too_long_fails_in_one_line_and_sav
     assert locked.returncode == 3
     [line] = locked.stderr.splitlines()
     assert "database is locked" in line and "nothing was saved" in line and str(db) in line
-    assert locked.stdout == ""  # no verdict printed for a screening that was not stored
+    # no verdict printed for a screening that was not stored; the file is an error entry of the output
+    document = json.loads(locked.stdout)
+    assert document["results"] == [] and "database is locked" in document["errors"][0]["message"]
     # readers are not blocked by the writer (WAL)
     report = run_cli("report", "--db", db, "--output", "json")
     assert report.exit_code == 0 and json.loads(report.stdout)["results"] == []

@@ -64,7 +64,8 @@ class FbaJpGroup(click.Group):
         except FbaJpError as exc:
             if debug:
                 traceback.print_exc()
-            click.echo(str(exc) if isinstance(exc, InputError) else f"fba-jp: {exc}", err=True)
+            message = str(exc) if isinstance(exc, InputError) else f"fba-jp: {exc}"
+            click.echo("\n".join(_one_line(line) for line in message.split("\n")), err=True)
             ctx.exit(exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 3
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
@@ -73,15 +74,46 @@ class FbaJpGroup(click.Group):
                 ctx.exit(3)
             if debug:
                 traceback.print_exc()
-            click.echo(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+            click.echo(_one_line(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"), err=True)
             ctx.exit(3)
 
 
 @click.group(cls=FbaJpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fba-jp")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors (also accepted after the command).")
-def cli(debug):
+@click.pass_context
+def cli(ctx, debug):
     """fba-jp: catch Japan import problems in Amazon FBA shipments before the boxes leave."""
+    if debug or (ctx.obj or {}).get("debug"):
+        ctx.call_on_close(show_debug_log())
+
+
+def show_debug_log():
+    """``--debug``: the tracebacks fba-jp logs (every check that raised, every file that failed) on stderr.
+
+    Returns the function that takes the handler off again (the CLI may run in-process, as in tests).
+    """
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.addFilter(lambda record: record.exc_info is not None)  # tracebacks only, not the whole debug log
+    logger = logging.getLogger("fba_jp")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def remove() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    return remove
+
+
+def _one_line(text: str) -> str:
+    from .common import one_line
+
+    return one_line(text)
 
 
 def _plugins_with_commands():

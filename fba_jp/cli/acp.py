@@ -37,7 +37,7 @@ def acp_add(app: App, acp_id, name, address, customs_office, notified_on, accept
 
 
 @acp.command("list")
-@common_options
+@common_options(existing_db=True)
 def acp_list(app: App):
     """List ACP records as JSON."""
     click.echo(json.dumps(app.store.list_acps(), indent=2, ensure_ascii=False))

@@ -35,7 +35,7 @@ def daemon(app: App, log_level):
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@common_options
+@common_options(existing_db=True)
 def status(app: App, as_json):
     """Show the daemon's heartbeat and each account's last run, outcome and next run."""
     from ..daemon import status_rows

@@ -44,7 +44,7 @@ def rates_import(app: App, csv_file):
 @click.option("--currency", help="Only this currency, e.g. USD.")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Only the week that contains this declaration date (YYYY-MM-DD).")
-@common_options
+@common_options(existing_db=True)
 def rates_list(app: App, currency, on):
     """List stored rates as JSON, oldest week first."""
     if currency is not None:

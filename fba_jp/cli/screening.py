@@ -7,15 +7,29 @@ Exit codes of ``gate`` (CONTRACT §1): 0 nothing blocked · 1 something blocked 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
 import click
 
-from ..errors import InputError, UsageError
+from ..errors import FbaJpError, InputError, StoreError, UsageError
 from ..inputs import read_declaration
-from ..models import Declaration, ShipmentResult
-from .common import App, common_options, emit, gate_exit_code, output_option, plugins_dir_option
+from ..models import Declaration, InputProblem, ShipmentResult
+from .common import (
+    App,
+    common_options,
+    emit,
+    gate_exit_code,
+    input_problems,
+    on_terminal,
+    output_option,
+    plugins_dir_option,
+    report_problems,
+    verbose_option,
+)
+
+log = logging.getLogger("fba_jp.cli")
 
 
 @click.command()
@@ -23,32 +37,56 @@ from .common import App, common_options, emit, gate_exit_code, output_option, pl
 @click.option("--plan", "plan_id", help="Screen this SP-API inbound plan instead of files.")
 @click.option("--account", help="Account in config.toml whose profile (and, with --plan, credentials) to use.")
 @output_option
+@verbose_option
 @click.option("--fail-on-warn", is_flag=True, help="Exit 1 also when a shipment is only annotated.")
 @plugins_dir_option
 @common_options
-def gate(app: App, files, plan_id, account, output, fail_on_warn):
+def gate(app: App, files, plan_id, account, output, fail_on_warn, verbose):
     """Screen shipment declaration files (JSON or TOML; - reads JSON from stdin)."""
     if bool(files) == bool(plan_id):
         raise UsageError("gate: give declaration FILE(s) or --plan INBOUND_PLAN_ID (not both, not neither)")
     screener = app.screener()
+    if account and not plan_id:
+        app.config.account(account)  # a typo is an error before any file is read, not one per file
     results: list[ShipmentResult] = []
-    input_failed = False
+    problems: list[InputProblem] = []
     if plan_id:
         from ..sync import declarations_for_plan  # SP-API is only needed for --plan
 
         entries = declarations_for_plan(app, plan_id, account)
     else:
         entries = _read_files(files)
+    unavailable = None
     for source, declaration, error in entries:
-        if error is not None:
-            input_failed = True
-            for line in error.lines:
-                click.echo(line, err=True)
-            continue
-        results.append(screener.screen(declaration, source, account))
-    code = gate_exit_code(results, fail_on_warn or app.config.policy.fail_on_warn, input_failed)
-    emit(results, output, app, exit_code=code)
+        if error is None and unavailable:
+            error = InputError(f"{source}: not screened: {unavailable}")
+        if error is None:
+            try:
+                results.append(screener.screen(declaration, source, account))
+                continue
+            except StoreError as exc:  # the database, not the file: the next files are not tried (each would wait)
+                unavailable = f"the database failed on an earlier file ({exc})"
+                error = InputError(f"{source}: could not be screened: {exc}")
+            except Exception as exc:  # noqa: BLE001 - one file must not hide the rest of the batch
+                error = _screening_error(exc, source)
+        problems.extend(input_problems(error, source))
+    code = gate_exit_code(results, fail_on_warn or app.config.policy.fail_on_warn, bool(problems))
+    report_problems(problems, output)
+    emit(results, output, app, exit_code=code, problems=problems, verbose=verbose)
+    if results and on_terminal():  # say where the audit trail went
+        click.echo(f"recorded {len(results)} screening{'s' if len(results) != 1 else ''} in {Path(app.store.path).resolve()}", err=True)
     click.get_current_context().exit(code)
+
+
+def _screening_error(exc: Exception, source: str) -> InputError:
+    """What stopped one file's screening, as that file's error: the others are still screened and reported
+    (each screening is its own transaction, so nothing half-written stays behind)."""
+    if isinstance(exc, InputError):
+        return exc
+    if isinstance(exc, FbaJpError):
+        return InputError(f"{source}: could not be screened: {exc}")
+    log.debug("screening %s failed", source, exc_info=exc)
+    return InputError(f"{source}: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
 
 
 def _read_files(files):
@@ -57,9 +95,15 @@ def _read_files(files):
         try:
             declaration, source = read_declaration(path)
         except InputError as exc:
-            yield path, None, exc
+            source = "<stdin>" if path == "-" else _printable(path)
+            yield source, None, InputError([_printable(line) for line in exc.lines])
         else:
-            yield source, declaration, None
+            yield _printable(source), declaration, None
+
+
+def _printable(path: str) -> str:
+    # a file name that is not UTF-8 reaches Python as lone surrogates, which no output can encode
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @click.command()
@@ -84,9 +128,12 @@ def schema():
 @click.option("--account", help="Only this account's shipments.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Also write an HTML report here.")
 @output_option
-@common_options
-def report(app: App, account, html_path, output):
+@verbose_option
+@common_options(existing_db=True)
+def report(app: App, account, html_path, output, verbose):
     """Latest verdict of every stored shipment."""
+    if account:
+        _known_account(app, account)
     if html_path:
         from ..report import write_html_report_from_store
 
@@ -98,7 +145,7 @@ def report(app: App, account, html_path, output):
         # streamed: flat memory and no re-validation of stored worksheets, at any number of shipments
         stream_json_report(app.store.iter_latest_results(account, worksheets="json"), sys.stdout)
         return
-    emit(app.store.latest_results(account), output, app)
+    emit(app.store.latest_results(account), output, app, verbose=verbose)
 
 
 @click.command()
@@ -107,7 +154,7 @@ def report(app: App, account, html_path, output):
 @click.option("--reason", required=True, help="Why it is safe to ship anyway (kept in the audit trail).")
 @click.option("--by", "by", required=True, help="Who decides (name or e-mail).")
 @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day the waiver counts (YYYY-MM-DD).")
-@common_options
+@common_options(existing_db=True)
 def release(app: App, shipment_id, code, reason, by, expires):
     """Waive one blocking finding of a shipment's current input, with an audit record."""
     waiver = app.store.add_waiver(shipment_id, code, reason, by, expires.date() if expires else None)
@@ -120,3 +167,10 @@ def release(app: App, shipment_id, code, reason, by, expires):
     )
 
 
+def _known_account(app: App, account: str) -> None:
+    """``--account NAME`` must name an account of the config or of the database: a typo is not "nothing"."""
+    configured = {a.name for a in app.config.accounts}
+    stored = {row["account"] for row in app.store.rows("select distinct account from screenings where account is not null")}
+    if account not in configured | stored:
+        known = ", ".join(sorted(configured | stored)) or "none"
+        raise UsageError(f"--account: no account named {account!r} in the config or the database (accounts: {known})")

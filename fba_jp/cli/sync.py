@@ -11,14 +11,18 @@ from __future__ import annotations
 import click
 
 from ..config import DEFAULT_LOOKBACK_DAYS
+from ..errors import ConfigError
+from ..models import InputProblem
 from .common import (
     App,
     common_options,
     emit,
     gate_exit_code,
+    one_line,
     output_option,
     plugins_dir_option,
     progress_for_terminal,
+    verbose_option,
 )
 
 account_option = click.option(
@@ -38,12 +42,16 @@ def sync_table(reports) -> str:
     return columns(header, rows) + "\n"
 
 
-def report_sync_problems(reports) -> None:
+def report_sync_problems(reports) -> list[InputProblem]:
+    """Print what the sync skipped or could not do; return the accounts that could not be synced."""
+    failed = []
     for r in reports:
         for error in r.errors:
-            click.echo(f"fba-jp: account {r.account!r}: skipped {error}", err=True)
+            click.echo(one_line(f"fba-jp: account {r.account!r}: skipped {error}"), err=True)
         if r.failed:
-            click.echo(f"fba-jp: {r.message}", err=True)
+            click.echo(one_line(f"fba-jp: {r.message}"), err=True)
+            failed.append(InputProblem(source=f"spapi:{r.account}", message=r.message or "the sync failed"))
+    return failed
 
 
 def run_sync(app: App, accounts, full: bool, lookback_days: int | None, on_done=None):
@@ -58,14 +66,17 @@ def run_sync(app: App, accounts, full: bool, lookback_days: int | None, on_done=
 
 
 def run_screen(app: App, accounts, force: bool, report=None):
-    """Screen (unless ``report`` holds screenings already made) and say what was screened."""
+    """Screen (unless ``report`` holds screenings already made) and say what was screened; return the
+    report and the accounts that could not be screened."""
     from ..sync import screen_synced
 
+    if not app.config.accounts:
+        raise ConfigError("no [[accounts]] in the config; add one (see config.example.toml) or pass --config")
     report = report or screen_synced(app, accounts, force=force)
     for error in report.errors:
-        click.echo(f"fba-jp: {error}", err=True)
+        click.echo(one_line(f"fba-jp: {error}"), err=True)
     click.echo(f"screened {report.screened} shipment(s); {report.unchanged} unchanged since their last screening", err=True)
-    return report
+    return report, [InputProblem(source=app.config_path or "config.toml", message=error) for error in report.errors]
 
 
 def sync_options(function):
@@ -81,6 +92,7 @@ def sync_options(function):
 
 def screen_options(function):
     function = click.option("--fail-on-warn", is_flag=True, help="Exit 1 also when a shipment is only annotated.")(function)
+    function = verbose_option(function)
     function = output_option(function)
     return click.option(
         "--all", "force", is_flag=True,
@@ -106,11 +118,11 @@ def sync(app: App, accounts, full, lookback_days):
 @screen_options
 @plugins_dir_option
 @common_options
-def screen(app: App, accounts, force, output, fail_on_warn):
+def screen(app: App, accounts, force, output, fail_on_warn, verbose):
     """Screen synced shipments whose input changed or that were never screened."""
-    report = run_screen(app, accounts, force)
-    code = gate_exit_code(report.results, fail_on_warn or app.config.policy.fail_on_warn, bool(report.errors))
-    emit(report.results, output, app, exit_code=code)
+    report, problems = run_screen(app, accounts, force)
+    code = gate_exit_code(report.results, fail_on_warn or app.config.policy.fail_on_warn, bool(problems))
+    emit(report.results, output, app, exit_code=code, problems=problems, verbose=verbose)
     click.get_current_context().exit(code)
 
 
@@ -120,7 +132,7 @@ def screen(app: App, accounts, force, output, fail_on_warn):
 @screen_options
 @plugins_dir_option
 @common_options
-def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
+def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn, verbose):
     """Sync, then screen: what the daemon does on every tick."""
     from ..sync import ScreenReport, screen_synced
 
@@ -131,7 +143,7 @@ def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
 
     reports = run_sync(app, accounts, full, lookback_days, on_done=screen)
     click.echo(sync_table(reports), nl=False, err=True)
-    report_sync_problems(reports)
+    problems = report_sync_problems(reports)
     report = ScreenReport()
     for sync_report in reports:  # in the accounts' order, whichever finished first
         part = by_account[sync_report.account]
@@ -139,14 +151,14 @@ def run(app: App, accounts, full, lookback_days, force, output, fail_on_warn):
         report.screened += part.screened
         report.unchanged += part.unchanged
         report.errors += part.errors
-    report = run_screen(app, accounts, force, report)
+    report, unscreened = run_screen(app, accounts, force, report)
+    problems += unscreened
     from ..actions import act_on
 
     acted = act_on(app.store, app.plugins, app.config, report.results)
     click.echo(f"{acted['changes']} verdict change(s): {acted['sent']} action(s) delivered, {acted['failed']} failed", err=True)
-    failed = any(r.failed for r in reports) or bool(report.errors)
-    code = gate_exit_code(report.results, fail_on_warn or app.config.policy.fail_on_warn, failed)
-    emit(report.results, output, app, exit_code=code)
+    code = gate_exit_code(report.results, fail_on_warn or app.config.policy.fail_on_warn, bool(problems))
+    emit(report.results, output, app, exit_code=code, problems=problems, verbose=verbose)
     click.get_current_context().exit(code)
 
 

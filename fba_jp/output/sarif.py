@@ -1,28 +1,60 @@
 """``--output sarif``: SARIF 2.1.0 for code-scanning dashboards.
 
 block → error, warn → warning, info → note; waived findings keep their level and carry a suppression
-with the waiver's justification; plugin errors are tool execution notifications.
+with the waiver's justification. Every rule has a full description and a ``helpUri`` into
+``docs/codes.md`` (built-in codes) or the description its plugin declared. Inputs that could not be
+screened and checks that failed are tool execution notifications, and make ``executionSuccessful`` false.
 """
 
 import json
 
 from .. import __version__
+from ..codes import CODES, HOME_URL, help_uri
 from ..models import ResultDocument
+from .escape import artifact_uri
 
 LEVEL = {"block": "error", "warn": "warning", "info": "note"}
+NOTIFICATIONS = ("INPUT_INVALID", "PLUGIN_ERROR")
 
 
-def render(document: ResultDocument, exit_code: int | None = None) -> str:
+def _location(source: str, shipment_id: str | None = None) -> dict:
+    location: dict = {}
+    uri = artifact_uri(source)
+    if uri is not None:
+        location["physicalLocation"] = {"artifactLocation": {"uri": uri}}
+    if shipment_id is not None:
+        location["logicalLocations"] = [{"name": shipment_id, "kind": "shipment"}]
+    return location
+
+
+def _descriptor(code: str, description: str | None, reference: str = "", remedy: str = "") -> dict:
+    known = CODES.get(code)
+    text = description or (known.description if known else f"{code}: a finding of an fba-jp plugin.")
+    descriptor = {
+        "id": code,
+        "shortDescription": {"text": text},
+        "fullDescription": {"text": text + (f" Rule: {reference}." if reference else "")},
+    }
+    if known:
+        descriptor["defaultConfiguration"] = {"level": LEVEL[known.severity]}
+    if help_uri(code):
+        descriptor["helpUri"] = help_uri(code)
+    if remedy:
+        descriptor["help"] = {"text": remedy}
+    if reference:
+        descriptor["properties"] = {"reference": reference}
+    return descriptor
+
+
+def render(document: ResultDocument, exit_code: int | None = None, descriptions: dict[str, str] | None = None) -> str:
+    descriptions = descriptions or {}
     rules: dict[str, dict] = {}
     results, notifications = [], []
     for result in document.results:
-        location = {
-            "physicalLocation": {"artifactLocation": {"uri": result.source}},
-            "logicalLocations": [{"name": result.shipment_id, "kind": "shipment"}],
-        }
+        location = _location(result.source, result.shipment_id)
         for f in result.findings:
-            rules.setdefault(f.code, {"id": f.code, "shortDescription": {"text": f.code},
-                                      "properties": {"reference": f.reference}})
+            if f.code not in rules:
+                rules[f.code] = _descriptor(f.code, descriptions.get(f.code), f.reference, f.remedy)
             entry = {
                 "ruleId": f.code,
                 "level": LEVEL[f.severity],
@@ -37,7 +69,18 @@ def render(document: ResultDocument, exit_code: int | None = None) -> str:
                                           "justification": f"waived by {w.get('by')}: {w.get('reason')}"}]
             results.append(entry)
         for e in result.errors:
-            notifications.append({"level": "error", "message": {"text": f"{result.shipment_id}: {e.plugin}: {e.message}"}})
+            notifications.append({
+                "level": "error",
+                "message": {"text": f"{result.shipment_id}: {e.plugin}{'/' + e.check if e.check else ''}: {e.message}"},
+                "descriptor": {"id": "PLUGIN_ERROR"},
+                "locations": [location],
+            })
+    for problem in document.errors:
+        notification = {"level": "error", "message": {"text": problem.line}, "descriptor": {"id": "INPUT_INVALID"}}
+        location = _location(problem.source)
+        if location:
+            notification["locations"] = [location]
+        notifications.append(notification)
     s = document.summary
     invocation = {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications,
                   "properties": {"summary": s.model_dump()}}
@@ -47,7 +90,11 @@ def render(document: ResultDocument, exit_code: int | None = None) -> str:
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "fba-jp", "version": __version__, "rules": sorted(rules.values(), key=lambda r: r["id"])}},
+            "tool": {"driver": {
+                "name": "fba-jp", "version": __version__, "informationUri": HOME_URL,
+                "rules": sorted(rules.values(), key=lambda r: r["id"]),
+                "notifications": [_descriptor(code, None) for code in NOTIFICATIONS],
+            }},
             "invocations": [invocation],
             "results": results,
         }],

@@ -5,11 +5,13 @@ the customs exchange rate (the declaration's ``fx_rates``, else the stored rate 
 declaration date), each item's consumption-tax rate (asked of the ``reduced_tax_rate`` hook, so the food
 plugin decides), and ``[valuation]`` config.
 
-The two blocking findings, ``VAL_NO_BASIS`` and ``VAL_NO_EXCHANGE_RATE``, come from a check rather than
-from ``valuate_shipment``: when no item can be valued at all the hook returns ``None`` (``valuation:
-null`` in the result), and a hook that returns nothing cannot carry findings. They also still appear
-when another plugin replaces ``valuate_shipment``. ``VAL_FREIGHT_UNKNOWN`` (warn) comes from the check
-too, for the same reason: a shipment that cannot be valued yet still says which costs are unknown.
+Its findings come from a check, which runs after ``valuate_shipment`` (the runner values each shipment
+first and gives the result to checks as ``context.valuation``): all of them when the valuation is this
+plugin's; when another plugin replaced ``valuate_shipment``, or no item could be valued at all (the hook
+then returns ``None``: ``valuation: null`` in the result), only ``VAL_NO_BASIS`` and
+``VAL_NO_EXCHANGE_RATE`` (block) and ``VAL_FREIGHT_UNKNOWN`` (warn: a shipment that cannot be valued yet
+still says which costs are unknown). The check and the hook share one computation through
+``context.cache``.
 """
 
 from fba_jp import hookimpl
@@ -18,25 +20,30 @@ from fba_jp.regimes import OUT, load_regime, overridden_match, record_override
 from fba_jp.valuation import excluded_goods, food_by_hs, is_liquor, valuate
 
 BASIS_CODES = frozenset({"VAL_NO_BASIS", "VAL_NO_EXCHANGE_RATE", "VAL_FREIGHT_UNKNOWN"})
+# every code fba_jp.valuation emits (a code the check did not declare would be a PLUGIN_ERROR)
+CODES = sorted(BASIS_CODES | {"VAL_METHOD", "VAL_FALLBACK", "VAL_DUTY_RATE_UNKNOWN", "VAL_EXCISE_UNKNOWN",
+                              "VAL_SMALL_VALUE_EXEMPT"})
 
 
-@hookimpl
+@hookimpl(trylast=True)  # its findings come after the other checks', like the worksheet after the verdict
 def register_checks(register):
-    register(check_valuation_basis, name="valuation_basis", codes=sorted(BASIS_CODES))
+    register(check_valuation, name="valuation", codes=CODES)
 
 
-def check_valuation_basis(shipment, context):
-    """Block items that cannot be valued and foreign amounts without a customs rate; say which costs are unknown."""
-    return [f for f in valuation_outcome(shipment, context).findings if f.code in BASIS_CODES]
+def check_valuation(shipment, context):
+    """The valuation's findings, blocks first: items that cannot be valued, amounts without a customs rate."""
+    outcome = valuation_outcome(shipment, context)
+    ours = outcome.valuation is not None and context.valuation is outcome.valuation
+    findings = [f for f in outcome.findings if ours or f.code in BASIS_CODES]
+    return sorted(findings, key=lambda f: f.severity != "block")
 
 
 @hookimpl
 def valuate_shipment(shipment, context):
-    outcome = valuation_outcome(shipment, context)
-    if outcome.valuation is None:
-        return None
-    outcome.valuation.findings = [f for f in outcome.findings if f.code not in BASIS_CODES]
-    return outcome.valuation
+    valuation = valuation_outcome(shipment, context).valuation
+    if valuation is not None:
+        valuation.findings = []  # check_valuation reports them, with their declared codes
+    return valuation
 
 
 @hookimpl(trylast=True)
