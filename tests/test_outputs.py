@@ -108,10 +108,10 @@ def test_a_database_failure_stops_the_batch_but_reports_what_was_screened(run_cl
 
     record = Store.record_screening
 
-    def fail_second(self, result, *args):
+    def fail_second(self, result, *args, **kwargs):
         if result.shipment_id == "TWO":
             raise StoreError(f"{self.path}: the database is locked; nothing was saved")
-        return record(self, result, *args)
+        return record(self, result, *args, **kwargs)
 
     monkeypatch.setattr(Store, "record_screening", fail_second)
     for name in ("ONE", "TWO", "THREE"):
