@@ -2,7 +2,7 @@
 
 The SARIF rules (``fullDescription``, ``helpUri``) and ``docs/codes.md`` are made from this table; a test
 keeps it equal to the codes the built-in checks declare in ``register(..., codes=...)``, so a new code
-cannot ship undocumented. Regenerate the page with ``python -m fba_jp.codes > docs/codes.md``.
+cannot ship undocumented. (The built-in ``valuation`` plugin declares the ``VAL_`` codes listed here.) Regenerate the page with ``python -m fba_jp.codes > docs/codes.md``.
 Codes are a contract (CONTRACT §4): add, never rename.
 """
 
@@ -70,6 +70,9 @@ CODES: dict[str, Code] = {
                                 "Freight, insurance or another cost to the Japanese port is not known, so the customs "
                                 "value is understated (never valued as if it cost nothing) and the estimate is "
                                 "incomplete."),
+    "VAL_INSURANCE_NOT_ADDED": Code("info", "Valuation",
+                                    "The declaration states its costs but no insurance: insurance is part of the "
+                                    "customs value only when it is actually paid."),
     "VAL_EXCISE_UNKNOWN": Code("warn", "Valuation",
                                "An alcoholic beverage's liquor tax cannot be worked out; it is part of the consumption-"
                                "tax base, so the consumption tax is unknown and the estimate is incomplete."),

@@ -15,14 +15,15 @@ still says which costs are unknown). The check and the hook share one computatio
 """
 
 from fba_jp import hookimpl
+from fba_jp.codes import CODES as CATALOGUE
 from fba_jp.rates import week_start
 from fba_jp.regimes import OUT, load_regime, overridden_match, record_override
 from fba_jp.valuation import excluded_goods, food_by_hs, is_liquor, valuate
 
 BASIS_CODES = frozenset({"VAL_NO_BASIS", "VAL_NO_EXCHANGE_RATE", "VAL_FREIGHT_UNKNOWN"})
-# every code fba_jp.valuation emits (a code the check did not declare would be a PLUGIN_ERROR)
-CODES = sorted(BASIS_CODES | {"VAL_METHOD", "VAL_FALLBACK", "VAL_DUTY_RATE_UNKNOWN", "VAL_EXCISE_UNKNOWN",
-                              "VAL_SMALL_VALUE_EXEMPT"})
+# every code fba_jp.valuation and fba_jp.costs emit: the VAL_ codes of the catalogue, so a new one is added in
+# one place, fba_jp/codes.py (a code the check did not declare would be a PLUGIN_ERROR)
+CODES = [code for code in CATALOGUE if code.startswith("VAL_")]
 
 
 @hookimpl(trylast=True)  # its findings come after the other checks', like the worksheet after the verdict
