@@ -59,6 +59,9 @@ CODES: dict[str, Code] = {
                          "Items are valued at their invoice value by the fallback method; with no sale to a buyer in "
                          "Japan, Customs may not accept it and can revalue after import (includes the contract's "
                          "VAL_TRANSACTION_VALUE_MISUSED)."),
+    "VAL_AGREEMENT_NOT_APPLIED": Code("warn", "Valuation",
+                                      "Items are valued by another method than the one agreed with the ACP, because "
+                                      "the agreed method could not be applied to them."),
     "VAL_NO_EXCHANGE_RATE": Code("block", "Valuation",
                                  "Amounts are in a foreign currency with no customs exchange rate for the week of the "
                                  "declaration date."),
