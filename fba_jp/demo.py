@@ -140,25 +140,19 @@ def run_demo(db_path: str, report_path: str, *, faults: bool = False, progress=N
 
 def demo_documents(app: App, results, out_dir: Path, relative_to: Path) -> dict[str, list[tuple[str, str]]]:
     """Final documents for every cleared shipment and drafts for the first blocked one, as the report's links."""
-    from .documents import DocumentRefused, documents_for, issue
+    from .documents import DocumentRefused, documents_for, issue, links
 
     cleared = [r for r in results if r.verdict == "cleared"]
     blocked = [r for r in results if r.verdict == "blocked" and r.valuation is not None][:1]
-    links = {}
     for result in cleared + blocked:
         found = app.store.screened_declaration(result.shipment_id)
         if found is None:
             continue
         try:
-            docs = documents_for(app, found[0], found[1], draft=result in blocked)
+            issue(app, documents_for(app, *found, draft=result in blocked), out_dir, "pdf")
         except DocumentRefused:
             continue  # the summary table already says why; a demo profile edited by hand may lack an address
-        links[result.shipment_id] = [
-            (f"{item.kind.replace('_', ' ')}{' DRAFT' if item.draft else ''} (PDF)",
-             os.path.relpath(item.path, relative_to or Path(".")))
-            for item in issue(app, docs, out_dir, "pdf")
-        ]
-    return links
+    return {r.shipment_id: links(app.store, r, relative_to) for r in results}
 
 
 def summary_table(results) -> str:

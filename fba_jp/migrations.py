@@ -442,6 +442,13 @@ def m013_amazon_prices_and_fees(db: sqlite_utils.Database) -> None:
     db["amazon_fees"].create_index(["account", "msku", "price_jpy", "day"])
 
 
+@migration
+def m014_document_paths(db: sqlite_utils.Database) -> None:
+    """Where each issued document was written, so the report can link it (and by screening, to find them)."""
+    db["documents"].add_column("path", str)
+    db["documents"].create_index(["screening_id"])
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

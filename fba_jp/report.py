@@ -107,9 +107,16 @@ def write_html_report_from_store(store, path: Path, account: str | None = None, 
     summary, by_account = _counts(store, account)
     results = (result for result, _ in store.iter_latest_results(account, report_order=True))
     with atomic_output(path) as file:
-        for chunk in _page(title, summary, by_account, _index_rows(store, account), results):
+        for chunk in _page(title, summary, by_account, _index_rows(store, account), results,
+                           downloads=functools.partial(_document_links, store, Path(path).parent)):
             file.write(chunk)
     return Path(path)
+
+
+def _document_links(store, directory: Path, result: ShipmentResult) -> list[tuple[str, str]]:
+    from .documents import links  # the shipping documents issued from this screening (fba-jp documents)
+
+    return links(store, result, directory)
 
 
 def _page(title, summary, by_account, index, results, downloads=None):
@@ -123,7 +130,7 @@ def _page(title, summary, by_account, index, results, downloads=None):
         results=results,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
-        downloads_for=lambda r: (downloads or {}).get(r.shipment_id, []),
+        downloads_for=downloads if callable(downloads) else (lambda r: (downloads or {}).get(r.shipment_id, [])),
     )
 
 

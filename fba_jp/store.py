@@ -373,6 +373,9 @@ class Store:
         rows = self.rows("select * from screenings where id = ?", [screening_id])
         return rows[0] if rows else None
 
+    def documents_of_screening(self, screening_id: int) -> list[dict]:
+        return self.rows("select * from documents where screening_id = ? order by id", [screening_id])
+
     def documents_by_sha256(self, sha256: str) -> list[dict]:
         return self.rows("select * from documents where sha256 = ? order by id", [sha256])
 

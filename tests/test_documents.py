@@ -202,15 +202,15 @@ def test_500_lines_long_descriptions_and_characters_outside_the_font(run_cli, tm
     path = write_declaration({**FINAL, "licences": [], "boxes": [], "items": items}, "big.json")
     result = documents(run_cli, tmp_path, "--file", path)
     assert result.exit_code == 0, result.stderr
-    reader = PdfReader(tmp_path / "out" / "FBA17KYOTO02-invoice.pdf")
-    assert len(reader.pages) > 10
-    text = "".join(squeeze(page.extract_text()) for page in reader.pages)
+    pages = pages_text(tmp_path / "out" / "FBA17KYOTO02-invoice.pdf")
+    assert len(pages) > 10
+    text = "".join(pages)
     assert "SKU-0500" in text and "Item500木製の櫛〓" in text
     assert "🍵" not in text and "\u200b" not in text
     assert f"USD{sum(n for n in range(1, 501)) * 1.25:,.2f}" in text
     assert text.count("handmadewoodengoods") >= 400  # the whole description is printed, after the table
-    for number, page in enumerate(reader.pages, 1):
-        assert f"頁{number}/{len(reader.pages)}" in squeeze(page.extract_text())
+    for number, page in enumerate(pages, 1):
+        assert f"頁{number}/{len(pages)}" in page
 
 
 def test_verify_says_issued_from_which_screening_and_whether_current(run_cli, tmp_path, write_declaration):
@@ -271,3 +271,17 @@ def test_synced_shipments_carry_amazons_fc_as_delivery_address_only():
     assert delivery_address(shipment) == {"name": "Amazon.co.jp NRT5", "fc_code": "NRT5", "country": "JP",
                                           "address": "2-4-1 Kaihin, Ichikawa, Chiba 272-0013"}
     assert delivery_address({"destination": "NRT5"}) is None  # off the model: no address rather than a guess
+
+
+def test_the_report_links_the_documents_issued_from_each_shipments_latest_screening(run_cli, tmp_path, write_declaration):
+    path = write_declaration(FINAL)
+    assert documents(run_cli, tmp_path, "--file", path, "--format", "html").exit_code == 0
+    (tmp_path / "reports").mkdir()
+    report = tmp_path / "reports" / "report.html"
+    assert run_cli("report", "--html", report, "--db", tmp_path / "fba.db", "--output", "json").exit_code == 0
+    html = report.read_text(encoding="utf-8")
+    assert 'href="../out/FBA17KYOTO02-invoice.html" download>invoice (HTML)</a>' in html
+    write_declaration({**FINAL, "freight": "999.00"})  # a new screening: the old paper is no longer its document
+    run_cli("gate", path, "--db", tmp_path / "fba.db")
+    run_cli("report", "--html", report, "--db", tmp_path / "fba.db", "--output", "json")
+    assert "FBA17KYOTO02-invoice.html" not in report.read_text(encoding="utf-8")

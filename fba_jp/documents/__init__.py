@@ -23,7 +23,7 @@ FORMATS = ("pdf", "html", "csv", "json")
 # the invoice's data round-trips through `fba-jp gate`; the packing list and checklist are for people
 DATA_KINDS = {"csv": ("invoice",), "json": ("invoice",)}
 
-__all__ = ["DocumentRefused", "Documents", "Issued", "build", "file_name", "issue", "render", "verify"]
+__all__ = ["DocumentRefused", "Documents", "Issued", "build", "file_name", "issue", "links", "render", "verify"]
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,26 @@ def issue(app, docs: Documents, out_dir: Path, fmt: str = "pdf") -> list[Issued]
             "format": item.format,
             "draft": int(item.draft),
             "file_name": item.path.name,
+            "path": str(item.path.resolve()),
             "bytes": item.path.stat().st_size,
         }
         for item in issued
     ])
     return issued
+
+
+def links(store, result: ShipmentResult, relative_to: Path) -> list[tuple[str, str]]:
+    """``(label, href)`` of the documents issued from this screening that are still on disk, for a report."""
+    if result.screening_id is None:
+        return []
+    found = []
+    for record in store.documents_of_screening(result.screening_id):
+        path = Path(record["path"] or "")
+        if record["path"] and path.is_file():
+            draft = " DRAFT" if record["draft"] else ""
+            found.append((f"{record['kind'].replace('_', ' ')}{draft} ({record['format'].upper()})",
+                          Path(os.path.relpath(path, Path(relative_to).resolve())).as_posix()))
+    return list(dict.fromkeys(found))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

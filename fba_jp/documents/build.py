@@ -448,9 +448,11 @@ def _keep(extra: dict) -> list[tuple[str, str]]:
     books = keeping.get("books_years", 7)
     counted = keeping.get("counted_from", "the day after import permission")
     retention = f"{documents} years from {counted} ({RETENTION_RULE}) 輸入許可の翌日から{documents}年"
-    kept = [(doc, retention) for doc in extra.get("documents_to_keep", [])]
+    listed = list(extra.get("documents_to_keep", []))
+    kept = [(doc, retention) for doc in listed]
+    if not any(doc.lower().startswith("import permit") for doc in listed):
+        kept.append(("Import permit and the import declaration 輸入許可書・輸入申告書", retention))
     kept += [
-        ("Import permit and the import declaration 輸入許可書・輸入申告書", retention),
         ("Books of imports: item, quantity, price, origin, consignor (帳簿)",
          f"{books} years from {counted} ({RETENTION_RULE}) 輸入許可の翌日から{books}年"),
         ("Electronic transaction records (e-mail invoices, online orders) 電子取引の記録", retention),

@@ -337,6 +337,6 @@ def _checklist(pdf, docs: Documents) -> None:
     _blocking(pdf, docs)
     _heading(pdf, "travel")
     for entry in docs.travel:
-        _text(pdf, f"☐ {entry}", 8)
+        _text(pdf, f"□ {entry}", 8)
     _heading(pdf, "keep")
     grid(pdf, (110, 76), [list(row) for row in docs.keep], header=_labels("keep", "retention"))
