@@ -320,7 +320,7 @@ def load_config(path: str | Path | None) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found; copy config.example.toml or pass --config") from None
+        raise ConfigError(f"{path}: config file not found; `fba-jp init` writes a starter one, or pass --config") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -328,7 +328,8 @@ def load_config(path: str | Path | None) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError("\n".join(validation_lines(exc, str(path), redact=SECRET_KEYS))) from None
+        lines = validation_lines(exc, str(path), redact=SECRET_KEYS, schema_command="fba-jp config check --schema")
+        raise ConfigError("\n".join(lines)) from None
     names = [a.name for a in config.accounts]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

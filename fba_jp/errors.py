@@ -57,10 +57,13 @@ class UsageError(FbaJpError):
     exit_code = 2
 
 
-def validation_lines(exc, source: str, redact: frozenset[str] = frozenset()) -> list[str]:
+def validation_lines(
+    exc, source: str, redact: frozenset[str] = frozenset(), schema_command: str = "fba-jp schema"
+) -> list[str]:
     """Turn a pydantic ``ValidationError`` into ``SOURCE: field.path: message (got X)`` lines.
 
-    Values of fields named in ``redact`` (secrets) are never echoed.
+    Values of fields named in ``redact`` (secrets) are never echoed. ``schema_command`` is what an unknown
+    key's hint tells the user to run to see the valid keys.
     """
     lines = []
     for error in exc.errors(include_url=False):
@@ -74,7 +77,7 @@ def validation_lines(exc, source: str, redact: frozenset[str] = frozenset()) -> 
                 path += ("." if path else "") + str(part)
             else:  # a key with spaces or control characters, shown unambiguously on one line
                 path += f"[{json.dumps(str(part))}]"
-        message = _friendly(error)
+        message = _friendly(error, schema_command)
         got = ""
         if error["type"] == "extra_forbidden":
             pass  # a mistyped key may well hold a secret: never echo what it was set to
@@ -91,12 +94,12 @@ def validation_lines(exc, source: str, redact: frozenset[str] = frozenset()) -> 
     return lines
 
 
-def _friendly(error) -> str:
+def _friendly(error, schema_command: str = "fba-jp schema") -> str:
     kind, msg, loc = error["type"], error["msg"], error["loc"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return "unknown field (check the spelling; `fba-jp schema` lists the fields)"
+        return f"unknown field (check the spelling; `{schema_command}` lists the fields)"
     if loc and loc[-1] == "quantity" and kind != "value_error":
         return "must be a positive integer"
     if msg.startswith("Value error, "):

@@ -36,6 +36,8 @@ COMMANDS = {
     "demo": "sync:demo",
     "plugins": "screening:plugins",
     "schema": "screening:schema",
+    "init": "config:init",
+    "config": "config:config",
 }
 
 
