@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, validation_lines
-from .models import COULD_NOT_SCREEN, Acp, Amount, Currency, Filing, Licence, Party, Seller, ValuationAgreement
+from .models import COULD_NOT_SCREEN, Acp, Amount, Currency, Filing, Licence, OriginProof, Party, Seller, ValuationAgreement
 
 SECRET_KEYS = frozenset({"refresh_token", "lwa_app_id", "lwa_client_secret", "secret", "password", "secret_key",
                          "password_hash"})
@@ -139,6 +139,7 @@ class AccountConfig(Section):
     acp: Acp | None = None
     acp_id: str | None = None
     licences: list[Licence] = []
+    origin_proofs: list[OriginProof] = []  # proofs of origin held for EPA preferential rates
     filings: list[Filing] = []
     products: str | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None

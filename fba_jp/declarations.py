@@ -242,6 +242,7 @@ def build_declaration(
         "licences": [licence.model_dump() for licence in account.licences],
         "filings": [filing.model_dump() for filing in account.filings],
         "valuation_agreement": account.valuation,
+        "origin_proofs": [proof.model_dump() for proof in account.origin_proofs],
         "items": items,
         "boxes": boxes,
     }

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .config import AccountConfig, FreightConfig, InsuranceConfig
 from .currencies import currency_problem
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .models import Box, Declaration
 
 QUOTE_COLUMNS = ("shipment_id", "amount", "currency", "quoted_on", "reference")
@@ -311,3 +311,87 @@ def insurance_cost(account: AccountConfig, invoice: dict | None = None) -> dict 
             "insured_value_percent": terms.insured_value_percent, "as_of": terms.as_of, "source": source,
             "basis": f"premium {terms.rate_percent:f}% of {terms.insured_value_percent:f}% of the goods' invoice "
                      f"value plus freight{policy}"}
+
+
+# --------------------------------------------------------------------------- actual invoices (`fba-jp freight set`)
+
+
+def _money(value: str | None, option: str) -> Decimal | None:
+    if value is None:
+        return None
+    from .models import MAX_AMOUNT
+
+    try:
+        amount = Decimal(value.replace(",", "").strip())
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT or amount.as_tuple().exponent < -6:
+        raise InputError(f"{option}: must be an amount of 0 or more such as 612.40 (got {value!r:.40})")
+    return amount
+
+
+def _currency_option(value: str | None, option: str) -> str:
+    if value is None:
+        raise InputError(f"{option}: required with the amount (an ISO 4217 code such as USD or JPY)")
+    if problem := currency_problem(value.strip()):
+        raise InputError(f"{option}: {problem} (got {value!r:.20})")
+    return value.strip()
+
+
+def _text(value: str | None, option: str, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    text = (value or "").strip()
+    if not any(c.isalnum() for c in text) or not text.isprintable() or len(text) > 200:
+        raise InputError(f"{option}: give real text for the audit trail: letters or digits, one line, at most 200 "
+                         f"characters (got {value!r:.40})")
+    return text
+
+
+def record_invoice(store, shipment_id: str, *, amount, currency, insurance, insurance_currency, reference,
+                   invoiced_on: date, by, note=None) -> dict:
+    """Append the actual freight invoice of a synced shipment to ``freight_invoices``; return the row.
+
+    Bad input is an :class:`~fba_jp.errors.InputError` naming the option, and nothing is written."""
+    from .store import utcnow
+
+    freight, premium = _money(amount, "--amount"), _money(insurance, "--insurance")
+    if freight is None and premium is None:
+        raise InputError("freight set: give --amount (the freight) and/or --insurance (the premium) from the invoice")
+    row = {
+        "shipment_id": store.resolve(shipment_id),
+        "freight": None if freight is None else str(freight),
+        "freight_currency": _currency_option(currency, "--currency") if freight is not None else None,
+        "insurance": None if premium is None else str(premium),
+        "insurance_currency": (_currency_option(insurance_currency or currency, "--insurance-currency")
+                               if premium is not None else None),
+        "invoice": _text(reference, "--invoice"),
+        "invoiced_on": invoiced_on.isoformat(),
+        "by": _text(by, "--by"),
+        "note": _text(note, "--note", required=False),
+        "created_at": utcnow(),
+    }
+    shipment = store.rows("select account from spapi_shipments where shipment_id = ? limit 1", [row["shipment_id"]])
+    if not shipment:
+        raise InputError(f"{shipment_id}: no shipment synced from SP-API has this id; `fba-jp freight set` records the "
+                         "invoice of a synced shipment (for a declaration file, write freight and insurance in the file)")
+    row["account"] = shipment[0]["account"]
+    with store.write():
+        row["id"] = store.conn.execute(
+            f"insert into freight_invoices ({', '.join(row)}) values ({', '.join('?' * len(row))})", list(row.values())
+        ).lastrowid
+    return row
+
+
+def latest_invoices(store, account: str) -> dict[str, dict]:
+    """Per shipment id, the last freight invoice entered for the account's shipments (amounts as ``Decimal``)."""
+    latest: dict[str, dict] = {}
+    for row in store.rows("select * from freight_invoices where account = ? order by id", [account]):
+        for key in ("freight", "insurance"):
+            row[key] = None if row[key] is None else Decimal(row[key])
+        latest[row["shipment_id"]] = row
+    return latest
+
+
+def invoice_history(store, shipment_id: str) -> list[dict]:
+    return store.rows("select * from freight_invoices where shipment_id = ? order by id", [store.resolve(shipment_id)])

@@ -193,6 +193,28 @@ class Acp(Strict):
     address: str | None = None
 
 
+class OriginProof(Strict):
+    """A proof of origin held for an EPA preferential rate: a certificate of origin, an origin declaration or
+    an origin certification document (Customs Answer 1524), covering ``skus`` (all when omitted)."""
+
+    agreement: str
+    kind: Literal["certificate_of_origin", "approved_exporter_declaration", "self_certification",
+                  "statement_on_origin", "importer_knowledge"]
+    number: NonEmpty
+    issued_on: Day | None = None
+    valid_until: Day | None = None
+    skus: list[NonEmpty] | None = None
+
+    @field_validator("agreement")
+    @classmethod
+    def _known_agreement(cls, value: str) -> str:
+        from .preferential import agreement_codes
+
+        if value not in agreement_codes():
+            raise ValueError(f"unknown agreement {value!r}; one of {', '.join(agreement_codes())}")
+        return value
+
+
 class Licence(Strict):
     kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     number: NonEmpty
@@ -302,6 +324,33 @@ class Item(Strict):
     # manufacturer's minimum age in months (Amazon's manufacturer_minimum_age): infant toys, children's PSC
     min_age_months: Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=1200)] | None = Field(
         default=None, exclude_if=_empty, description="the youngest age the product is for, in months (toys)")
+    # a preferential (EPA) rate, charged only with the agreement's proof of origin (fba_jp/preferential.py)
+    preferential_agreement: str | None = Field(default=None, exclude_if=_empty, description=(
+        "the agreement of preferential_rate: RCEP, CPTPP, JP-EU, JP-UK, JP-US, … (fba_jp/data/preferential.toml)"))
+    preferential_rate: Annotated[Decimal, _decimal(1000), Field(ge=0, le=1000)] | None = Field(
+        default=None, exclude_if=_empty, description="the preferential duty rate in percent, lower than the MFN rate")
+
+    @field_validator("preferential_agreement")
+    @classmethod
+    def _known_agreement(cls, value: str | None) -> str | None:
+        from .preferential import agreement_codes
+
+        if value is not None and value not in agreement_codes():
+            raise ValueError(f"unknown agreement {value!r}; one of {', '.join(agreement_codes())}")
+        return value
+
+    @field_validator("preferential_rate")
+    @classmethod
+    def _preferential_rate(cls, value: Decimal | None, info) -> Decimal | None:
+        # duty_rate and preferential_agreement are validated before this field (declaration order)
+        if value is None:
+            return value
+        if info.data.get("preferential_agreement") is None:
+            raise ValueError("a preferential rate needs its agreement: set preferential_agreement (RCEP, CPTPP, JP-EU, …)")
+        mfn = info.data.get("duty_rate")
+        if mfn is not None and value > mfn:
+            raise ValueError(f"{value}% is above the MFN duty_rate {mfn}%; a preferential rate is never higher")
+        return value
 
     @field_validator("hs_code")
     @classmethod
@@ -525,6 +574,8 @@ class Declaration(Strict):
     boxes: list[Box] = Field(default=[], exclude_if=_empty, description="the cartons and their contents (packing list)")
     valuation_agreement: ValuationAgreement | None = Field(default=None, exclude_if=_empty, description=(
         "the valuation basis agreed with the ACP and Customs ([accounts.valuation] on the SP-API path)"))
+    origin_proofs: list[OriginProof] = Field(default=[], exclude_if=_empty, max_length=1000, description=(
+        "proofs of origin held for EPA preferential rates"))
     costs: list[Cost] = Field(default=[], exclude_if=_empty, description=(
         "freight, insurance and other costs to the Japanese port, each with its basis, source and date "
         "(in addition to freight, insurance and other_additions)"))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .currencies import currency_problem
 from .errors import ConfigError, validation_lines
 from .models import Item
 
@@ -41,6 +42,8 @@ OPTIONAL_COLUMNS = {
     "production_unit_cost": ("valuation", "production_unit_cost"),
     "production_unit_profit_and_expenses": ("valuation", "production_unit_profit_and_expenses"),
     "prefer_computed": ("valuation", "prefer_computed"),
+    "preferential_agreement": ("preferential_agreement",),
+    "preferential_rate": ("preferential_rate",),
     # rule fields (issue 11): identical-goods basis, liquor, specific duties, target age
     "identical_goods_method": ("valuation", "identical_goods_method"),
     "alcohol_percent": ("alcohol_percent",),
@@ -152,8 +155,8 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> tuple[Product | No
             holder = holder.setdefault(part, {})
         holder[target[-1]] = value
     currency = row.get("currency") or None
-    if currency is not None and not (len(currency) == 3 and currency.isalpha()):
-        errors.append(f"{where}: currency: must be a 3-letter ISO code such as USD (got {currency!r})")
+    if currency is not None and (problem := currency_problem(currency.upper())):
+        errors.append(f"{where}: currency: {problem} (got {currency!r})")
     try:
         Item.model_validate({"msku": row["msku"], "quantity": 1, **fields})
     except ValidationError as exc:

@@ -677,7 +677,11 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
         except ConfigError as exc:
             report.errors.append(str(exc))
             continue
-        if inputs.quotes is not None:  # a bad row: one line each, exit 3; only its shipment is affected
+        # a bad row of the product master or the freight quotes: one line each naming file, row and column,
+        # and exit 3; the shipments holding that msku are INPUT_INVALID, the others are screened as usual
+        if products is not None:
+            report.errors.extend(f"account {account.name!r}: {line}" for lines in products.errors.values() for line in lines)
+        if inputs.quotes is not None:
             report.errors.extend(f"account {account.name!r}: {line}" for line in inputs.quotes.errors)
         catalog = cached_catalog(store, MARKETPLACES[account.marketplace].marketplace_id)
         for synced in synced_shipments(store, account.name):

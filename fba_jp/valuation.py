@@ -45,6 +45,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .agreement import agreed_findings, agreed_items, agreement_sheet, evidence_documents, prefers_computed, with_notes
 from .costs import allocate_costs, no_insurance, unknown_costs
+from .preferential import preferential_rates, proof_missing
 from .models import Declaration, Finding, Item, Valuation, ValuationLine
 from .names import same_party
 from .regimes import load_regime
@@ -635,7 +636,9 @@ def valuate(
     excluded = excluded or load_excluded_goods()
     currency = shipment.currency
     week = week_start(shipment.declaration_date) if currency != "JPY" else None
-    agreed = agreed_items(shipment, lambda item: _duty_rate(item, duty_table)[0], lambda item: _reduced(item, reduced)[0])
+    # the rate each item is charged: preferential (EPA) with a valid proof of origin, else MFN
+    prefs = preferential_rates(shipment, {i.msku: _duty_rate(i, duty_table, duty_overrides) for i in shipment.items})
+    agreed = agreed_items(shipment, lambda item: prefs.rates[item.msku][0], lambda item: _reduced(item, reduced)[0])
     shipment = agreed.shipment
     prefer_computed = prefer_computed or prefers_computed(shipment)
     choices = {item.msku: with_notes(choose_method(item, shipment, window_days, prefer_computed), agreed)
@@ -679,7 +682,7 @@ def valuate(
                            rate, cost_rates)
     findings.extend(costs.findings)
 
-    duty_rates = {item.msku: _duty_rate(item, duty_table, duty_overrides) for item in valued}
+    duty_rates = {item.msku: prefs.rates[item.msku] for item in valued}
     overrides_used: dict[str, dict] = {}
     for item in valued:
         if duty_rates[item.msku][1].startswith("config [rules.duty_rates]"):
@@ -745,6 +748,10 @@ def valuate(
                     costs.shares.get(item.msku))
         for item in shipment.items
     ]
+    exact_values = {sheet["sku"]: sheet["customs_value_before_truncation_jpy"] for sheet in item_sheets}
+    for item, agreement, mfn_rate, why in prefs.missing:
+        value = exact_values.get(item.msku)
+        findings.append(proof_missing(item, agreement, mfn_rate, why, int(Decimal(value)) if value else None))
     valuation = Valuation(
         currency=currency,
         exchange_rate=exchange_rate if currency != "JPY" else None,
@@ -777,6 +784,7 @@ def valuate(
         },
         **({"costs": costs.sheet} if shipment.costs else {}),
         **({"agreement": agreement_sheet(agreed, choices.values())} if shipment.valuation_agreement else {}),
+        **({"preferential": prefs.sheet} if prefs.sheet else {}),
         lines_worksheet=lines_worksheet,
         totals_unrounded={
             "duty_jpy": _plain(totals.duty_unrounded_jpy),

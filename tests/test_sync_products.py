@@ -49,7 +49,7 @@ def test_bad_rows_are_kept_as_lines_naming_file_line_and_column(tmp_path):
     assert master.errors["BAD-PSE"][0].startswith("products.csv:6: pse_type:")
     assert master.errors["DUP"] == ["products.csv:8: msku: 'DUP' appears twice; keep one row per msku"]
     assert master.errors[""] == ["products.csv:9: msku: required field is missing"]
-    assert master.errors["BAD-CUR"][0].startswith("products.csv:10: currency: must be a 3-letter ISO code")
+    assert master.errors["BAD-CUR"][0].startswith("products.csv:10: currency: must be an ISO 4217 currency code")
 
 
 def test_a_missing_file_or_msku_column_is_a_config_error(tmp_path):
