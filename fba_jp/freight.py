@@ -378,7 +378,8 @@ def record_invoice(store, shipment_id: str, *, amount, currency, insurance, insu
     row["account"] = shipment[0]["account"]
     with store.write():
         row["id"] = store.conn.execute(
-            f"insert into freight_invoices ({', '.join(row)}) values ({', '.join('?' * len(row))})", list(row.values())
+            f"insert into freight_invoices ({', '.join(f'[{c}]' for c in row)}) values ({', '.join('?' * len(row))})",
+            list(row.values()),
         ).lastrowid
     return row
 

@@ -449,6 +449,18 @@ def m014_document_paths(db: sqlite_utils.Database) -> None:
     db["documents"].create_index(["screening_id"])
 
 
+@migration
+def m015_freight_invoices(db: sqlite_utils.Database) -> None:
+    """The actual freight (and insurance) invoices of synced shipments, entered with ``fba-jp freight set``:
+    append-only (who, when, which invoice); the last row of a shipment is the one its declaration uses."""
+    db["freight_invoices"].create(
+        {"id": int, "shipment_id": str, "account": str, "freight": str, "freight_currency": str, "insurance": str,
+         "insurance_currency": str, "invoice": str, "invoiced_on": str, "by": str, "note": str, "created_at": str},
+        pk="id",
+    )
+    db["freight_invoices"].create_index(["account", "shipment_id", "id"])
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

@@ -49,7 +49,7 @@ from .declarations import (
     shipment_key,
 )
 from .errors import ConfigError, InputError, SpApiError, UsageError
-from .freight import load_quotes
+from .freight import latest_invoices, load_quotes
 from .pricing import amazon_figures, refresh_for_account
 from .models import JST, Declaration, Finding, ShipmentResult
 from .processes import process_exists
@@ -582,7 +582,8 @@ def deductive_from_amazon(account: AccountConfig) -> bool:
 def account_inputs(store: Store, config: Config, account: AccountConfig) -> AccountInputs:
     """The account's freight quotes, actual freight invoices and Amazon prices and fees (``ConfigError`` if
     a file is unreadable)."""
-    inputs = AccountInputs(amazon=amazon_figures(store, account.name) if deductive_from_amazon(account) else None)
+    inputs = AccountInputs(amazon=amazon_figures(store, account.name) if deductive_from_amazon(account) else None,
+                           invoices=latest_invoices(store, account.name))
     freight = account.freight
     if freight is not None and freight.method == "quote_file":
         try:

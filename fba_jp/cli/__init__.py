@@ -25,6 +25,7 @@ COMMANDS = {
     "release": "screening:release",
     "acp": "acp:acp",
     "rates": "rates:rates",
+    "freight": "freight:freight",
     "sync": "sync:sync",
     "screen": "sync:screen",
     "run": "sync:run",
