@@ -3,7 +3,11 @@
 The result is the same :class:`~fba_jp.models.Declaration` a gate file produces, so both are
 screened by the same checks. Who imports (IOR, consignee, ACP, licences, filings) comes from the
 account profile; what is imported (HS code, value, origin, duty rate, categories) from
-``products.csv``; product type and title from the Catalog Items cache when Amazon has them.
+``products.csv``; product type and title from the Catalog Items cache when Amazon has them. The boxes
+come from Amazon's box data; freight and insurance from the account's ``[accounts.freight]`` and
+``[accounts.insurance]`` terms (or the actual invoice, ``fba-jp freight set``), as costs with their basis,
+source and date; the agreed valuation basis and the proofs of origin from the profile; and, for a
+deductive agreement, each item's Amazon.co.jp price and fees from the daily cache.
 """
 
 from __future__ import annotations

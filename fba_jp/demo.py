@@ -4,8 +4,11 @@ It starts :class:`~fba_jp.sandbox.Sandbox` on a free loopback port, writes a con
 accounts point at it (``endpoint``/``token_url``), puts fake credentials in this process's
 environment under the ``env:`` names the config uses, then runs exactly what ``fba-jp run`` runs:
 the real python-amazon-sp-api client with the production rate limits and retries (the sample data
-needs 37 calls; only getCatalogItem's 2-a-second, burst-2 limit makes it wait, about a second in
-all), storage, screening with every installed plugin, and the HTML report.
+needs 50 calls: plans, shipments, items, boxes, catalog items, and hinode's prices and fees; only
+getCatalogItem's 2-a-second limit makes it wait, a few seconds in all), storage, screening with every
+installed plugin, and the HTML report. The three sellers show the three ways customs value is settled:
+hinode deductive from its own Amazon.co.jp prices and fees, maple computed as agreed with its ACP, both
+with freight from Amazon's box data; northwind with no agreement (its invoice values fall back).
 
 The database is kept: run the demo twice and the second sync is incremental (no plan changed, a
 handful of list calls).

@@ -1,7 +1,8 @@
 """The SP-API source: python-amazon-sp-api clients for one seller account, rate-limited and retried.
 
-Only Fulfillment Inbound ``2024-03-20`` and Catalog Items ``2022-04-01`` are used, always with an
-explicit version (the library's defaults are v0 and 2020-12-01). Facts this module relies on are in
+Fulfillment Inbound ``2024-03-20`` (plans, shipments, items, boxes) and Catalog Items ``2022-04-01`` are
+used, always with an explicit version (the library's defaults are v0 and 2020-12-01), and for the
+deductive value Product Pricing v0 ``getPricing`` and Product Fees v0 ``getMyFeesEstimates``. Facts this module relies on are in
 ``research/spapi.md``:
 
 * the library raises only when a response body carries JSON ``errors``; a 429 or 503 with an empty

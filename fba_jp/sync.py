@@ -3,9 +3,10 @@
 Per account and plan status (ACTIVE, SHIPPED, VOIDED: the API returns only ACTIVE without a filter), plans
 are listed newest change first (``sortBy=LAST_UPDATED_TIME``, ``sortOrder=DESC``, 30 a page) until
 a page reaches the stored watermark. Plans whose ``lastUpdatedAt`` differs from the stored copy are
-then fetched **oldest first** (plan, plan items, each shipment and its items, catalog data), and
-each plan is written in one transaction together with the watermark moved to its
-``lastUpdatedAt``.
+then fetched **oldest first** (plan, plan items, each shipment with its items and boxes, catalog
+data), and each plan is written in one transaction together with the watermark moved to its
+``lastUpdatedAt``. For an account whose agreed valuation is deductive from Amazon, the SKUs of its open
+shipments then get their Amazon.co.jp prices and fees, once a day (:mod:`fba_jp.pricing`).
 
 Why oldest first: the watermark means "every plan changed at or before this time is stored". With
 the newest plan committed first, a run killed half-way would leave the watermark above older plans

@@ -1,10 +1,6 @@
 """The valuation basis agreed with the ACP: applied to every item it fits, VAL_METHOD instead of VAL_FALLBACK,
 and a warning that says why wherever the agreed method cannot be applied."""
 
-import pytest
-
-from fba_jp.config import load_config
-from fba_jp.errors import ConfigError
 from fba_jp.testing import declaration_data, screen
 
 COMPUTED = {"method": "computed", "reference": "SCA-2026-0917", "agreed_on": "2026-09-15",
@@ -71,19 +67,3 @@ def test_an_agreed_fallback_is_the_method_not_a_warning():
                                    "purchase price from the manufacturer plus freight to Narita.")
     # without the agreement the same shipment is a warning
     assert "VAL_FALLBACK" in screen(declaration_data()).codes
-
-
-@pytest.mark.parametrize("table, wanted", [
-    ('method = "fallback"\nreference = "R"\nagreed_on = 2026-10-01',
-     "accounts[0].valuation: a fallback agreement needs its basis"),
-    ('method = "deductive"\nreference = "R"\nagreed_on = 2026-10-01',
-     "accounts[0].valuation: a deductive agreement needs profit_and_expenses_percent"),
-    ('method = "computed"\nreference = "R"', "accounts[0].valuation.agreed_on: required field is missing"),
-])
-def test_an_agreement_in_config_says_what_it_lacks(tmp_path, table, wanted):
-    path = tmp_path / "config.toml"
-    path.write_text(f'[[accounts]]\nname = "acme"\nseller = {{ name = "Acme" }}\n[accounts.valuation]\n{table}\n',
-                    encoding="utf-8")
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert str(error.value).startswith(f"{path}: {wanted}")

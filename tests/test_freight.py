@@ -109,15 +109,6 @@ def test_quotes_by_fba_id_or_amazon_shipment_id_and_bad_rows_named_by_file_row_a
     assert "no quote for FBA15DDD in quotes.csv" in freight_cost(terms, ("FBA15DDD",), [], "b", quotes=quotes)["missing"]
 
 
-def test_freight_terms_in_config_name_what_a_method_lacks(tmp_path):
-    path = tmp_path / "config.toml"
-    path.write_text('[[accounts]]\nname = "acme"\nseller = { name = "Acme" }\n'
-                    '[accounts.freight]\nmethod = "rate_per_kg"\nrate = "450"\n', encoding="utf-8")
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert str(error.value) == f"{path}: accounts[0].freight: method 'rate_per_kg' needs currency, volumetric_divisor"
-
-
 # --------------------------------------------------------------------------- costs in the valuation
 
 
@@ -250,16 +241,21 @@ def test_insurance_terms_from_the_account_and_from_the_actual_invoice():
     assert insurance_cost(terms, invoice)["amount"] == Decimal("12.40")
 
 
-@pytest.mark.parametrize("table, wanted", [
-    ('policy = "OC-1"', "accounts[0].insurance: give the premium rate (rate_percent) or a premium per shipment"),
-    ('premium = "25"', "accounts[0].insurance: premium needs its currency"),
-    ('rate_percent = "0.3"\ninsured_value_percent = "90"', "accounts[0].insurance.insured_value_percent: input should be "
-                                                          "greater than or equal to 100"),
+@pytest.mark.parametrize("section, table, wanted", [
+    ("freight", 'method = "rate_per_kg"\nrate = "450"', "freight: method 'rate_per_kg' needs currency, volumetric_divisor"),
+    ("insurance", 'policy = "OC-1"', "insurance: give the premium rate (rate_percent) or a premium per shipment"),
+    ("insurance", 'premium = "25"', "insurance: premium needs its currency"),
+    ("insurance", 'rate_percent = "0.3"\ninsured_value_percent = "90"',
+     "insurance.insured_value_percent: input should be greater than or equal to 100"),
+    ("valuation", 'method = "fallback"\nreference = "R"\nagreed_on = 2026-10-01', "valuation: a fallback agreement needs its basis"),
+    ("valuation", 'method = "deductive"\nreference = "R"\nagreed_on = 2026-10-01',
+     "valuation: a deductive agreement needs profit_and_expenses_percent"),
+    ("valuation", 'method = "computed"\nreference = "R"', "valuation.agreed_on: required field is missing"),
 ])
-def test_insurance_terms_in_config_are_checked(tmp_path, table, wanted):
+def test_an_accounts_terms_in_config_say_what_they_lack(tmp_path, section, table, wanted):
     path = tmp_path / "config.toml"
-    path.write_text(f'[[accounts]]\nname = "acme"\nseller = {{ name = "Acme" }}\n[accounts.insurance]\n{table}\n',
+    path.write_text(f'[[accounts]]\nname = "acme"\nseller = {{ name = "Acme" }}\n[accounts.{section}]\n{table}\n',
                     encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         load_config(path)
-    assert str(error.value).startswith(f"{path}: {wanted}")
+    assert str(error.value).startswith(f"{path}: accounts[0].{wanted}")
