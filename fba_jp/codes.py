@@ -76,6 +76,10 @@ CODES: dict[str, Code] = {
     "VAL_INSURANCE_NOT_ADDED": Code("info", "Valuation",
                                     "The declaration states its costs but no insurance: insurance is part of the "
                                     "customs value only when it is actually paid."),
+    "VAL_EPA_PROOF_MISSING": Code("warn", "Valuation",
+                                  "An item carries a preferential (EPA) rate but no valid proof of origin the agreement "
+                                  "accepts is held, so the MFN rate applies; says which proof would lower the duty and "
+                                  "by about how many yen."),
     "VAL_EXCISE_UNKNOWN": Code("warn", "Valuation",
                                "An alcoholic beverage's liquor tax cannot be worked out; it is part of the consumption-"
                                "tax base, so the consumption tax is unknown and the estimate is incomplete."),
