@@ -277,9 +277,14 @@ def test_gate_plan_before_placement_screens_the_plans_items(world, run_cli, tmp_
     template = sandbox.plans("northwind")[0]
     plan = {**template["plan"], "inboundPlanId": "wfnoplacementyet0001", "lastUpdatedAt": "2026-11-20T00:00:00Z",
             "placementOptions": []}
-    sandbox.plans("northwind").append({"plan": plan, "items": template["items"], "shipments": []})
+    packed = template["shipments"][0]["boxes"]  # before placement the boxes belong to the plan
+    sandbox.plans("northwind").append({"plan": plan, "items": template["items"], "shipments": [], "boxes": packed})
     result = run_cli("gate", "--plan", "wfnoplacementyet0001", "--account", "northwind", "--config",
                      tmp_path / "config.toml", "--db", tmp_path / "fba_jp.db", "--output", "json")
     [screened] = json.loads(result.stdout)["results"]
     assert screened["shipment_id"] == "wfnoplacementyet0001" and screened["source"].endswith("/plan-items")
     assert "ACP_MISSING" in {f["code"] for f in screened["findings"]} and result.exit_code == 1
+    assert sandbox.calls["listInboundPlanBoxes"] == 1 and sandbox.calls["listShipmentBoxes"] == 0
+    with Store(tmp_path / "fba_jp.db") as store:
+        [row] = store.rows("select declaration from shipments where shipment_id = 'wfnoplacementyet0001'")
+    assert [b["box_id"] for b in json.loads(row["declaration"])["boxes"]] == [b["boxId"] for b in packed]
