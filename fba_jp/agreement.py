@@ -73,7 +73,7 @@ def agreed_items(
         update = None
         if agreement.method == "computed" and agreement.profit_and_expenses_percent is not None:
             if data and data.production_unit_cost is not None and data.production_unit_profit_and_expenses is None:
-                share = data.production_unit_cost * agreement.profit_and_expenses_percent / 100  # exact: a product
+                share = data.production_unit_cost * agreement.profit_and_expenses_percent / 100  # ÷ 100 is exact
                 update = {"production_unit_profit_and_expenses": share}
                 agreed.notes[item.msku] = (f"profit and general expenses {agreement.profit_and_expenses_percent}% of "
                                            f"the production cost, as agreed ({agreement.reference})")

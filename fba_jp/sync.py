@@ -51,8 +51,8 @@ from .declarations import (
 )
 from .errors import ConfigError, InputError, SpApiError, UsageError
 from .freight import latest_invoices, load_quotes
-from .pricing import amazon_figures, refresh_for_account
 from .models import JST, Declaration, Finding, ShipmentResult
+from .pricing import amazon_figures, refresh_for_account
 from .processes import process_exists
 from .products import ProductMaster, load_products
 from .spapi import MARKETPLACES, PlanUnavailable, SpApi
