@@ -1,6 +1,7 @@
 """Property-based fuzzing. Generated declarations never produce a traceback (valid → a verdict, invalid →
 exit 3 with a field path, quickly, whatever the numbers or nesting); a listed name disguised with invisible,
-combining or look-alike characters is still the same entity, and the gate never clears it.
+combining or look-alike characters is still the same entity, and the gate never clears it; every output
+format escapes hostile text for its own medium (XML, terminal, workflow commands, URIs).
 
 The example counts are a small fixed budget for CI. ``scripts/stress`` multiplies them
 (``FBA_JP_FUZZ_SCALE``) for a long local run.
@@ -215,3 +216,53 @@ def test_a_look_alike_that_case_folding_moves_is_still_caught(name):
 
     listed = load_name_list("amazon_entities.toml" if "mazon" in name else "carriers.toml")
     assert listed.match(name) is not None
+
+
+# --------------------------------------------------------------------------- every output format, hostile text
+
+# the characters each medium must not carry raw, and text that tries to start a line of its own
+HOSTILE = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20) | st.sampled_from([
+    "\x1b[2J\x1b]0;owned\x07", "\x00", "\x07", "\r", "\u202e", "\u2066", "\u2028", "\ufffe", "\x85", "%0A",
+    "\n::warning::INJECTED", "\r\n::error file=x::INJECTED", "]]><!--", "</testcase>", "&amp;", "a b?#%",
+])
+TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]")
+URI_REFERENCE = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$")
+
+
+@st.composite
+def hostile_documents(draw):
+    from fba_jp.models import Finding, InputProblem, ResultDocument, ShipmentResult, Summary
+
+    text = lambda: "".join(draw(st.lists(HOSTILE, max_size=3)))  # noqa: E731
+    findings = [Finding(code=draw(st.sampled_from(["IOR_AMAZON", "VAL_FALLBACK", "ACP_REGISTERED", "MY_CHECK"])),
+                        severity=draw(st.sampled_from(["block", "warn", "info"])), message=text(), remedy=text(),
+                        sku=text() or None, evidence=text() or None, plugin=text() or "p",
+                        waived=draw(st.booleans()), waiver={"by": text(), "reason": text()})
+                for _ in range(draw(st.integers(1, 3)))]
+    result = ShipmentResult(shipment_id="FBA" + draw(st.text("ABC123", max_size=5)), source=text() or "x.json",
+                            verdict=draw(st.sampled_from(["blocked", "annotated", "cleared"])), input_sha256="0" * 64,
+                            findings=findings, errors=[], valuation=None, account=text() or None)
+    problems = [InputProblem(source=text() or "bad.json", field=text() or None, message=text() or "bad")
+                for _ in range(draw(st.integers(0, 2)))]
+    return ResultDocument(results=[result], errors=problems, summary=Summary.of([result]))
+
+
+@settings(max_examples=budget(150), deadline=None)
+@given(hostile_documents())
+def test_every_output_format_escapes_hostile_text_for_its_own_medium(document):
+    import xml.etree.ElementTree as ET
+
+    from fba_jp.output import BUILTIN_FORMATS
+
+    rendered = {name: render(document) for name, render in BUILTIN_FORMATS.items()}
+    assert json.loads(rendered["json"])["results"][0]["findings"][0]["message"] == document.results[0].findings[0].message
+    ET.fromstring(rendered["junit"])  # well-formed XML 1.0, whatever the text held
+    for line in rendered["table"].splitlines():
+        assert not TERMINAL_UNSAFE.search(line), repr(line)
+    for line in rendered["github"].split("\n"):
+        assert "\r" not in line and not line.startswith(("::warning::INJECTED", "::error file=x::INJECTED")), repr(line)
+        assert line.startswith(("::error ", "::warning ", "::notice ", "fba-jp: ")) or line == "", repr(line)
+    sarif = json.loads(rendered["sarif"])
+    uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]
+            for loc in r.get("locations", []) if "physicalLocation" in loc]
+    assert all(URI_REFERENCE.match(uri) for uri in uris), uris
