@@ -37,7 +37,7 @@ from fba_jp.runner import Screener  # noqa: E402
 from fba_jp.store import Store  # noqa: E402
 
 FLOOR = r"""
-import json, sqlite3, sys
+import json, sqlite3, sys, zlib
 conn = sqlite3.connect(sys.argv[1])
 out = open(sys.argv[2], "w")
 latest = "from screenings s join shipments sh on sh.latest_screening_id = s.id"
@@ -51,7 +51,9 @@ while rows := cursor.fetchmany(500):
         findings.setdefault(f[1], []).append(f)
     sheets = dict(conn.execute(f"select screening_id, worksheet from valuations where screening_id in ({marks})", ids))
     for row in rows:
-        out.write(json.dumps([dict(zip(names, row)), findings.get(row[0], [])]) + (sheets.get(row[0]) or "") + "\n")
+        sheet = sheets.get(row[0]) or ""
+        sheet = zlib.decompress(sheet).decode() if isinstance(sheet, bytes) else sheet  # stored deflated
+        out.write(json.dumps([dict(zip(names, row)), findings.get(row[0], [])]) + sheet + "\n")
 """
 
 HTML = r"""
@@ -109,7 +111,7 @@ def measure(argv: list[str], stdout=subprocess.DEVNULL) -> dict:
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     error = process.stderr.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv[:4]} failed: {error}")
     return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}

@@ -461,6 +461,13 @@ def m015_freight_invoices(db: sqlite_utils.Database) -> None:
     db["freight_invoices"].create_index(["account", "shipment_id", "id"])
 
 
+@migration
+def m016_latest_screening_index(db: sqlite_utils.Database) -> None:
+    """``shipments(latest_screening_id)``: a report joins every shipment to its latest screening; without
+    it the join scans the shipments table (declarations and all) before the first row comes back."""
+    db["shipments"].create_index(["latest_screening_id"], if_not_exists=True)
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

@@ -272,7 +272,8 @@ class Store:
         ``result.valuation``; ``"json"`` leaves ``valuation`` empty and hands back the stored JSON text as
         it is, for outputs that only copy it (1 ms of validation a shipment saved).
         """
-        sql = "select s.* from screenings s join shipments sh on sh.latest_screening_id = s.id"
+        # the order over ids only (a small sort), then each chunk's rows by id
+        sql = "select s.id from screenings s join shipments sh on sh.latest_screening_id = s.id"
         params: list = []
         if account:
             sql += " where s.account = ?"
@@ -282,11 +283,11 @@ class Store:
                     " coalesce(s.account, ''), s.shipment_id")
         else:
             sql += " order by s.id"
-        # a cursor of its own: the chunk's queries below run on the same connection meanwhile
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        while rows := cursor.fetchmany(chunk):
-            yield from self._load_results([dict(zip(names, row)) for row in rows], worksheets)
+        cursor = self.conn.execute(sql, params)  # a cursor of its own: the chunks' queries run meanwhile
+        while ids := [row[0] for row in cursor.fetchmany(chunk)]:
+            rows = {row["id"]: row for row in self.rows(
+                f"select * from screenings where id in ({','.join('?' * len(ids))})", ids)}
+            yield from self._load_results([rows[i] for i in ids], worksheets)
 
     def load_result(self, row: dict) -> ShipmentResult:
         return self._load_results([row])[0][0]
