@@ -79,7 +79,7 @@ def main() -> None:
     for name, lines in (("small", 2), ("lines_500", 500)):
         decl = declaration(lines)
         screened = app.screener().screen(decl, "bench")
-        docs = documents_for(app, decl, screened, draft=False)
+        docs = documents_for(app.config, app.store, decl, screened, draft=False)
         # the same characters the invoice prints, one line of text per table row or value
         texts = [printable(f"{line.no} {line.sku} {line.description} {line.hs_code} {line.origin} {line.quantity} "
                            f"{line.unit_value} {line.line_value}") for line in docs.lines]

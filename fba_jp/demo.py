@@ -152,7 +152,7 @@ def demo_documents(app: App, results, out_dir: Path, relative_to: Path) -> dict[
         if found is None:
             continue
         try:
-            issue(app, documents_for(app, *found, draft=result in blocked), out_dir, "pdf")
+            issue(app.store, documents_for(app.config, app.store, *found, draft=result in blocked), out_dir, "pdf")
         except DocumentRefused:
             continue  # the summary table already says why; a demo profile edited by hand may lack an address
     return {r.shipment_id: links(app.store, r, relative_to) for r in results}

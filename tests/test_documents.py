@@ -285,3 +285,45 @@ def test_the_report_links_the_documents_issued_from_each_shipments_latest_screen
     run_cli("gate", path, "--db", tmp_path / "fba.db")
     run_cli("report", "--html", report, "--db", tmp_path / "fba.db", "--output", "json")
     assert "FBA17KYOTO02-invoice.html" not in report.read_text(encoding="utf-8")
+
+
+def test_the_dashboard_offers_each_document_as_a_download_within_the_users_scope(run_cli, tmp_path, write_declaration):
+    import re
+    import warnings
+
+    pytest.importorskip("starlette")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
+
+    from fba_jp.config import load_config
+    from fba_jp.web.app import create_app
+    from fba_jp.web.harness import serve_users
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[accounts]]\nname = "kyoto"\nseller = { name = "Kyoto Botanica Inc.", country = "US" }\n'
+                      '[[accounts]]\nname = "other"\nseller = { name = "Other Co.", country = "US" }\n'
+                      + serve_users("pw-horse", {"vera": ("viewer", ["kyoto"]), "otto": ("viewer", ["other"])}),
+                      encoding="utf-8")
+    db = tmp_path / "fba.db"
+    assert run_cli("gate", write_declaration(FINAL), "--config", config, "--db", db).exit_code == 0
+    site = TestClient(create_app(load_config(config), str(db)), base_url="http://127.0.0.1", follow_redirects=False)
+
+    def login(name):
+        csrf = re.search(r'name="csrf" value="([^"]+)"', site.get("/login").text).group(1)
+        site.post("/login", data={"name": name, "password": "pw-horse", "csrf": csrf, "next": "/shipments"})
+
+    login("vera")
+    page = site.get("/shipments/FBA17KYOTO02").text
+    assert 'href="/shipments/FBA17KYOTO02/documents/invoice.pdf"' in page
+    pdf = site.get("/shipments/FBA17KYOTO02/documents/invoice.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert 'filename="FBA17KYOTO02-invoice.pdf"' in pdf.headers["content-disposition"]
+    (tmp_path / "got.pdf").write_bytes(pdf.content)
+    assert "KyotoBotanicaInc." in "".join(pages_text(tmp_path / "got.pdf"))
+    verified = run_cli("documents", "--verify", tmp_path / "got.pdf", "--db", db)
+    assert verified.exit_code == 0, verified.stderr  # recorded like any issued document
+    assert site.get("/shipments/FBA17KYOTO02/documents/nonsense.pdf").status_code == 404
+    site.post("/logout", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1)})
+    login("otto")
+    assert site.get("/shipments/FBA17KYOTO02/documents/invoice.pdf").status_code == 404  # not their account

@@ -48,7 +48,7 @@ def documents(app: App, shipment_id, file_path, account, out_dir, fmt, draft, ve
         ctx.exit(0 if answer["issued"] and answer["current"] and not answer["draft"] else 1 if answer["issued"] else 3)
     declaration, result = _screened(app, shipment_id, file_path, account)
     try:
-        docs = documents_for(app, declaration, result, draft)
+        docs = documents_for(app.config, app.store, declaration, result, draft)
     except DocumentRefused as refused:
         for line in refused.problems:
             click.echo(f"{declaration.shipment_id}: {line}" if not line.startswith(declaration.shipment_id) else line,
@@ -56,7 +56,7 @@ def documents(app: App, shipment_id, file_path, account, out_dir, fmt, draft, ve
         click.echo(f"{declaration.shipment_id}: no final documents written; pass --draft for watermarked drafts",
                    err=True)
         ctx.exit(3 if refused.missing else 1)
-    for written in issue(app, docs, Path(out_dir), fmt):
+    for written in issue(app.store, docs, Path(out_dir), fmt):
         click.echo(str(written.path))
     if docs.draft:
         click.echo(f"{declaration.shipment_id}: DRAFT documents (not for customs): "

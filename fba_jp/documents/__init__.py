@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import write_atomically
 from ..models import Declaration, ShipmentResult
 from .build import DocumentRefused, Documents, build
 
@@ -23,7 +23,8 @@ FORMATS = ("pdf", "html", "csv", "json")
 # the invoice's data round-trips through `fba-jp gate`; the packing list and checklist are for people
 DATA_KINDS = {"csv": ("invoice",), "json": ("invoice",)}
 
-__all__ = ["DocumentRefused", "Documents", "Issued", "build", "file_name", "issue", "links", "render", "verify"]
+__all__ = ["DocumentRefused", "Documents", "Issued", "build", "documents_for", "file_name", "issue", "issue_record",
+           "links", "render", "verify"]
 
 
 @dataclass(frozen=True)
@@ -71,42 +72,51 @@ def render_html(docs: Documents, kind: str) -> str:
     )
 
 
-def documents_for(app, declaration: Declaration, result: ShipmentResult, draft: bool) -> Documents:
-    """:func:`build` with the ACP and licences the screening consulted (registry, account profile)."""
-    context = app.screener().context(declaration, result.account)
+def documents_for(config, store, declaration: Declaration, result: ShipmentResult, draft: bool) -> Documents:
+    """:func:`build` with the ACP and licences the screening consulted (ACP registry, account profile and
+    licence registry), from ``config`` and ``store`` alone: the CLI, the demo and the dashboard call it."""
+    from ..runner import ScreeningContext, account_for
+
+    context = ScreeningContext(config=config, store=store, account=account_for(config, declaration, result.account))
     acp = declaration.acp or (context.lookup_acp(declaration.acp_id) if declaration.acp_id else None)
-    return build(declaration, result, acp=acp, licences=context.licences(declaration), draft=draft)
+    records = context.licences(declaration) + context.filings(declaration)
+    return build(declaration, result, acp=acp, licences=records, draft=draft)
 
 
-def issue(app, docs: Documents, out_dir: Path, fmt: str = "pdf") -> list[Issued]:
+def issue(store, docs: Documents, out_dir: Path, fmt: str = "pdf") -> list[Issued]:
     """Write every document of ``docs`` in ``fmt`` to ``out_dir`` and record them in the audit trail.
 
-    Each file is written to a temporary name and renamed, so a failure never leaves half a document.
+    Each file is written whole or not at all (:mod:`fba_jp.files`), so a failure never leaves half a document.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     issued = []
     for kind in DATA_KINDS.get(fmt, KINDS):
         data = render(docs, kind, fmt)
         path = out_dir / file_name(docs.shipment_id, kind, fmt, docs.draft)
-        _write_atomically(path, data)
+        write_atomically(path, data)  # whole or not at all, 0600; a full disk is one line, exit 3
         issued.append(Issued(path, kind, fmt, hashlib.sha256(data).hexdigest(), docs.draft))
-    app.store.record_documents([
-        {
-            "sha256": item.sha256,
-            "shipment_id": docs.shipment_id,
-            "screening_id": docs.result.screening_id,
-            "input_sha256": docs.result.input_sha256,
-            "kind": item.kind,
-            "format": item.format,
-            "draft": int(item.draft),
-            "file_name": item.path.name,
-            "path": str(item.path.resolve()),
-            "bytes": item.path.stat().st_size,
-        }
+    store.record_documents([
+        {**issue_record(docs, item.kind, item.format, None, item.path.name), "sha256": item.sha256,
+         "path": str(item.path.resolve()), "bytes": item.path.stat().st_size}
         for item in issued
     ])
     return issued
+
+
+def issue_record(docs: Documents, kind: str, fmt: str, data: bytes | None, name: str) -> dict:
+    """The audit-trail row of one issued document (``data``: its bytes, when not written to a file)."""
+    return {
+        "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
+        "shipment_id": docs.shipment_id,
+        "screening_id": docs.result.screening_id,
+        "input_sha256": docs.result.input_sha256,
+        "kind": kind,
+        "format": fmt,
+        "draft": int(docs.draft),
+        "file_name": name,
+        "path": None,
+        "bytes": len(data) if data is not None else None,
+    }
 
 
 def links(store, result: ShipmentResult, relative_to: Path) -> list[tuple[str, str]]:
@@ -121,17 +131,6 @@ def links(store, result: ShipmentResult, relative_to: Path) -> list[tuple[str, s
             found.append((f"{record['kind'].replace('_', ' ')}{draft} ({record['format'].upper()})",
                           Path(os.path.relpath(path, Path(relative_to).resolve())).as_posix()))
     return list(dict.fromkeys(found))
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def verify(store, data: bytes) -> dict:

@@ -350,11 +350,12 @@ def _line(no: int, item: Item, declaration: Declaration, licences: list[Licence]
 
 
 def licences_for(item: Item, declaration: Declaration, licences: list[Licence]) -> list[str]:
-    """Licence and filing numbers that cover this item on the declaration date, for its line."""
+    """Licence and filing numbers (from ``licences``: all the records the screening consulted) that cover
+    this item on the declaration date, for its line."""
     on = declaration.declaration_date
     regimes = item_regimes(item) if licences else set()
     shown = []
-    for record in [*licences, *declaration.filings]:
+    for record in licences:  # licences and filings: the declaration's, the profile's and the registry's
         if not record.covers(item.msku, on):
             continue
         listed = record.skus is not None and item.msku in record.skus

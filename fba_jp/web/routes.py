@@ -153,7 +153,8 @@ def shipment(ctx: Ctx) -> Page:
         releasable.setdefault(f.code, f)
     context = {"r": result, "pending": pending, "can_release": ctx.user.operator, "releasable": releasable,
                "can_rescreen": ctx.user.operator and bool(row["declaration"]),
-               "same_code": Counter(f.code for f in blocking), "unwaivable": COULD_NOT_SCREEN}
+               "same_code": Counter(f.code for f in blocking), "unwaivable": COULD_NOT_SCREEN,
+               "downloads_for": lambda r: document_links(shipment_id, r.verdict) if row["declaration"] else []}
     return Page("shipment.html", data, context)
 
 
@@ -167,6 +168,35 @@ def shipment_result(ctx: Ctx) -> Response:
         document.model_dump_json(by_alias=True, indent=2), media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="fba-jp-{filename}.json"'},
     )
+
+
+def shipment_document(ctx: Ctx) -> Response:
+    """A shipping document (fba_jp.documents) of the shipment's latest screening, as a download: final when the
+    shipment may ship and its parties are complete, else the watermarked draft that lists why. Recorded."""
+    from ..documents import KINDS, DocumentRefused, documents_for, file_name, issue_record, render
+
+    row = _shipment_row(ctx, ctx.path_params["shipment_id"])
+    kind, fmt = ctx.path_params["kind"].replace("-", "_"), ctx.path_params["fmt"]
+    found = ctx.store.screened_declaration(row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
+    if found is None:
+        raise Problem(404, f"No {ctx.path_params['kind']}.{fmt} for shipment {row['shipment_id']!r}.")
+    try:
+        docs = documents_for(ctx.server.config, ctx.store, *found, draft=found[1].verdict == "blocked")
+    except DocumentRefused:  # final documents refused for missing party data: the draft lists what is missing
+        docs = documents_for(ctx.server.config, ctx.store, *found, draft=True)
+    data = render(docs, kind, fmt)
+    name = file_name(docs.shipment_id, kind, fmt, docs.draft)
+    ctx.store.record_documents([issue_record(docs, kind, fmt, data, name)])
+    return Response(data, media_type="application/pdf" if fmt == "pdf" else "text/html; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def document_links(shipment_id: str, verdict: str) -> list[tuple[str, str]]:
+    """The shipment page's download links (the checklist partial's ``downloads``)."""
+    draft = " DRAFT" if verdict == "blocked" else ""
+    base = f"/shipments/{_quote(shipment_id)}/documents"
+    return [(f"{kind.replace('-', ' ')}{draft} (PDF)", f"{base}/{kind}.pdf")
+            for kind in ("invoice", "packing-list", "checklist")]
 
 
 def release(ctx: Ctx):
@@ -425,6 +455,7 @@ ROUTES = [
     ("/shipments", ["GET"], shipments, {}),
     ("/shipments.json", ["GET"], shipments, {}),
     ("/shipments/{shipment_id}/result.json", ["GET"], shipment_result, {}),
+    ("/shipments/{shipment_id}/documents/{kind}.{fmt}", ["GET"], shipment_document, {}),
     ("/shipments/{shipment_id}/release", ["POST"], release, {"write": True}),
     ("/shipments/{shipment_id}/rescreen", ["POST"], rescreen, {"write": True}),
     ("/shipments/{shipment_id}", ["GET"], shipment, {}),
