@@ -384,6 +384,10 @@ def test_confirmation_id_assigned_later_moves_the_shipment_and_aliases_its_histo
     assert app.store.shipment_ids("FBA15LATE001") == ["FBA15LATE001", "sh-unit-0007"]
     assert app.store.resolve("sh-unit-0007") == "FBA15LATE001"
     assert app.store.latest_screening("sh-unit-0007")["id"] == second[0].screening_id
+    # the dashboard's history of the shipment shows both screenings, each under the id it was written under
+    from fba_jp.web.queries import history
+
+    assert [h["shipment_id"] for h in history(app.store, "FBA15LATE001")] == ["FBA15LATE001", "sh-unit-0007"]
 
 
 # ----- declarations from synced data

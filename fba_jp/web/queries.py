@@ -146,12 +146,18 @@ def latest_result(store: Store, row: dict) -> ShipmentResult:
 
 
 def history(store: Store, shipment_id: str, limit: int = 200) -> list[dict]:
-    """Every screening of the shipment, newest first, with the change from the one before."""
+    """Every screening of the shipment, newest first, with the change from the one before.
+
+    Screenings and waivers keep the id they were written under, so a shipment that Amazon gave a
+    confirmation id has history under its earlier ids too (``Store.shipment_ids``).
+    """
+    ids = store.shipment_ids(shipment_id)
+    marks = ", ".join("?" * len(ids))
     rows = list(store.rows(
-        "select id as screening_id, screened_at, verdict, input_sha256, source, fba_jp_version from screenings"
-        " where shipment_id = ? order by id desc limit ?", [shipment_id, limit + 1]))
+        "select id as screening_id, shipment_id, screened_at, verdict, input_sha256, source, fba_jp_version"
+        f" from screenings where shipment_id in ({marks}) order by id desc limit ?", ids + [limit + 1]))
     waivers: dict[str, list[dict]] = {}
-    for w in store.rows("select * from waivers where shipment_id = ? order by id", [shipment_id]):
+    for w in store.rows(f"select * from waivers where shipment_id in ({marks}) order by id", ids):
         waivers.setdefault(w["input_sha256"], []).append(w)
     for newer, older in zip(rows, rows[1:] + [None]):
         newer["previous_verdict"] = older["verdict"] if older else None
