@@ -11,7 +11,7 @@ import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -297,8 +297,12 @@ class Config(Section):
     rules: RulesConfig = RulesConfig()
     actions: ActionsConfig = ActionsConfig()
     serve: ServeConfig = ServeConfig()
+    # [plugins.NAME]: each plugin's settings, validated by the model it registers (fba_jp.plugin_manager)
+    plugins: dict[str, dict[str, Any]] = {}
     # the directory relative paths (products.csv, storage.path) are resolved against
     base_dir: Path = Field(default=Path("."), exclude=True)
+    # the file it was read from, for messages
+    source: str = Field(default=DEFAULT_CONFIG, exclude=True)
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
@@ -338,4 +342,5 @@ def load_config(path: str | Path | None) -> Config:
     if config.schedule.cron and config.schedule.interval_minutes:
         raise ConfigError(f"{path}: schedule: give interval_minutes or cron, not both")
     config.base_dir = path.parent
+    config.source = str(path)
     return config

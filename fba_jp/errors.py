@@ -58,16 +58,17 @@ class UsageError(FbaJpError):
 
 
 def validation_lines(
-    exc, source: str, redact: frozenset[str] = frozenset(), schema_command: str = "fba-jp schema"
+    exc, source: str, redact: frozenset[str] = frozenset(), schema_command: str = "fba-jp schema", prefix: str = "",
 ) -> list[str]:
     """Turn a pydantic ``ValidationError`` into ``SOURCE: field.path: message (got X)`` lines.
 
     Values of fields named in ``redact`` (secrets) are never echoed. ``schema_command`` is what an unknown
-    key's hint tells the user to run to see the valid keys.
+    key's hint tells the user to run to see the valid keys. ``prefix`` is the path of the validated part
+    in the whole file (``plugins.lithium``, ``items[0].extensions.lithium``).
     """
     lines = []
     for error in exc.errors(include_url=False):
-        path = ""
+        path = prefix
         for part in error["loc"]:
             if isinstance(part, int):
                 path += f"[{part}]"

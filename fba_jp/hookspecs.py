@@ -34,6 +34,27 @@ def register_checks(register):
     """
 
 
+@hookspec
+def register_models(register):
+    """Declare the pydantic models of this plugin's settings and of its data on declaration items.
+
+    Called once, when the plugin manager is built. ``register(config=Model)``: the ``[plugins.NAME]``
+    table of ``config.toml`` (NAME is the plugin's name, as ``fba-jp plugins`` lists it) is validated
+    against ``Model`` whenever fba-jp loads the config with the plugins; an unknown key or a bad value
+    fails in one line naming the plugin, and a key that names a secret (``token``, ``api_key``,
+    ``password``, ``secret``…) must hold an ``env:`` reference. Checks and hooks read the settings with
+    ``context.plugin_config(Model)`` (an instance; the defaults when the table is absent).
+
+    ``register(item=Model)``: ``items[].extensions.NAME`` in a declaration is validated against
+    ``Model`` before the shipment is screened (a bad value is an input error, exit 3, like any other
+    field); read it with ``context.item_extension(item, Model)`` (``None`` when the item has none).
+    Extension data that no loaded plugin declares is an error too.
+
+    Both models must forbid unknown keys (``model_config = ConfigDict(extra="forbid")``).
+    Return value: ignored.
+    """
+
+
 @hookspec(firstresult=True)
 def valuate_shipment(shipment, context):
     """Compute the customs valuation and the duty and consumption-tax estimate of a shipment.

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from .config import AccountConfig, Config
 from .errors import StopRequested
@@ -33,6 +34,7 @@ from .plugin_manager import Check, Plugins
 from .store import Store
 
 log = logging.getLogger("fba_jp.runner")
+M = TypeVar("M")  # a plugin's settings or item model
 
 @dataclass
 class ScreeningContext:
@@ -51,6 +53,21 @@ class ScreeningContext:
     # the shipment's valuation, computed once by valuate_shipment before any check runs (None when no
     # item could be valued, or the valuation plugin failed)
     valuation: Valuation | None = None
+    # plugins' validated [plugins.NAME] settings and items[].extensions.NAME data (register_models)
+    settings: dict = field(default_factory=dict)
+    extensions: dict = field(default_factory=dict)
+
+    def plugin_config(self, model: type[M]) -> M:
+        """Your plugin's ``[plugins.NAME]`` settings, as the instance of the config model it registered."""
+        try:
+            return self.settings[model]
+        except KeyError:
+            raise LookupError(f"{model.__name__} is not a registered config model: "
+                              f"register it in register_models(register) with register(config={model.__name__})") from None
+
+    def item_extension(self, item, model: type[M]) -> M | None:
+        """``item.extensions.NAME`` as the instance of the item model your plugin registered (``None`` if absent)."""
+        return self.extensions.get((item.msku, model))
 
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or raise :class:`~fba_jp.errors.StopRequested` as soon as the daemon is asked to stop."""
@@ -161,6 +178,8 @@ class Screener:
         self.config = config or Config()
         self.store = store
         self.plugin_names = plugins.names()
+        # validated once per screener: a bad [plugins.NAME] table fails before any shipment is screened
+        self.settings = plugins.settings(self.config)
 
     def context(self, declaration: Declaration, account: str | None = None) -> ScreeningContext:
         return ScreeningContext(
@@ -168,11 +187,14 @@ class Screener:
             store=self.store,
             account=account_for(self.config, declaration, account),
             hook=self.plugins.hook,
+            settings=self.settings,
         )
 
     def screen(self, declaration: Declaration, source: str, account: str | None = None) -> ShipmentResult:
-        """Screen one declaration and (if there is a store) record it. Never raises for a plugin's fault."""
+        """Screen one declaration and (if there is a store) record it. Never raises for a plugin's fault;
+        raises :class:`~fba_jp.errors.InputError` for extension data no plugin declares or accepts."""
         context = self.context(declaration, account)
+        context.extensions = self.plugins.item_extensions(declaration, source)
         findings: list[Finding] = []
         errors: list[ScreeningError] = []
         # two phases: the valuation once, then the checks, which read it as context.valuation

@@ -1,10 +1,10 @@
-"""Helpers for testing fba-jp plugins (also a pytest plugin: the fixtures below are available everywhere).
+"""Helpers for testing fba-jp plugins; the ``fba_jp_store`` fixture is in :mod:`fba_jp.pytest_plugin`.
 
-    from fba_jp.testing import make_declaration, screen
+    from fba_jp.testing import make_declaration, make_item, screen
 
-    def test_my_check_blocks_lithium(my_plugin):
-        result = screen(make_declaration(items=[{"msku": "BAT-1", "quantity": 5, "title": "lithium cell"}]),
-                        plugins=[my_plugin])
+    def test_my_check_warns_on_lithium(my_plugin):
+        shipment = make_declaration(items=[make_item("BAT-1", title="lithium cell", quantity=5)])
+        result = screen(shipment, plugins={"my_plugin": my_plugin})
         assert "MY_LITHIUM" in result.codes
 """
 
@@ -13,8 +13,6 @@ from __future__ import annotations
 import copy
 from contextlib import contextmanager
 from typing import Any, Iterable
-
-import pytest
 
 from .config import Config
 from .models import Declaration, ShipmentResult
@@ -53,6 +51,16 @@ def declaration_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def make_item(msku: str = "TENT-2P", **fields: Any) -> dict[str, Any]:
+    """The default item (an ordinary tent: value, HS code, origin, duty rate) with ``fields`` replaced.
+
+    So an item screens like a real one whatever your test leaves out; ``None`` removes a field, e.g.
+    ``make_item("X", unit_value=None)`` for an item that cannot be valued.
+    """
+    item = {**copy.deepcopy(BASE_DECLARATION["items"][0]), "msku": msku, **fields}
+    return {key: value for key, value in item.items() if value is not None}
+
+
 def make_declaration(**overrides: Any) -> Declaration:
     """:func:`declaration_data` validated into a :class:`fba_jp.models.Declaration`."""
     return Declaration.model_validate(declaration_data(**overrides))
@@ -74,16 +82,25 @@ class Result(ShipmentResult):
 
 def screen(
     declaration: Declaration | dict,
-    plugins: Iterable[object] = (),
-    config: Config | None = None,
+    plugins: Iterable[object] | dict[str, object] = (),
+    config: Config | dict | None = None,
     store: Store | None = None,
     account: str | None = None,
     builtins_only: bool = True,
 ) -> Result:
-    """Screen one declaration with the built-in plugins plus ``plugins``; no entry points unless asked."""
+    """Screen one declaration with the built-in plugins plus ``plugins``; no entry points unless asked.
+
+    ``plugins`` is a list of plugin objects, or ``{name: plugin}`` to register each under the name your
+    entry point gives it, which is what ``[plugins.NAME]`` settings and ``extensions.NAME`` data are
+    keyed by. ``config`` is a :class:`~fba_jp.config.Config` or the dict a ``config.toml`` would parse to,
+    e.g. ``{"plugins": {"lithium": {"transport": "sea"}}}``.
+    """
     if isinstance(declaration, dict):
         declaration = Declaration.model_validate(declaration)
-    loaded = get_plugins(load_entrypoints=not builtins_only, extra=tuple(plugins))
+    if isinstance(config, dict):
+        config = Config.model_validate(config)
+    extra = tuple(plugins.items()) if isinstance(plugins, dict) else tuple(plugins)
+    loaded = get_plugins(load_entrypoints=not builtins_only, extra=extra)
     result = Screener(loaded, config or Config(), store).screen(declaration, "test", account)
     return Result.model_validate(result.model_dump())
 
@@ -92,11 +109,3 @@ def screen(
 def registered_plugin(plugin: object, plugins_dirs=()):
     """Build a plugin manager with ``plugin`` registered for the duration of the block."""
     yield get_plugins(plugins_dirs, extra=(plugin,))
-
-
-@pytest.fixture
-def fba_jp_store(tmp_path):
-    """A fresh SQLite audit-trail store in a temporary directory."""
-    store = Store(tmp_path / "fba_jp.db")
-    yield store
-    store.close()

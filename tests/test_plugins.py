@@ -170,3 +170,146 @@ def test_builtin_plugins_are_written_like_third_party_ones():
 def test_finding_model_rejects_bad_severity():
     with pytest.raises(ValueError):
         Finding(code="X", severity="fatal", message="m")
+
+
+# --------------------------------------------------------------------------- nothing dropped silently
+
+SETTINGS_SOURCE = textwrap.dedent('''
+    from pydantic import BaseModel, ConfigDict
+
+    from fba_jp import Finding, hookimpl
+
+
+    class Settings(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        threshold: int = 10
+
+
+    class Item(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        cells: int
+
+
+    @hookimpl
+    def register_models(register):
+        register(config=Settings, item=Item)
+
+
+    @hookimpl
+    def register_checks(register):
+        register(cells, codes=["ACME_CELLS"])
+
+
+    def cells(shipment, context):
+        limit = context.plugin_config(Settings).threshold
+        for item in shipment.items:
+            data = context.item_extension(item, Item)
+            if data is not None and data.cells > limit:
+                yield Finding(code="ACME_CELLS", severity="warn", sku=item.msku, message=f"{data.cells} cells")
+''')
+
+
+def install(site, dist, module, source, entry_point):
+    """A plugin installed the way pip would: a module plus a dist-info with an `fba_jp` entry point."""
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (site / f"{module}.py").write_text(source)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[fba_jp]\n{entry_point} = {module}\n")
+
+
+def test_an_allow_list_name_that_matches_nothing_fails_listing_what_is_installed(installed_plugin, run_cli, monkeypatch):
+    monkeypatch.setenv("FBA_JP_LOAD_PLUGINS", "acme-lithum")
+    result = run_cli("plugins")
+    assert result.exit_code == 3 and result.stderr == (
+        "fba-jp: FBA_JP_LOAD_PLUGINS: no installed plugin is named 'acme-lithum' (installed: acme_lithium (acme-lithium))\n")
+    for spelling in ("acme_lithium", "ACME.Lithium", "acme-lithium"):  # compared as pip compares names
+        monkeypatch.setenv("FBA_JP_LOAD_PLUGINS", spelling)
+        assert [p["name"] for p in json.loads(run_cli("plugins").stdout)] == ["acme_lithium"], spelling
+
+
+def test_a_taken_name_is_an_error_naming_both_plugins(tmp_path, monkeypatch, run_cli):
+    install(tmp_path / "site", "acme-acp", "acme_acp", PLUGIN_SOURCE, "acp")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    result = run_cli("plugins")
+    assert result.exit_code == 3
+    assert "plugin 'acp' (acme-acp 1.0: acme_acp): the name is already taken by the built-in plugin fba_jp.plugins.acp" \
+        in result.stderr
+
+    class Dup:
+        @hookimpl
+        def register_checks(self, register):
+            register(lambda s: [], name="acp")
+
+    with pytest.raises(PluginLoadError, match="plugin 'acp': check name 'acp' is already registered by 'Dup'"):
+        get_plugins(load_entrypoints=False, extra=(Dup(),))
+
+
+def test_plugin_settings_and_item_data_are_validated_and_reach_the_check(tmp_path, monkeypatch, run_cli, write_declaration):
+    install(tmp_path / "site", "acme-cells", "acme_cells", SETTINGS_SOURCE, "cells")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    data = declaration_data()
+    data["items"][0]["extensions"] = {"cells": {"cells": 12}}
+    path = write_declaration(data)
+    config = tmp_path / "config.toml"
+    findings = json.loads(run_cli("gate", path, "-o", "json").stdout)["results"][0]["findings"]
+    assert [f["message"] for f in findings if f["code"] == "ACME_CELLS"] == ["12 cells"]  # the default threshold, 10
+    config.write_text("[plugins.cells]\nthreshold = 20\n")
+    doc = json.loads(run_cli("gate", path, "-o", "json", "--config", config).stdout)
+    assert "ACME_CELLS" not in [f["code"] for f in doc["results"][0]["findings"]]
+    listed = json.loads(run_cli("plugins").stdout)[0]
+    assert listed["config_model"] == "Settings" and listed["item_model"] == "Item"
+
+    config.write_text("[plugins.cells]\nthreshhold = 20\n")
+    typo = run_cli("gate", path, "-o", "json", "--config", config)
+    assert typo.exit_code == 3 and typo.stdout == ""
+    assert typo.stderr == ("fba-jp: " + str(config) + ": plugins.cells.threshhold: unknown field (check the spelling; "
+                           "`fba-jp config check --schema` lists the fields) (settings of plugin 'cells')\n")
+    config.write_text('[plugins.cels]\nthreshold = 20\n')
+    assert "plugins.cels: no loaded plugin is named 'cels' (plugins with settings: cells" in \
+        run_cli("gate", path, "--config", config).stderr
+    config.write_text('[plugins.cells]\napi_token = "tok-123"\n')
+    secret = run_cli("config", "check", "--config", config)
+    assert secret.exit_code == 3 and "plugins.cells.api_token: secrets may only be env: references" in secret.stderr
+    assert "tok-123" not in secret.stderr
+    printed = run_cli("config", "check", "--schema")
+    assert printed.exit_code == 0, printed.stderr
+    schema = json.loads(printed.stdout)
+    assert schema["properties"]["plugins"]["properties"]["cells"]["properties"]["threshold"]["default"] == 10
+
+    config.unlink()  # ./config.toml is read by default
+    data["items"][0]["extensions"] = {"cells": {"cells": "many"}}
+    bad = run_cli("gate", write_declaration(data), "-o", "json")
+    assert bad.exit_code == 3
+    assert json.loads(bad.stdout)["errors"][0]["field"] == "items[0].extensions.cells.cells"
+    monkeypatch.setenv("FBA_JP_LOAD_PLUGINS", "")
+    data["items"][0]["extensions"] = {"cells": {"cells": 12}}
+    unloaded = run_cli("gate", write_declaration(data), "-o", "json")
+    assert unloaded.exit_code == 3 and "no loaded plugin named 'cells' reads item data" in unloaded.stderr
+
+
+def test_models_must_forbid_unknown_keys():
+    from pydantic import BaseModel
+
+    class Lax(BaseModel):
+        threshold: int = 1
+
+    class Plugin:
+        @hookimpl
+        def register_models(self, register):
+            register(config=Lax)
+
+    with pytest.raises(PluginLoadError, match="must forbid unknown keys"):
+        get_plugins(load_entrypoints=False, extra=(Plugin(),))
+
+
+def test_the_pytest_plugin_costs_nothing_until_a_fixture_is_used():
+    """pytest imports the pytest11 entry point in every run where fba-jp is installed."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pytest; before = set(sys.modules); import fba_jp.pytest_plugin; "
+            "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in "
+            "('fba_jp', 'pydantic', 'pydantic_core', 'sqlite_utils', 'sp_api', 'httpx', 'apscheduler')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['fba_jp', 'fba_jp.hookspecs', 'fba_jp.pytest_plugin']"

@@ -110,5 +110,15 @@ def config_schema(app: App) -> dict:
     }
     document["title"] = "fba-jp config.toml"
     document["description"] = "fba-jp configuration (config.example.toml documents every key)."
-    document["properties"].pop("base_dir", None)
+    for key in ("base_dir", "source"):
+        document["properties"].pop(key, None)
+    tables = {}
+    for name, model in sorted(app.plugins.config_models.items()):
+        schema = model.model_json_schema(ref_template="#/$defs/{model}")
+        document.setdefault("$defs", {}).update(schema.pop("$defs", {}))
+        tables[name] = schema
+    document["properties"]["plugins"] = {
+        "type": "object", "properties": tables, "additionalProperties": False,
+        "description": "[plugins.NAME]: the settings of each loaded plugin, validated by the model it declares.",
+    }
     return document
