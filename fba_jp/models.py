@@ -329,7 +329,6 @@ class Item(Strict):
         "the agreement of preferential_rate: RCEP, CPTPP, JP-EU, JP-UK, JP-US, … (fba_jp/data/preferential.toml)"))
     preferential_rate: Annotated[Decimal, _decimal(1000), Field(ge=0, le=1000)] | None = Field(
         default=None, exclude_if=_empty, description="the preferential duty rate in percent, lower than the MFN rate")
-
     # plugins' own item data, one table per plugin, validated by the item model that plugin registered
     extensions: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$", max_length=100)], dict[str, Any]] = Field(
         default={}, exclude_if=_empty, description=(
