@@ -161,49 +161,53 @@ class Strict(BaseModel):
 
 
 class Seller(Strict):
-    name: NonEmpty
-    country: CountryCode | None = None
-    japan_resident: StrictBool = False
+    name: NonEmpty = Field(description="the seller's legal name")
+    country: CountryCode | None = Field(None, description="ISO 3166 country code of the seller")
+    japan_resident: StrictBool = Field(False, description=(
+        "true when the seller is a company or person resident in Japan (then no ACP is needed)"))
 
 
 class Party(Strict):
-    name: NonEmpty
-    address: str | None = None
-    country: CountryCode | None = None
-    is_seller: StrictBool = False
+    name: NonEmpty = Field(description="the party's legal name")
+    address: str | None = Field(None, description="the party's address")
+    country: CountryCode | None = Field(None, description="ISO 3166 country code of the party")
+    is_seller: StrictBool = Field(False, description="true when this party is the seller although the names differ")
 
 
 class DeliveryAddress(Strict):
     """Where the carrier delivers: Amazon's fulfilment centre. Never the importer or the consignee."""
 
-    name: NonEmpty
-    address: str | None = None
-    fc_code: str | None = None
-    country: CountryCode | None = None
+    name: NonEmpty = Field(description="the delivery name, e.g. Amazon's fulfilment centre (c/o)")
+    address: str | None = Field(None, description="the fulfilment centre's address")
+    fc_code: str | None = Field(None, description="Amazon's code of the fulfilment centre (e.g. NRT5)")
+    country: CountryCode | None = Field(None, description="ISO 3166 country code (JP)")
 
 
 class Acp(Strict):
     """An Attorney for Customs Procedures (税関事務管理人) as written in a declaration or the registry."""
 
-    name: NonEmpty
-    status: Literal["registered", "pending", "revoked"]
-    accepted_on: Day | None = None
-    notified_on: Day | None = None
-    customs_office: str | None = None
-    address: str | None = None
+    name: NonEmpty = Field(description="the ACP's name as notified to Customs")
+    status: Literal["registered", "pending", "revoked"] = Field(description=(
+        "registered (accepted by Customs), pending (notified, not yet accepted) or revoked"))
+    accepted_on: Day | None = Field(None, description="the day Customs accepted the ACP notification (Form C-7500)")
+    notified_on: Day | None = Field(None, description="the day the ACP notification was filed")
+    customs_office: str | None = Field(None, description="the customs office the ACP was notified to (e.g. Tokyo)")
+    address: str | None = Field(None, description="the ACP's address in Japan")
 
 
 class OriginProof(Strict):
     """A proof of origin held for an EPA preferential rate: a certificate of origin, an origin declaration or
     an origin certification document (Customs Answer 1524), covering ``skus`` (all when omitted)."""
 
-    agreement: str
+    agreement: str = Field(description=(
+        "the EPA the proof is for (RCEP, CPTPP, JP-EU, …; fba_jp/data/preferential.toml)"))
     kind: Literal["certificate_of_origin", "approved_exporter_declaration", "self_certification",
-                  "statement_on_origin", "importer_knowledge"]
-    number: NonEmpty
-    issued_on: Day | None = None
-    valid_until: Day | None = None
-    skus: list[NonEmpty] | None = None
+                  "statement_on_origin", "importer_knowledge"] = Field(description=(
+        "what kind of proof of origin it is"))
+    number: NonEmpty = Field(description="the certificate's or declaration's number")
+    issued_on: Day | None = Field(None, description="the day it was issued or made")
+    valid_until: Day | None = Field(None, description="the last day it may be used")
+    skus: list[NonEmpty] | None = Field(None, description="the items it covers (all when omitted)")
 
     @field_validator("agreement")
     @classmethod
@@ -216,12 +220,14 @@ class OriginProof(Strict):
 
 
 class Licence(Strict):
-    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    number: NonEmpty
-    holder: str | None = None
-    valid_from: Day | None = None
-    valid_until: Day | None = None
-    skus: list[NonEmpty] | None = None
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] = Field(description=(
+        "what the licence is: cosmetics_mah, cosmetics_manufacturing, pse_importer_notification, "
+        "domestic_administrator, giteki, psc, food_import_notification, …"))
+    number: NonEmpty = Field(description="the licence, notification or certificate number")
+    holder: str | None = Field(None, description="who holds it (for a cosmetics MAH, the Japan-based licence holder)")
+    valid_from: Day | None = Field(None, description="the first day it is in force")
+    valid_until: Day | None = Field(None, description="the last day it is in force")
+    skus: list[NonEmpty] | None = Field(None, description="the items it covers (all when omitted)")
 
     def covers(self, sku: str, on: date) -> bool:
         return (self.skus is None or sku in self.skus) and self.valid_on(on)
@@ -237,40 +243,58 @@ class Filing(Licence):
 
 
 class PseInfo(Strict):
-    type: Literal["specified", "non_specified"] | None = None
-    certificate: str | None = None
+    type: Literal["specified", "non_specified"] | None = Field(None, description=(
+        "specified (◇ diamond PSE, third-party certificate needed) or non_specified (○ round PSE)"))
+    certificate: str | None = Field(None, description="the conformity certificate number of a specified product")
 
 
 class AmazonFigures(Strict):
     """The seller's own Amazon.co.jp price of one unit (consumption tax included) and Amazon's referral and
     FBA fees on it, as SP-API gave them, with where and since when; or why there are none (``problem``)."""
 
-    price_jpy: Yen | None = None
-    price_source: Annotated[str, Field(max_length=500)] | None = None
-    price_as_of: Day | None = None
-    fees_jpy: Amount | None = None
-    fees: dict[Annotated[str, Field(max_length=100)], Amount] = Field(default={}, max_length=50)
-    fees_source: Annotated[str, Field(max_length=500)] | None = None
-    fees_as_of: Day | None = None
-    problem: Annotated[str, Field(max_length=1000)] | None = None
+    price_jpy: Yen | None = Field(None, description=(
+        "the seller's own Amazon.co.jp price of one unit, consumption tax included"))
+    price_source: Annotated[str, Field(max_length=500)] | None = Field(None, description=(
+        "where the price comes from (SP-API operation and offer)"))
+    price_as_of: Day | None = Field(None, description="the day the price was read")
+    fees_jpy: Amount | None = Field(None, description="Amazon's referral and FBA fees on that price, in yen a unit")
+    fees: dict[Annotated[str, Field(max_length=100)], Amount] = Field(default={}, max_length=50, description=(
+        "the fees by kind, in yen a unit"))
+    fees_source: Annotated[str, Field(max_length=500)] | None = Field(None, description=(
+        "where the fees come from (SP-API operation)"))
+    fees_as_of: Day | None = Field(None, description="the day the fees were read")
+    problem: Annotated[str, Field(max_length=1000)] | None = Field(None, description=(
+        "why there is no price or no fees, when there are none"))
 
 
 class ItemValuation(Strict):
-    identical_goods_unit_value_jpy: Yen | None = None
-    identical_goods_export_date: Day | None = None
-    identical_goods_origin: CountryCode | None = None
-    domestic_unit_price_jpy: Yen | None = None
-    domestic_unit_deductions_jpy: Yen | None = None
-    production_unit_cost: Amount | None = None
-    production_unit_profit_and_expenses: Amount | None = None
-    prefer_computed: StrictBool = False
+    identical_goods_unit_value_jpy: Yen | None = Field(None, description=(
+        "identical or similar goods: the customs value per unit Customs accepted for them, in yen"))
+    identical_goods_export_date: Day | None = Field(None, description=(
+        "identical or similar goods: the day they were exported (must be within the window of this "
+        "shipment's)"))
+    identical_goods_origin: CountryCode | None = Field(None, description=(
+        "identical or similar goods: their origin country"))
+    domestic_unit_price_jpy: Yen | None = Field(None, description=(
+        "deductive method: the selling price of one unit in Japan, in yen"))
+    domestic_unit_deductions_jpy: Yen | None = Field(None, description=(
+        "deductive method: what is deducted from that price per unit (fees, profit, costs after import), "
+        "in yen"))
+    production_unit_cost: Amount | None = Field(None, description=(
+        "computed method: the production cost of one unit, in currency"))
+    production_unit_profit_and_expenses: Amount | None = Field(None, description=(
+        "computed method: profit and general expenses per unit, in currency"))
+    prefer_computed: StrictBool = Field(False, description=(
+        "try the computed method before the deductive one for this item (the importer may ask for it)"))
     # what set the identical goods' accepted value: Art. 4-2 takes only a transaction value
     identical_goods_method: Literal[
         "transaction_value", "identical_or_similar_goods", "deductive", "computed", "fallback"
     ] | None = Field(default=None, exclude_if=_empty, description=(
         "the method that set the identical or similar goods' accepted value; only transaction_value is a basis"))
     # the deductive value from Amazon itself (an account whose agreed method is deductive)
-    amazon: AmazonFigures | None = Field(default=None, exclude_if=_empty)
+    amazon: AmazonFigures | None = Field(default=None, exclude_if=_empty, description=(
+        "the deductive value from Amazon itself: the seller's Amazon.co.jp price and Amazon's fees "
+        "(filled by the SP-API sync)"))
 
 
 class SpecificDuty(Strict):
@@ -280,40 +304,59 @@ class SpecificDuty(Strict):
     ``lesser`` or ``greater`` (whichever is less / higher), ``sum`` (both).
     """
 
-    yen_per_unit: Amount
-    unit: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,9}$")]  # "l", "kg", "pair", "piece"…
-    units_per_item: Annotated[Decimal, _decimal(MAX_AMOUNT), Field(gt=0, allow_inf_nan=False)]
-    combine: Literal["specific_only", "lesser", "greater", "sum"] = "specific_only"
-    minimum_yen_per_unit: Amount | None = None
+    yen_per_unit: Amount = Field(description="the specific duty in yen per unit of measure")
+    unit: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,9}$")] = Field(description=(
+        "the unit of measure of the specific duty: l, kg, pair, piece…"))  # "l", "kg", "pair", "piece"…
+    units_per_item: Annotated[Decimal, _decimal(MAX_AMOUNT), Field(gt=0, allow_inf_nan=False)] = Field(description=(
+        "how many units of measure one item holds (e.g. 0.75 for a 750 ml bottle and yen per litre)"))
+    combine: Literal["specific_only", "lesser", "greater", "sum"] = Field("specific_only", description=(
+        "specific_only, or how it combines with duty_rate: lesser, greater or sum"))
+    minimum_yen_per_unit: Amount | None = Field(None, description=(
+        "a minimum duty per unit of measure, when the tariff sets one"))
 
 
 class Liquor(Strict):
     """What the liquor tax (酒税) of an alcoholic item is computed from, or the tax itself."""
 
-    category: Literal["beer", "happoshu", "wine", "sake", "spirits", "whisky", "shochu", "liqueur", "other"]
-    litres_per_item: Annotated[Decimal, _decimal(MAX_AMOUNT), Field(gt=0, allow_inf_nan=False)]
-    tax_jpy: Yen | None = None  # the liquor tax of the whole item line, when the seller knows it
+    category: Literal["beer", "happoshu", "wine", "sake", "spirits", "whisky", "shochu", "liqueur", "other"] = Field(description=(
+        "the liquor-tax category"))
+    litres_per_item: Annotated[Decimal, _decimal(MAX_AMOUNT), Field(gt=0, allow_inf_nan=False)] = Field(description=(
+        "litres in one item"))
+    tax_jpy: Yen | None = Field(None, description=(
+        "the liquor tax of the whole item line in yen, when you know it (overrides the computation)"))  # the liquor tax of the whole item line, when the seller knows it
 
 
 class Item(Strict):
-    msku: NonEmpty
-    quantity: Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
-    asin: str | None = None
-    fnsku: str | None = None
-    title: str | None = None
-    unit_value: Amount | None = None
-    hs_code: str | None = None
-    origin_country: CountryCode | None = None
-    duty_rate: Annotated[Decimal, _decimal(1000), Field(ge=0, le=1000)] | None = None
-    reduced_tax_rate: StrictBool | None = None
-    categories: list[Category] = []
-    product_type: str | None = None
-    cosmetics_notification: str | None = None
-    pse: PseInfo | None = None
-    giteki: str | None = None
-    psc: str | None = None
-    positive_list_statement: StrictBool | None = None
-    valuation: ItemValuation | None = None
+    msku: NonEmpty = Field(description="your merchant SKU; unique within the declaration")
+    quantity: Annotated[int, BeforeValidator(_whole_number), Field(gt=0)] = Field(description=(
+        "units shipped (a positive whole number, at most 10,000,000)"))
+    asin: str | None = Field(None, description="Amazon's ASIN of the product")
+    fnsku: str | None = Field(None, description="Amazon's fulfilment network SKU (the label on the unit)")
+    title: str | None = Field(None, description="the product title; keywords in it suggest regulated products")
+    unit_value: Amount | None = Field(None, description="the value of one unit in currency, as on the invoice")
+    hs_code: str | None = Field(None, description=(
+        "the HS code: NNNN.NN, NNNNNN or the 9-digit Japanese statistical code"))
+    origin_country: CountryCode | None = Field(None, description="ISO 3166 country code of the origin")
+    duty_rate: Annotated[Decimal, _decimal(1000), Field(ge=0, le=1000)] | None = Field(None, description=(
+        "the ad-valorem duty rate in percent (omitted: the default table, else unknown, never zero)"))
+    reduced_tax_rate: StrictBool | None = Field(None, description=(
+        "true for the reduced consumption-tax rate (food and drink, not alcohol); omitted: decided from "
+        "the food table"))
+    categories: list[Category] = Field([], description=(
+        "regulated categories the item belongs to: cosmetics, pse, food, tableware, radio, psc"))
+    product_type: str | None = Field(None, description=(
+        "Amazon's product type (from SP-API), which suggests regulated products"))
+    cosmetics_notification: str | None = Field(None, description=(
+        "the cosmetics product notification (化粧品製造販売届書) number"))
+    pse: PseInfo | None = Field(None, description="the PSE type and certificate of an electrical product")
+    giteki: str | None = Field(None, description=(
+        "the Japanese radio certification (技適) number of a device that transmits"))
+    psc: str | None = Field(None, description="the PSC conformity record of a specified consumer product")
+    positive_list_statement: StrictBool | None = Field(None, description=(
+        "true when the supplier's positive-list statement is kept for synthetic resin in contact with "
+        "food"))
+    valuation: ItemValuation | None = Field(None, description=(
+        "data for the valuation methods before the fallback (identical goods, deductive, computed)"))
     # fields below stay out of the stored declaration and its hash while empty
     specific_duty: SpecificDuty | None = Field(default=None, exclude_if=_empty, description=(
         "a specific or compound duty (yen per unit, alone or combined with duty_rate)"))
@@ -381,15 +424,16 @@ def _unit(value: Any) -> Any:
 class BoxContent(Strict):
     """One msku in a box and how many units of it the box holds."""
 
-    msku: NonEmpty
-    quantity: Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
+    msku: NonEmpty = Field(description="an item's msku")
+    quantity: Annotated[int, BeforeValidator(_whole_number), Field(gt=0)] = Field(description=(
+        "units of that item in one box"))
 
 
 class BoxWeight(Strict):
     """A box's gross weight, as weighed (Amazon's ``Weight``: ``KG`` or ``LB``; either case accepted)."""
 
-    value: Measure
-    unit: Annotated[Literal["KG", "LB"], BeforeValidator(_unit)]
+    value: Measure = Field(description="gross weight of one box")
+    unit: Annotated[Literal["KG", "LB"], BeforeValidator(_unit)] = Field(description="KG or LB")
 
     @property
     def kg(self) -> Decimal:
@@ -400,10 +444,10 @@ class BoxWeight(Strict):
 class BoxDimensions(Strict):
     """A box's outside dimensions (Amazon's ``Dimensions``: ``CM`` or ``IN``; either case accepted)."""
 
-    length: Measure
-    width: Measure
-    height: Measure
-    unit: Annotated[Literal["CM", "IN"], BeforeValidator(_unit)]
+    length: Measure = Field(description="outside length of one box")
+    width: Measure = Field(description="outside width of one box")
+    height: Measure = Field(description="outside height of one box")
+    unit: Annotated[Literal["CM", "IN"], BeforeValidator(_unit)] = Field(description="CM or IN")
 
     @property
     def cm3(self) -> Decimal:
@@ -486,17 +530,21 @@ class Cost(Strict):
     ``rate_percent`` absent), and then ``missing`` says what is needed and the estimate is incomplete.
     """
 
-    kind: Literal["freight", "insurance", "other"]
-    amount: Amount | None = None
-    currency: Currency | None = None
-    rate_percent: Annotated[Percent, Field(le=100)] | None = None
-    insured_value_percent: Annotated[Percent, Field(ge=100)] | None = None
+    kind: Literal["freight", "insurance", "other"] = Field(description="freight, insurance or other")
+    amount: Amount | None = Field(None, description="the figure, in currency")
+    currency: Currency | None = Field(None, description="ISO 4217 code of amount")
+    rate_percent: Annotated[Percent, Field(le=100)] | None = Field(None, description=(
+        "insurance bought at a premium rate: the rate in percent of the insured value"))
+    insured_value_percent: Annotated[Percent, Field(ge=100)] | None = Field(None, description=(
+        "insurance: the insured value in percent of goods plus freight (usually 110)"))
     basis: Annotated[str, Field(min_length=1, max_length=2000, description="how the figure was worked out")]
     detail: list[Annotated[str, Field(max_length=500)]] = Field(default=[], max_length=10_000, description=(
         "the working, one line per box or step"))
-    source: Annotated[str, Field(max_length=2000, description="where it comes from")] | None = None
+    source: Annotated[str, Field(max_length=2000, description="where it comes from")] | None = Field(None, description=(
+        "where it comes from"))
     as_of: Day | None = Field(default=None, description="date of the rate card, quote, policy or invoice")
-    missing: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    missing: Annotated[str, Field(min_length=1, max_length=2000)] | None = Field(None, description=(
+        "when the figure is unknown: what is needed to know it"))
     allocation: Literal["value", "weight", "quantity"] = Field(default="value", description=(
         "how it is shared among the items: declared value, box weight (from boxes) or quantity"))
 
@@ -524,11 +572,13 @@ class ValuationAgreement(Strict):
     plus freight and insurance. ``fallback``: the declared value on the stated ``basis``, plus freight.
     """
 
-    method: Literal["deductive", "computed", "fallback"]
+    method: Literal["deductive", "computed", "fallback"] = Field(description=(
+        "the method agreed: deductive, computed or fallback"))
     reference: Annotated[str, Field(min_length=1, max_length=200, description=(
         "the ACP's or Customs' reference for the agreement (e.g. a prior-consultation number)"))]
-    agreed_on: Day
-    acp: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    agreed_on: Day = Field(description="the day it was agreed")
+    acp: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(None, description=(
+        "the ACP it was agreed with"))
     evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default=[], max_length=100, description=(
         "the documents kept for the method: price reports, fee statements, cost ledgers"))
     basis: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(default=None, description=(
@@ -552,27 +602,53 @@ class ValuationAgreement(Strict):
 class Declaration(Strict):
     """One shipment as the gate screens it: a declaration file, or built from SP-API data."""
 
-    schema_: Literal["fba-jp/shipment/v1"] = Field(SHIPMENT_SCHEMA, alias="schema")
-    shipment_id: Annotated[str, BeforeValidator(_printable_id), Field(min_length=1, max_length=100)]
-    inbound_plan_id: str | None = None
-    declaration_date: Day = Field(default_factory=today_jst)
-    export_date: Day | None = None
-    seller: Seller
-    importer_of_record: Party | None = None
-    consignee: Party | None = None
+    schema_: Literal["fba-jp/shipment/v1"] = Field(SHIPMENT_SCHEMA, alias="schema", description=(
+        "the format of this file: always fba-jp/shipment/v1"))
+    shipment_id: Annotated[str, BeforeValidator(_printable_id), Field(min_length=1, max_length=100)] = Field(description=(
+        "Amazon's shipment id (FBA15…), or your own id for a shipment not yet created; printable "
+        "characters"))
+    inbound_plan_id: str | None = Field(None, description=(
+        "the SP-API inbound plan the shipment belongs to (wf…), when there is one"))
+    declaration_date: Day = Field(default_factory=today_jst, description=(
+        "the day of the import declaration in Japan (YYYY-MM-DD); decides the customs exchange rate week "
+        "and which licences are in force; default today in Japan"))
+    export_date: Day | None = Field(None, description=(
+        "the day the goods leave the origin country; the identical-goods window is measured from it "
+        "(default declaration_date)"))
+    seller: Seller = Field(description="the seller: who owns the goods and has the right of disposal")
+    importer_of_record: Party | None = Field(None, description=(
+        "the Importer of Record written on the invoice; must be the seller for FBA stock (omitted: "
+        "IOR_MISSING)"))
+    consignee: Party | None = Field(None, description=(
+        "the invoice consignee; must be the Importer of Record, never Amazon"))
     delivery_address: DeliveryAddress | None = Field(default=None, exclude_if=_empty, description=(
         "Amazon's fulfilment centre the carrier delivers to; printed on the invoice only as the delivery address"))
-    acp: Acp | None = None
-    acp_id: str | None = None
-    import_transaction: StrictBool = False
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    freight: Amount = Decimal(0)
-    insurance: Amount = Decimal(0)
-    other_additions: Amount = Decimal(0)
-    fx_rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Rate] = {}
-    licences: list[Licence] = []
-    filings: list[Filing] = []
-    items: Annotated[list[Item], Field(min_length=1)]
+    acp: Acp | None = Field(None, description=(
+        "the Attorney for Customs Procedures (税関事務管理人) of a seller not resident in Japan, written out"))
+    acp_id: str | None = Field(None, description=(
+        "instead of acp: the id of a record in the ACP registry (fba-jp acp add)"))
+    import_transaction: StrictBool = Field(False, description=(
+        "true when a buyer in Japan buys the goods at import (then the invoice price is a transaction "
+        "value); false for stock sent to your own FBA inventory"))
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(description=(
+        "ISO 4217 code of the item values and of freight, insurance and other_additions"))
+    freight: Amount = Field(Decimal(0), description=(
+        "freight to the Japanese port not included in the item values, in currency"))
+    insurance: Amount = Field(Decimal(0), description=(
+        "insurance to the Japanese port not included in the item values, in currency; only when actually "
+        "paid"))
+    other_additions: Amount = Field(Decimal(0), description=(
+        "other costs to the port not included in the item values (packing, commissions), in currency"))
+    fx_rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Rate] = Field({}, description=(
+        "customs exchange rates for this shipment (yen per unit of the currency); override the stored "
+        "weekly rate"))
+    licences: list[Licence] = Field([], description=(
+        "licences held for this shipment's goods (cosmetics_mah, pse_importer_notification, giteki, …); "
+        "the account's are added"))
+    filings: list[Filing] = Field([], description=(
+        "per-shipment filings such as a food import notification; without skus a filing covers every item"))
+    items: Annotated[list[Item], Field(min_length=1)] = Field(description=(
+        "the items (one line per msku), at least one"))
     # Fields added after v1 shipped are left out of dumps while empty, so the input hash of a declaration
     # that does not use them (and with it every stored waiver) is what it was.
     boxes: list[Box] = Field(default=[], exclude_if=_empty, description="the cartons and their contents (packing list)")

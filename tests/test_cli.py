@@ -170,7 +170,12 @@ def test_policy_severity_override(run_cli, tmp_path, write_declaration):
 
 def test_schema_command_matches_models(run_cli):
     schema = json.loads(run_cli("schema").stdout)
-    assert schema["title"] == "fba-jp/shipment/v1"
+    assert schema["title"] == "fba-jp/shipment/v1" and schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["description"]
+    # every field says what it is (pydantic Field(description=...))
+    undescribed = [f"{name}.{field}" for name, model in [("Declaration", schema), *schema["$defs"].items()]
+                   for field, spec in model.get("properties", {}).items() if not spec.get("description")]
+    assert not undescribed, f"add Field(description=...) to: {undescribed}"
     assert {"shipment_id", "seller", "currency", "items"} <= set(schema["required"])
     assert schema["additionalProperties"] is False
 

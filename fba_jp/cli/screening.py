@@ -118,8 +118,11 @@ def plugins(app: App, include_builtin):
 @click.command()
 def schema():
     """Print the JSON Schema of the fba-jp/shipment/v1 declaration format."""
-    document = Declaration.model_json_schema(by_alias=True)
-    document["$id"] = "https://fba-jp.invalid/schema/shipment/v1.json"
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://fba-jp.invalid/schema/shipment/v1.json",
+        **Declaration.model_json_schema(by_alias=True),
+    }
     document["title"] = "fba-jp/shipment/v1"
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
