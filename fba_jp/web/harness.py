@@ -129,5 +129,14 @@ def chromium(width: int = 1280, height: int = 1000):
     options.add_argument(f"--window-size={width},{height}")
     options.add_argument("--proxy-server=direct://")
     options.add_argument("--proxy-bypass-list=*")
-    service = Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER)
-    return webdriver.Chrome(options=options, service=service)
+    from selenium.common.exceptions import WebDriverException
+
+    # Chromium's start-up (profile, DevTools port) is the one step that can fail on a machine that is
+    # busy with other browsers and test suites; it says nothing about the dashboard, so try it again.
+    for attempt in range(3):
+        service = Service(executable_path=shutil.which("chromedriver") or CHROMEDRIVER)
+        try:
+            return webdriver.Chrome(options=options, service=service)
+        except WebDriverException:
+            if attempt == 2:
+                raise
