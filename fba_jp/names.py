@@ -21,6 +21,7 @@ own vocabulary first (アマゾンジャパン小田原フルフィルメント�
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 import unicodedata
@@ -64,32 +65,12 @@ def strip_invisible(text: str) -> str:
 def _prototypes() -> dict[str, str]:
     """TR39 confusable prototypes: each source character → the prototype of its class.
 
-    The data is Unicode's ``confusables.txt`` as shipped by the ``confusable-homoglyphs`` package, which
-    stores each line ``source ; prototype`` in both directions (and wraps right-to-left characters in
-    U+200E, itself ignorable). The direction is recovered from what the file guarantees: a source maps to
-    exactly one prototype and is never a prototype itself, so a character with one partner whose partner
-    has several (or is a sequence) is a source; in a class of just two characters the source is the one
-    the file lists first.
+    Unicode's ``confusables.txt``, as ``fba_jp/data/confusables.json`` holds it: built from the
+    ``confusable-homoglyphs`` package by ``scripts/make_confusables.py`` (which says how each mapping's
+    direction is recovered from the package's table), and checked against the package by the tests.
     """
-    from confusable_homoglyphs import confusables  # imported here: only name matching needs the table
-
-    data = confusables.confusables_data
-    lrm = "\u200e"
-    order = {}
-    single = {}  # character → its only partner
-    for position, (key, entries) in enumerate(data.items()):
-        if lrm in key:
-            key = key.replace(lrm, "")
-        order[key] = position
-        if len(entries) == 1:
-            single[key] = entries[0]["c"].replace(lrm, "")
-    mapping = {}
-    for char, other in single.items():
-        if len(char) != 1:
-            continue  # a sequence is only ever a prototype
-        if len(other) != 1 or other not in single or order[char] < order.get(other, -1):
-            mapping[char] = other
-    return mapping
+    text = resources.files("fba_jp.data").joinpath("confusables.json").read_text(encoding="ascii")
+    return json.loads(text)["prototypes"]
 
 
 @lru_cache(maxsize=16384)

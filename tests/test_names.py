@@ -149,3 +149,19 @@ def test_amazon_as_acp_in_the_registry_is_no_acp(fba_jp_store):
     fba_jp_store.add_acp("amzn", Acp(name="Amazon Japan G.K.", status="registered", accepted_on="2026-09-01"), [])
     result = screen(make_declaration(acp=None, acp_id="amzn"), store=fba_jp_store)
     assert "is Amazon" in result.finding("ACP_MISSING").message
+
+
+def test_the_shipped_confusables_table_is_the_packages():
+    # fba_jp/data/confusables.json is built from confusable-homoglyphs by scripts/make_confusables.py;
+    # after upgrading the package, run the script again
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "make_confusables", Path(__file__).resolve().parent.parent / "scripts" / "make_confusables.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shipped = json.loads(resources.files("fba_jp.data").joinpath("confusables.json").read_text(encoding="ascii"))
+    assert shipped["prototypes"] == script.document()["prototypes"]
+    assert skeleton("Аmazon") == "amazon"  # Cyrillic А

@@ -6,20 +6,32 @@ a reviewer must see is dropped by the choice of format.
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import UsageError
-from ..models import ResultDocument
-from . import github, json_format, junit, sarif, table
 
-Renderer = Callable[[ResultDocument], str]
+if TYPE_CHECKING:
+    from ..models import ResultDocument
+
+Renderer = Callable[["ResultDocument"], str]
+
+
+def _builtin(module: str) -> Renderer:
+    """The ``render`` of ``fba_jp.output.<module>``, imported when first called: a gate prints one format."""
+
+    def render(document, **options) -> str:
+        return importlib.import_module(f"{__name__}.{module}").render(document, **options)
+
+    return render
+
 
 BUILTIN_FORMATS: dict[str, Renderer] = {
-    "table": table.render,
-    "json": json_format.render,
-    "junit": junit.render,
-    "sarif": sarif.render,
-    "github": github.render,
+    "table": _builtin("table"),
+    "json": _builtin("json_format"),
+    "junit": _builtin("junit"),
+    "sarif": _builtin("sarif"),
+    "github": _builtin("github"),
 }
 
 
