@@ -9,7 +9,9 @@ rows are copied under new shipment ids until there are enough (the rows are what
 they were made does not matter to it). Then, each in a fresh process (peak RSS is that process's own):
 
 * ``fba-jp report -o json`` to /dev/null: wall and CPU seconds, shipments/s, peak RSS;
-* with ``--html``, the HTML report alone (``write_html_report_from_store``, what ``--html`` runs);
+* with ``--html``, the HTML report alone (``write_html_report_from_store``, what ``--html`` runs): over
+  ``--per-page`` shipments (default 100, as ``fba-jp report``) an index page and the pages beside it; their
+  sizes (``index_kb``, ``page_kb`` median and largest, ``pages``) are what a browser has to open;
 * the floor: plain ``sqlite3`` reading the same rows (latest screening, its findings and worksheet of every
   shipment) and writing them out as JSON text, no models: what any report must at least do.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,11 +60,12 @@ while rows := cursor.fetchmany(500):
 """
 
 HTML = r"""
-import sys
+import json, sys
 from fba_jp.report import write_html_report_from_store
 from fba_jp.store import Store
 with Store(sys.argv[1]) as store:
-    write_html_report_from_store(store, sys.argv[2])
+    written = write_html_report_from_store(store, sys.argv[2], per_page=int(sys.argv[3]))
+print(json.dumps([str(p) for p in written]))
 """
 
 
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shipments", type=int, default=10000)
     parser.add_argument("--distinct", type=int, default=300, help="declarations actually screened (default 300)")
     parser.add_argument("--html", action="store_true", help="also time the HTML report")
+    parser.add_argument("--per-page", type=int, default=100, help="HTML: shipments per page (default 100)")
+    parser.add_argument("--keep-html", action="store_true", help="HTML: keep the report to look at it")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dir", type=Path, default=None, help="keep the database here (reused if it exists)")
     args = parser.parse_args(argv)
@@ -140,10 +146,19 @@ def main(argv: list[str] | None = None) -> None:
     figures["json_over_floor"] = round(json_run["wall_s"] / floor["wall_s"], 2)
     if args.html:
         html_path = directory / f"report-{n}.html"
-        html = measure([sys.executable, "-c", HTML, str(db), str(html_path)])
+        listing = directory / "written.json"
+        with open(listing, "w") as out:
+            html = measure([sys.executable, "-c", HTML, str(db), str(html_path), str(args.per_page)], stdout=out)
+        written = [Path(p) for p in json.loads(listing.read_text())]
+        sizes = sorted(p.stat().st_size / 2**10 for p in written[1:])
         figures["html"] = {**html, "shipments_per_s": round(n / html["wall_s"]),
-                           "html_mb": round(html_path.stat().st_size / 2**20, 1)}
-        html_path.unlink()
+                           "html_mb": round(sum(p.stat().st_size for p in written) / 2**20, 1),
+                           "index_kb": round(written[0].stat().st_size / 2**10), "pages": len(sizes),
+                           "page_kb_median": round(statistics.median(sizes)) if sizes else None,
+                           "page_kb_max": round(sizes[-1]) if sizes else None}
+        if not args.keep_html:
+            for p in written:
+                p.unlink()
     figures["python"] = sys.version.split()[0]
     print(json.dumps(figures))
 

@@ -5,12 +5,22 @@ The page is made of the partials in ``templates/partials/`` (one shipment, its f
 document checklist and history, a summary row, the stylesheet), which ``fba-jp serve`` renders too, so
 the report and the dashboard show the same thing. :func:`template_environment` is the one place their
 filters and globals are set. The page opens on an index by verdict and account; each shipment's details
-are collapsed under its row, so a page of thousands of shipments stays quick to open and to search.
+are collapsed under its row.
+
+A shipment's details are about 20 KB of HTML (findings, valuation and its rounding steps, checklist), so
+one page of 10,000 shipments would be 200 MB, more than a browser opens comfortably. Beyond ``per_page``
+shipments (:data:`PER_PAGE`) the report is paged: the page at ``PATH`` is the index (the counts by account
+and verdict, and the pages with the shipments each holds), and ``<PATH stem>-pages/1.html``, ``2.html``…
+beside it hold up to ``per_page`` shipments each, with their rows and details, in report order.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import os
+import shutil
+import tempfile
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +28,7 @@ from pathlib import Path
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from . import __version__
+from .errors import OutputError
 from .files import atomic_output, write_atomically
 from .models import RESULT_SCHEMA, ShipmentResult, Summary
 
@@ -40,6 +51,7 @@ def template_environment(loader: BaseLoader | None = None) -> Environment:
     return env
 
 VERDICT_ORDER = {"blocked": 0, "annotated": 1, "cleared": 2}
+PER_PAGE = 100  # shipments on one page: about 2 MB of HTML
 
 
 # The document that answers each regulated-product finding (what to have ready at declaration).
@@ -98,19 +110,106 @@ def write_html_report(results: list[ShipmentResult], path: Path, title: str = "f
     return write_atomically(path, render_html_report(results, title, downloads))
 
 
-def write_html_report_from_store(store, path: Path, account: str | None = None, title: str = "fba-jp report") -> Path:
-    """The report of every stored shipment's latest screening, streamed to ``path`` (whole or not at all).
+def write_html_report_from_store(store, path: Path, account: str | None = None, title: str = "fba-jp report",
+                                 per_page: int = PER_PAGE) -> list[Path]:
+    """The report of every stored shipment's latest screening, streamed to ``path`` (whole or not at all);
+    returns the files written, the page at ``path`` first.
 
-    Two passes over the database, neither held in memory: the index (a few columns a shipment), then
-    the shipments themselves, in the same order.
+    Up to ``per_page`` shipments, one page; more, an index page at ``path`` and the pages beside it (see the
+    module docstring). Every pass over the database reads the same snapshot of it, and none is held in
+    memory: the counts, then the index rows (one page) or the shipments, page by page, in report order.
     """
-    summary, by_account = _counts(store, account)
-    results = (result for result, _ in store.iter_latest_results(account, report_order=True))
+    path = Path(path)
+    with store.snapshot():
+        summary, by_account = _counts(store, account)
+        if summary.shipments > per_page:
+            return _write_pages(store, path, account, title, summary, by_account, per_page)
+        results = (result for result, _ in store.iter_latest_results(account, report_order=True))
+        with atomic_output(path) as file:
+            for chunk in _page(title, summary, by_account, _index_rows(store, account), results,
+                               downloads=functools.partial(_document_links, store, path.parent)):
+                file.write(chunk)
+    _remove_pages(pages_directory(path))  # of an earlier, longer report: this page says it all now
+    return [path]
+
+
+def pages_directory(path: Path) -> Path:
+    """Where the pages of a paged report at ``path`` go: ``report.html`` → ``report-pages/``."""
+    path = Path(path)
+    return path.with_name(path.stem + "-pages")
+
+
+def _write_pages(store, path: Path, account, title, summary, by_account, per_page: int) -> list[Path]:
+    """The pages, written into a new directory that then replaces the old one, and the index last."""
+    directory = pages_directory(path)
+    if directory.exists() and not _only_pages(directory):
+        raise OutputError(f"{directory}: holds files that are not report pages; move them, or write the report "
+                          "elsewhere (its pages go in <report name>-pages/ beside it)")
+    page_count = -(-summary.shipments // per_page)
+    template = _environment().get_template("report_page.html")
+    generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    downloads = functools.partial(_document_links, store, directory)
+    try:
+        staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{directory.name}."))
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write: {exc.strerror or exc}") from None
+    pages, group_pages = [], {}
+    try:
+        results = (result for result, _ in store.iter_latest_results(account, report_order=True))
+        for number, chunk in enumerate(_batched(results, per_page), 1):
+            page = {"number": number, "href": f"{directory.name}/{number}.html", "first": chunk[0].shipment_id,
+                    "last": chunk[-1].shipment_id, "groups": Counter((r.verdict, r.account or "—") for r in chunk)}
+            for group in page["groups"]:
+                group_pages.setdefault(group, page["href"])
+            with atomic_output(staging / f"{number}.html") as file:
+                for part in template.generate(title=title, page=page, page_count=page_count, results=chunk,
+                                              by_account=by_account, index_href=f"../{path.name}",
+                                              generated_at=generated_at, version=__version__,
+                                              downloads_for=downloads):
+                    file.write(part)
+            pages.append(page)
+        os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide the pages from a web server that serves the index
+        _replace_directory(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     with atomic_output(path) as file:
-        for chunk in _page(title, summary, by_account, _index_rows(store, account), results,
-                           downloads=functools.partial(_document_links, store, Path(path).parent)):
+        for chunk in _page(title, summary, by_account, (), (), pages=pages, per_page=per_page,
+                           group_href=lambda verdict, name: f"{group_pages[(verdict, name)]}#{verdict}-{name}"):
             file.write(chunk)
-    return Path(path)
+    return [path] + [directory / f"{page['number']}.html" for page in pages]
+
+
+def _replace_directory(new: Path, directory: Path) -> None:
+    """Put ``new`` at ``directory``, the old one (if any) out of the way first and then removed."""
+    old = None
+    try:
+        if directory.exists():
+            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+            directory.rename(old)
+        new.rename(directory)
+    except OSError as exc:
+        if old is not None and not directory.exists():
+            old.rename(directory)
+        raise OutputError(f"{directory}: cannot write: {exc.strerror or exc}; the previous report is unchanged") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _only_pages(directory: Path) -> bool:
+    return directory.is_dir() and all(p.suffix == ".html" and p.stem.isdigit() for p in directory.iterdir())
+
+
+def _remove_pages(directory: Path) -> None:
+    """Remove a report's pages directory, if it holds nothing but pages (``1.html``…): never anyone else's files."""
+    if _only_pages(directory):
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _batched(iterable, n: int):
+    iterator = iter(iterable)
+    while chunk := list(itertools.islice(iterator, n)):
+        yield chunk
 
 
 def _document_links(store, directory: Path, result: ShipmentResult) -> list[tuple[str, str]]:
@@ -119,7 +218,7 @@ def _document_links(store, directory: Path, result: ShipmentResult) -> list[tupl
     return links(store, result, directory)
 
 
-def _page(title, summary, by_account, index, results, downloads=None):
+def _page(title, summary, by_account, index, results, downloads=None, **paged):
     accounts = sorted({a for a, _ in by_account}) or ["—"]
     return _environment().get_template("report.html").generate(
         title=title,
@@ -131,6 +230,7 @@ def _page(title, summary, by_account, index, results, downloads=None):
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
         downloads_for=downloads if callable(downloads) else (lambda r: (downloads or {}).get(r.shipment_id, [])),
+        **{"group_href": lambda verdict, name: f"#{verdict}-{name}", **paged},
     )
 
 

@@ -35,6 +35,7 @@ import sqlite3
 import zlib
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -185,6 +186,20 @@ class Store:
     def write(self):
         """A transaction; ``sqlite3`` errors inside become a one-line :class:`StoreError`."""
         return _Transaction(self)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """Reads inside see one state of the database, whatever other writers commit meanwhile (in WAL mode a
+        read transaction keeps its snapshot and blocks no writer). Inside a transaction already: that one."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     # ----- screenings
 

@@ -53,7 +53,7 @@ def test_report_command_streams_json(run_cli, store):
 
 
 def test_html_from_the_store_is_the_page_built_in_memory_with_an_index(store, tmp_path):
-    path = write_html_report_from_store(store, tmp_path / "report.html")
+    [path] = write_html_report_from_store(store, tmp_path / "report.html")
     streamed = path.read_text(encoding="utf-8")
     in_memory = render_html_report(store.latest_results())
     generated = re.compile(r"Generated [^<]* by")
@@ -66,6 +66,41 @@ def test_html_from_the_store_is_the_page_built_in_memory_with_an_index(store, tm
             assert f'<a href="#{group}">' in streamed
     assert streamed.count('<details class="shipment-details') == 7  # each shipment's details, collapsed
     assert "<details open" not in streamed
+
+
+def test_a_long_report_is_an_index_of_pages(run_cli, store, tmp_path):
+    (tmp_path / "report-pages").mkdir()
+    (tmp_path / "report-pages" / "9.html").write_text("a page of an earlier, longer report")
+    result = run_cli("report", "--db", store.path, "--html", tmp_path / "report.html", "--per-page", "3", "-o", "json")
+    assert "3 pages in" in result.stderr
+    index = (tmp_path / "report.html").read_text(encoding="utf-8")
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "report-pages").iterdir()}
+    assert sorted(pages) == ["1.html", "2.html", "3.html"]  # the earlier report's page is gone
+    # every shipment's details once, in report order (blocked first), 3 a page; the index holds none
+    order = [r.shipment_id for r, _ in store.iter_latest_results(report_order=True)]
+    shown = [re.findall(r'<section class="shipment [^"]*" id="([^"]+)"', pages[f"{n}.html"]) for n in (1, 2, 3)]
+    assert shown == [order[0:3], order[3:6], order[6:7]] and "<section" not in index
+    assert all(pages[f"{n}.html"].count('<details class="shipment-details') == len(ids) for n, ids in zip((1, 2, 3), shown))
+    # each link of the index opens a page at an anchor it has; each page leads back and on
+    for href in set(re.findall(r'href="([^"]+)"', index)):
+        name, _, anchor = href.partition("#")
+        assert name.startswith("report-pages/") and (not anchor or f'id="{anchor}"' in pages[name.removeprefix("report-pages/")])
+    assert 'href="../report.html"' in pages["2.html"] and 'href="1.html"' in pages["2.html"] and 'href="3.html"' in pages["2.html"]
+    # the account table: maple's blocked shipments start on the page that holds the first of them
+    first = next(r for r, _ in store.iter_latest_results(report_order=True) if r.account == "maple")
+    page = next(n for n, ids in zip((1, 2, 3), shown) if first.shipment_id in ids)
+    assert f'href="report-pages/{page}.html#{first.verdict}-maple"' in index
+    # shorter again: one page, and the pages are removed with it
+    run_cli("report", "--db", store.path, "--html", tmp_path / "report.html", "-o", "json")
+    assert not (tmp_path / "report-pages").exists() and "<section" in (tmp_path / "report.html").read_text()
+
+
+def test_a_report_never_replaces_someone_elses_directory(run_cli, store, tmp_path):
+    (tmp_path / "report-pages").mkdir()
+    (tmp_path / "report-pages" / "notes.txt").write_text("mine")
+    result = run_cli("report", "--db", store.path, "--html", tmp_path / "report.html", "--per-page", "3", "-o", "json")
+    assert result.exit_code == 3 and "not report pages" in result.stderr and (tmp_path / "report-pages" / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "report.html").exists()
 
 
 def test_the_worksheet_is_stored_deflated_and_read_back_the_same(store):

@@ -130,18 +130,22 @@ def schema():
 @click.command()
 @click.option("--account", help="Only this account's shipments.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Also write an HTML report here.")
+@click.option("--per-page", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="HTML: shipments per page; beyond that the report at PATH is an index of pages in PATH-pages/.")
 @output_option
 @verbose_option
 @common_options(existing_db=True)
-def report(app: App, account, html_path, output, verbose):
+def report(app: App, account, html_path, per_page, output, verbose):
     """Latest verdict of every stored shipment."""
     if account:
         _known_account(app, account)
     if html_path:
         from ..report import write_html_report_from_store
 
-        write_html_report_from_store(app.store, Path(html_path), account, title=f"fba-jp report{' — ' + account if account else ''}")
-        click.echo(f"wrote {html_path}", err=True)
+        title = f"fba-jp report{' — ' + account if account else ''}"
+        written = write_html_report_from_store(app.store, Path(html_path), account, title=title, per_page=per_page)
+        pages = f" (the index) and {len(written) - 1} pages in {written[1].parent}/" if len(written) > 1 else ""
+        click.echo(f"wrote {html_path}{pages}", err=True)
     if (output or ("table" if sys.stdout.isatty() else "json")) == "json":
         from ..report import stream_json_report
 
