@@ -43,6 +43,12 @@ FLOOR = r"""
 import json, sqlite3, sys, zlib
 conn = sqlite3.connect(sys.argv[1])
 out = open(sys.argv[2], "w")
+zdicts = dict(conn.execute("select id, body from zdicts"))
+def inflate(data):  # zlib, with the preset dictionary its header names (FDICT)
+    if not data[1] & 0x20:
+        return zlib.decompress(data)
+    d = zlib.decompressobj(zdict=zdicts[int.from_bytes(data[2:6], "big")])
+    return d.decompress(data) + d.flush()
 latest = "from screenings s join shipments sh on sh.latest_screening_id = s.id"
 cursor = conn.execute(f"select s.* {latest} order by s.id")
 names = [d[0] for d in cursor.description]
@@ -55,7 +61,7 @@ while rows := cursor.fetchmany(500):
     sheets = dict(conn.execute(f"select screening_id, worksheet from valuations where screening_id in ({marks})", ids))
     for row in rows:
         sheet = sheets.get(row[0]) or ""
-        sheet = zlib.decompress(sheet).decode() if isinstance(sheet, bytes) else sheet  # stored deflated
+        sheet = inflate(sheet).decode() if isinstance(sheet, bytes) else sheet  # stored deflated
         out.write(json.dumps([dict(zip(names, row)), findings.get(row[0], [])]) + sheet + "\n")
 """
 
@@ -76,7 +82,7 @@ def build(path: Path, shipments: int, distinct: int, seed: int) -> None:
             screener.screen(Declaration.model_validate(data), "bench")
     conn = _connect(path)
     columns = {t: [r[1] for r in conn.execute(f"pragma table_info([{t}])")] for t in
-               ("screenings", "findings", "valuations", "shipments")}
+               ("screenings", "finding_rows", "valuations", "shipments")}
     top = count = conn.execute("select max(id) from screenings").fetchone()[0]  # one screening each
     copy = 1
     while count < shipments:
@@ -85,7 +91,7 @@ def build(path: Path, shipments: int, distinct: int, seed: int) -> None:
         conn.execute("begin")
         _copy(conn, "screenings", columns["screenings"], {"id": f"id + {offset}", "shipment_id": f"shipment_id || '-{copy}'"},
               f"id <= {take}")
-        _copy(conn, "findings", [c for c in columns["findings"] if c != "id"],
+        _copy(conn, "finding_rows", [c for c in columns["finding_rows"] if c != "id"],  # texts are shared
               {"screening_id": f"screening_id + {offset}"}, f"screening_id <= {take}")
         _copy(conn, "valuations", columns["valuations"], {"screening_id": f"screening_id + {offset}"},
               f"screening_id <= {take}")

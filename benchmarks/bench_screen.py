@@ -8,7 +8,8 @@ every built-in check → valuation → one transaction per shipment), then measu
 a fresh database with the same schema, pragmas and WAL, and no checks:
 
 * ``floor_tx``: the same transaction pattern as the store: ``BEGIN IMMEDIATE``, one prepared insert per
-  table (``executemany`` for the findings), the shipment upsert, ``COMMIT`` — once per shipment;
+  table (the input the first time it is seen, the screening, new finding texts, the findings, the valuation),
+  the shipment upsert, its items replaced, ``COMMIT`` — once per shipment;
 * ``floor_bulk``: all rows in one transaction, what SQLite can do at best.
 
 ``ratio_tx`` and ``ratio_bulk`` are the pipeline's time over each floor (wall clock; the ``cpu_``
@@ -186,35 +187,65 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
-TABLES = ("screenings", "findings", "valuations", "shipments")
+# what one screening writes: its input (the first time it is seen), the screening, the texts of its findings
+# not stored yet, the findings, the valuation, the shipment's row and the shipment's items
+TABLES = ("declarations", "screenings", "texts", "finding_rows", "valuations", "shipments", "items")
 
 
 def stored_rows(source: Path, chunk: int = 200):
-    """The pipeline's rows, ``chunk`` screenings at a time: ``[(screening, findings, valuations, shipment)]``."""
+    """The pipeline's rows, ``chunk`` screenings at a time: ``(columns, [{table: rows} per screening])``.
+
+    Each declaration and text goes with the first screening that wrote it; the items are the shipment's.
+    """
     src = sqlite3.connect(source)
     columns = {t: [r[1] for r in src.execute(f"pragma table_info([{t}])")] for t in TABLES}
+    seen_inputs: set[str] = set()
+    seen_texts: set[int] = set()
     last = 0
     while True:
         screenings = src.execute("select * from screenings where id > ? order by id limit ?", [last, chunk]).fetchall()
         if not screenings:
             break
+        last = screenings[-1][0]
         ids = [s[0] for s in screenings]
-        last = ids[-1]
         marks = ",".join("?" * len(ids))
-        by_id: dict[str, dict] = {t: {} for t in ("findings", "valuations")}
-        for table in by_id:
-            key = columns[table].index("screening_id")
-            for row in src.execute(f"select * from [{table}] where screening_id in ({marks}) order by rowid", ids):
-                by_id[table].setdefault(row[key], []).append(row)
-        shipments = {}
-        key = columns["shipments"].index("shipment_id")
-        for row in src.execute(
-            f"select * from shipments where shipment_id in (select shipment_id from screenings where id in ({marks}))", ids
-        ):
-            shipments[row[key]] = row
-        yield columns, [
-            (s, by_id["findings"].get(s[0], []), by_id["valuations"].get(s[0], []), shipments[s[1]]) for s in screenings
-        ]
+
+        def by(table: str, key: str, sql: str, params) -> dict:
+            out: dict = {}
+            index = columns[table].index(key)
+            for row in src.execute(sql, params):
+                out.setdefault(row[index], []).append(row)
+            return out
+
+        findings = by("finding_rows", "screening_id",
+                      f"select * from finding_rows where screening_id in ({marks}) order by id", ids)
+        valuations = by("valuations", "screening_id", f"select * from valuations where screening_id in ({marks})", ids)
+        shipment_ids = sorted({s[1] for s in screenings})
+        id_marks = ",".join("?" * len(shipment_ids))
+        shipments = by("shipments", "shipment_id", f"select * from shipments where shipment_id in ({id_marks})", shipment_ids)
+        items = by("items", "shipment_id", f"select * from items where shipment_id in ({id_marks})", shipment_ids)
+        shas = sorted({s[6] for s in screenings} - seen_inputs)
+        inputs = by("declarations", "sha256",
+                    f"select * from declarations where sha256 in ({','.join('?' * len(shas))})", shas) if shas else {}
+        text_ids = sorted({t for rows in findings.values() for f in rows for t in f[6:10] if t is not None} - seen_texts)
+        texts = {row[0]: row for row in src.execute(
+            f"select * from texts where id in ({','.join('?' * len(text_ids))})", text_ids)} if text_ids else {}
+        batch = []
+        for s in screenings:
+            mine = findings.get(s[0], [])
+            new_texts = []
+            for f in mine:
+                for t in f[6:10]:
+                    if t is not None and t not in seen_texts:
+                        seen_texts.add(t)
+                        new_texts.append(texts[t])
+            batch.append({
+                "declarations": inputs.get(s[6], []) if s[6] not in seen_inputs else [],
+                "screenings": [s], "texts": new_texts, "finding_rows": mine, "valuations": valuations.get(s[0], []),
+                "shipments": shipments[s[1]], "items": items.get(s[1], []),
+            })
+            seen_inputs.add(s[6])
+        yield columns, batch
     src.close()
 
 
@@ -231,17 +262,17 @@ def bench_floor(source: Path, target: Path, one_transaction: bool) -> tuple[floa
     for columns, batch in stored_rows(source):
         if sql is None:
             sql = {t: f"insert into [{t}] values ({', '.join('?' * len(columns[t]))})" for t in TABLES}
-            updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns["shipments"][1:])
+            updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns["shipments"][1:] if c != "first_seen_at")
             sql["shipments"] += f" on conflict(shipment_id) do update set {updates}"
         started, started_cpu = time.perf_counter(), time.process_time()
-        for screening, findings, valuations, shipment in batch:
+        for rows in batch:
             if not one_transaction:
                 conn.execute("BEGIN IMMEDIATE")
-            conn.execute(sql["screenings"], screening)
-            conn.executemany(sql["findings"], findings)
-            for valuation in valuations:
-                conn.execute(sql["valuations"], valuation)
-            conn.execute(sql["shipments"], shipment)
+            for table in TABLES:
+                if table == "items":
+                    conn.execute("delete from items where shipment_id = ?", [rows["shipments"][0][0]])
+                if rows[table]:
+                    conn.executemany(sql[table], rows[table])
             if not one_transaction:
                 conn.execute("COMMIT")
         wall += time.perf_counter() - started

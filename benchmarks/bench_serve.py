@@ -60,10 +60,10 @@ def grow(seed: Path, target: Path, size: int) -> None:
     columns = [d[0] for d in conn.execute("select * from shipments").description]
     screenings = {r[0]: r for r in conn.execute("select * from screenings")}
     screening_columns = [d[0] for d in conn.execute("select * from screenings").description]
-    findings = {}
-    for row in conn.execute("select * from findings"):
+    findings = {}  # the stored rows (texts by id: copies share them, as repeated findings do)
+    for row in conn.execute("select * from finding_rows"):
         findings.setdefault(row[1], []).append(row)
-    finding_columns = [d[0] for d in conn.execute("select * from findings").description]
+    finding_columns = [d[0] for d in conn.execute("select * from finding_rows").description]
     next_screening = conn.execute("select max(id) from screenings").fetchone()[0] + 1
     conn.execute("begin")
     s_idx, sc_idx = {c: i for i, c in enumerate(columns)}, {c: i for i, c in enumerate(screening_columns)}
@@ -80,8 +80,10 @@ def grow(seed: Path, target: Path, size: int) -> None:
         conn.execute(f"insert into screenings ({', '.join(screening_columns)}) values ({', '.join('?' * len(screening))})",
                      screening)
         rows = [[None, next_screening, *f[2:]] for f in findings.get(base[s_idx["latest_screening_id"]], [])]
-        conn.executemany(f"insert into findings ({', '.join(finding_columns)}) values ({', '.join('?' * len(finding_columns))})",
+        conn.executemany(f"insert into finding_rows ({', '.join(finding_columns)}) values ({', '.join('?' * len(finding_columns))})",
                          rows)
+        conn.execute("insert into items select ?, msku, asin, fnsku, title, quantity from items where shipment_id = ?",
+                     [shipment_id, base[s_idx["shipment_id"]]])
         row = list(base)
         row[s_idx["shipment_id"]], row[s_idx["account"]] = shipment_id, account
         row[s_idx["updated_at"]] = row[s_idx["first_seen_at"]] = day

@@ -468,6 +468,66 @@ def m016_latest_screening_index(db: sqlite_utils.Database) -> None:
     db["shipments"].create_index(["latest_screening_id"], if_not_exists=True)
 
 
+@migration
+def m017_compact_screenings(db: sqlite_utils.Database) -> None:
+    """A screening in fewer bytes, and one writer for what it stores (store.py, fba_jp/texts.py).
+
+    * ``findings`` becomes a view of ``finding_rows`` (a finding's short columns and the ids of its texts)
+      joined to ``texts`` (each message, remedy, reference and evidence stored once): the same columns and
+      rows as the table it replaces, which its rows move into;
+    * ``shipments.declaration_sha256``: the shipment's latest declaration is its content-addressed
+      ``declarations`` row (``NULL`` when the latest input formed none); ``shipments.declaration`` keeps only
+      a declaration older than m010 that has no such row;
+    * ``items`` are written by the store with each screening, not by the m007 triggers (which parsed the JSON
+      copy of the declaration), in a table keyed by (shipment_id, msku) without a rowid;
+    * ``zdicts``: the preset dictionaries worksheets are deflated with, by the Adler-32 their zlib header
+      names (``fba_jp/data/worksheet.zdict``), so the database holds what it takes to read every row.
+    """
+    import zlib
+    from importlib import resources
+
+    from .texts import store_texts  # here only: the schema module needs no store
+
+    conn = db.conn
+    dictionary = resources.files("fba_jp.data").joinpath("worksheet.zdict").read_bytes()
+    conn.execute("create table zdicts (id integer primary key, body blob not null, file text)")
+    conn.execute("insert into zdicts values (?, ?, ?)", [zlib.adler32(dictionary), dictionary, "fba_jp/data/worksheet.zdict"])
+    conn.execute("create table texts (id integer primary key, text text not null)")
+    conn.execute(
+        "create table finding_rows (id integer primary key, screening_id integer references screenings(id),"
+        " code text, severity text, plugin text, sku text, message_id integer, remedy_id integer,"
+        " reference_id integer, evidence_id integer, waived integer, waiver_id integer)")
+    cursor = conn.execute("select id, screening_id, code, severity, plugin, sku, message, remedy, reference, evidence,"
+                          " waived, waiver_id from findings order by id")
+    while rows := cursor.fetchmany(2000):
+        ids = store_texts(conn, (t for row in rows for t in row[6:10] if t is not None))
+        conn.executemany("insert into finding_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         [(*row[:6], *(None if t is None else ids[t] for t in row[6:10]), *row[10:]) for row in rows])
+    conn.execute("drop table findings")
+    conn.execute("create index idx_finding_rows_screening_id on finding_rows (screening_id)")
+    conn.execute("create index idx_finding_rows_code_screening_id on finding_rows (code, screening_id)")
+    # left joins on the texts' primary key: a query that reads none of the texts never touches them
+    conn.execute("""
+        create view findings as
+        select f.id, f.screening_id, f.code, f.severity, f.plugin, f.sku, m.text as message, r.text as remedy,
+               ref.text as reference, e.text as evidence, f.waived, f.waiver_id
+        from finding_rows f left join texts m on m.id = f.message_id left join texts r on r.id = f.remedy_id
+             left join texts ref on ref.id = f.reference_id left join texts e on e.id = f.evidence_id
+    """)
+    conn.execute("drop trigger if exists shipments_items_insert")
+    conn.execute("drop trigger if exists shipments_items_update")
+    conn.execute("alter table shipments add column declaration_sha256 text")
+    conn.execute("update shipments set declaration_sha256 = input_sha256, declaration = null"
+                 " where declaration is not null and input_sha256 in (select sha256 from declarations)")
+    conn.execute("create table items_new (shipment_id text, msku text, asin text, fnsku text, title text,"
+                 " quantity integer, primary key (shipment_id, msku)) without rowid")
+    conn.execute("insert into items_new select shipment_id, msku, asin, fnsku, title, quantity from items"
+                 " where shipment_id is not null and msku is not null")
+    conn.execute("drop table items")
+    conn.execute("alter table items_new rename to items")
+    conn.execute("create index idx_items_msku on items (msku)")
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

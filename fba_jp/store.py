@@ -33,10 +33,11 @@ import json
 import os
 import sqlite3
 import zlib
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from contextlib import contextmanager
 from functools import cached_property, lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -52,6 +53,7 @@ from .models import (
     Valuation,
     printable_id,
 )
+from .texts import store_texts
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -211,66 +213,67 @@ class Store:
 
         ``canonical`` is the exact text ``result.input_sha256`` hashes (``declaration.canonical_json()``
         by default): stored once in ``declarations`` under that hash, so the screening keeps its inputs.
+        ``declaration`` is ``None`` for an input that formed no declaration (its ``canonical`` says why).
+        """
+        return self.record_screenings([(result, declaration, canonical)], plugin_names)[0]
+
+    def record_screenings(
+        self, screenings: Iterable[tuple[ShipmentResult, Declaration | None, str | None]], plugin_names: Iterable[str],
+    ) -> list[ShipmentResult]:
+        """Store several screenings, each as :meth:`record_screening` does, in one transaction: all or none.
 
         This is the hot path of every screening, so it uses prepared statements rather than
         sqlite-utils' per-call table introspection (see benchmarks/bench_screen.py).
         """
         now = utcnow()
+        plugins = to_json(sorted(plugin_names))
+        with self.write():
+            return [self._write_screening(result, declaration, canonical, plugins, now)
+                    for result, declaration, canonical in screenings]
+
+    def _write_screening(self, result: ShipmentResult, declaration: Declaration | None, canonical: str | None,
+                         plugins: str, now: str) -> ShipmentResult:
         conn = self.conn
+        sha = result.input_sha256
         if canonical is None and declaration is not None:
             canonical = declaration.canonical_json()
-        with self.write():
-            if canonical is not None and conn.execute(  # a re-screening of the same input adds no bytes here
-                    "select 1 from declarations where sha256 = ?", [result.input_sha256]).fetchone() is None:
-                conn.execute("insert into declarations (sha256, body, stored_at) values (?, ?, ?)",
-                             [result.input_sha256, pack_input(canonical), now])
-            screening_id = _insert(conn, "screenings", [{
-                "shipment_id": result.shipment_id,
-                "inbound_plan_id": result.inbound_plan_id,
-                "account": result.account,
-                "source": result.source,
-                "verdict": result.verdict,
-                "input_sha256": result.input_sha256,
-                "screened_at": now,
-                "plugins": to_json(sorted(plugin_names)),
-                "errors": to_json([e.model_dump() for e in result.errors]),
-                "fba_jp_version": _version(),
-                "rule_overrides": to_json(result.rule_overrides) if result.rule_overrides else None,
-            }])
-            _insert(conn, "findings", [
-                {
-                    "screening_id": screening_id,
-                    "code": f.code,
-                    "severity": f.severity,
-                    "plugin": f.plugin,
-                    "sku": f.sku,
-                    "message": f.message,
-                    "remedy": f.remedy,
-                    "reference": f.reference,
-                    "evidence": f.evidence,
-                    "waived": int(f.waived),
-                    "waiver_id": (f.waiver or {}).get("id"),
-                }
+        if canonical is not None and conn.execute(  # a re-screening of the same input adds no bytes here
+                "select 1 from declarations where sha256 = ?", [sha]).fetchone() is None:
+            conn.execute("insert into declarations (sha256, body, stored_at) values (?, ?, ?)",
+                         [sha, pack_input(canonical), now])
+        screening_id = conn.execute(_INSERT_SCREENING, [
+            result.shipment_id, result.inbound_plan_id, result.account, result.source, result.verdict, sha, now,
+            plugins, to_json([e.model_dump() for e in result.errors]), _version(),
+            to_json(result.rule_overrides) if result.rule_overrides else None,
+        ]).lastrowid
+        if result.findings:
+            ids = store_texts(conn, (t for f in result.findings for t in (f.message, f.remedy, f.reference, f.evidence)
+                                     if t is not None))
+            conn.executemany(_INSERT_FINDING, [
+                (screening_id, f.code, f.severity, f.plugin, f.sku, ids[f.message], ids.get(f.remedy),
+                 ids.get(f.reference), ids.get(f.evidence), int(f.waived), (f.waiver or {}).get("id"))
                 for f in result.findings
             ])
-            if result.valuation is not None:
-                _insert(conn, "valuations", [_valuation_row(screening_id, result.valuation)])
-            shipment = {
-                "shipment_id": result.shipment_id,
-                "inbound_plan_id": result.inbound_plan_id,
-                "account": result.account,
-                "source": result.source,
-                "input_sha256": result.input_sha256,
-                "updated_at": now,
-                "latest_screening_id": screening_id,
-                "latest_verdict": result.verdict,
-                "first_seen_at": now,
-            }
-            if declaration is not None:
-                # without the nulls of every unset optional field: half the size at 50 items, same declaration
-                shipment["declaration"] = declaration.model_dump_json(by_alias=True, exclude_none=True)
-            _upsert(conn, "shipments", shipment, pk="shipment_id", keep=("first_seen_at",))
+        if result.valuation is not None:
+            _insert(conn, "valuations", [_valuation_row(screening_id, result.valuation)])
+        conn.execute(_UPSERT_SHIPMENT, [
+            result.shipment_id, result.inbound_plan_id, result.account, result.source, sha, now, screening_id,
+            result.verdict, now, sha if declaration is not None else None,
+        ])
+        # items: the SKUs of the shipment's latest declaration (the dashboard's SKU search)
+        conn.execute("delete from items where shipment_id = ?", [result.shipment_id])
+        if declaration is not None:
+            conn.executemany(
+                "insert or replace into items (shipment_id, msku, asin, fnsku, title, quantity) values (?, ?, ?, ?, ?, ?)",
+                [(result.shipment_id, i.msku, i.asin, i.fnsku, i.title, i.quantity) for i in declaration.items])
         return result.model_copy(update={"screening_id": screening_id, "screened_at": now})
+
+    def latest_declaration(self, row: dict) -> str | None:
+        """The JSON of a ``shipments`` row's latest declaration, or ``None`` when its latest input formed none:
+        the content-addressed row (``declaration_sha256``), or a copy kept from before migration m010."""
+        if row.get("declaration_sha256"):
+            return self.declaration(row["declaration_sha256"])
+        return row.get("declaration")
 
     def latest_results(self, account: str | None = None) -> list[ShipmentResult]:
         """The latest screening of every stored shipment (optionally one account's), oldest first."""
@@ -537,6 +540,26 @@ class Store:
         return list(self.db.query(sql + " order by week_start, currency", params))
 
 
+_INSERT_SCREENING = (
+    "insert into screenings (shipment_id, inbound_plan_id, account, source, verdict, input_sha256, screened_at,"
+    " plugins, errors, fba_jp_version, rule_overrides) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_FINDING = (
+    "insert into finding_rows (screening_id, code, severity, plugin, sku, message_id, remedy_id, reference_id,"
+    " evidence_id, waived, waiver_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# the shipment's current state; first_seen_at is kept from its first screening, declaration (a copy from
+# before m010) is dropped: the latest declaration is declaration_sha256's row
+_UPSERT_SHIPMENT = (
+    "insert into shipments (shipment_id, inbound_plan_id, account, source, input_sha256, updated_at,"
+    " latest_screening_id, latest_verdict, first_seen_at, declaration_sha256) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " on conflict(shipment_id) do update set inbound_plan_id = excluded.inbound_plan_id, account = excluded.account,"
+    " source = excluded.source, input_sha256 = excluded.input_sha256, updated_at = excluded.updated_at,"
+    " latest_screening_id = excluded.latest_screening_id, latest_verdict = excluded.latest_verdict,"
+    " declaration_sha256 = excluded.declaration_sha256, declaration = null"
+)
+
+
 def pack_input(canonical: str) -> bytes:
     """A stored input: the canonical JSON, zlib-compressed (a 10-item declaration: 4.1 KB → 0.7 KB)."""
     return zlib.compress(canonical.encode("utf-8"), 1)
@@ -588,22 +611,48 @@ def _valuation_row(screening_id: int, valuation: Valuation) -> dict:
     }
 
 
-def pack_worksheet(text: str) -> bytes:
-    """The worksheet as stored: its JSON, deflated (zlib, level 1).
+# deflate level of stored worksheets: with the preset dictionary, 6 stores a 10-item worksheet in ~1.9 KB (two
+# to a database page) where 1 takes ~2.8 KB (one to a page), for ~0.1 ms more per screening
+WORKSHEET_LEVEL = 6
 
-    A 10-item worksheet is ~22 KB of JSON made of the same labels, rules and document lists again and
-    again: ~4 KB deflated, for ~0.1 ms. Level 1 because the screening pays for it; higher levels save
-    a few hundred bytes more for two to three times the time. Rows written before this are JSON text
-    and are read as they are (:func:`unpack_worksheet`).
+
+def pack_worksheet(text: str) -> bytes:
+    """The worksheet as stored: its JSON, deflated with the preset dictionary ``fba_jp/data/worksheet.zdict``.
+
+    A 10-item worksheet is ~22 KB of JSON made of the same keys, labels, rules and document lists again and
+    again: ~1.9 KB deflated against the dictionary, which holds most of them (``scripts/make_worksheet_dict.py``).
+    The zlib header names the dictionary (its Adler-32), and the database keeps a copy of it (table ``zdicts``),
+    so a row can always be read back. Rows written before are deflated without one, or older still JSON text;
+    :func:`unpack_worksheet` reads all three.
     """
-    return zlib.compress(text.encode("utf-8"), 1)
+    compressor = zlib.compressobj(WORKSHEET_LEVEL, zdict=_worksheet_dict())
+    return compressor.compress(text.encode("utf-8")) + compressor.flush()
 
 
 def unpack_worksheet(value: bytes | str | None) -> str | None:
     """The worksheet's JSON text from its stored form (deflated bytes, or text from older versions)."""
     if value is None or isinstance(value, str):
         return value
+    if value[1] & 0x20:  # FDICT: deflated with a preset dictionary, named by the 4 bytes that follow
+        dictionary = _preset_dictionaries().get(int.from_bytes(value[2:6], "big"))
+        if dictionary is None:
+            raise StoreError(f"a worksheet was deflated with a dictionary this fba-jp does not have "
+                             f"(Adler-32 {value[2:6].hex()}); the database's zdicts table holds it")
+        decompressor = zlib.decompressobj(zdict=dictionary)
+        return (decompressor.decompress(value) + decompressor.flush()).decode("utf-8")
     return zlib.decompress(value).decode("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _worksheet_dict() -> bytes:
+    return resources.files("fba_jp.data").joinpath("worksheet.zdict").read_bytes()
+
+
+@lru_cache(maxsize=1)
+def _preset_dictionaries() -> dict[int, bytes]:
+    """Every dictionary a stored worksheet may name, by Adler-32 (one so far)."""
+    dictionary = _worksheet_dict()
+    return {zlib.adler32(dictionary): dictionary}
 
 
 def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> int | None:
@@ -621,13 +670,6 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> int | Non
 @lru_cache(maxsize=None)
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
-
-
-def _upsert(conn: sqlite3.Connection, table: str, row: dict, pk: str, keep: tuple[str, ...] = ()) -> None:
-    """Insert, or update every column but ``pk`` and ``keep`` when the row exists."""
-    columns = tuple(row)
-    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != pk and c not in keep)
-    conn.execute(_insert_sql(table, columns) + f" on conflict([{pk}]) do update set {updates}", [row[c] for c in columns])
 
 
 class _Transaction:

@@ -443,11 +443,12 @@ def store_plan(store: Store, account: AccountConfig, fetched: FetchedPlan) -> tu
         if not _exists(db, "shipments", "shipment_id", key):
             row["first_seen_at"] = now
         db["shipments"].upsert(row, pk="shipment_id")
-        db["items"].delete_where("shipment_id = ?", [key])
+        db.execute("delete from items where shipment_id = ?", [key])
         merged = _item_lines(key, items)
-        for line in merged.values():
-            line["title"] = _cached_title(db, line["asin"])
-        db["items"].insert_all(merged.values(), pk=("shipment_id", "msku"))
+        db.conn.executemany(
+            "insert into items (shipment_id, msku, asin, fnsku, title, quantity) values (?, ?, ?, ?, ?, ?)",
+            [(key, line["msku"], line["asin"], line["fnsku"], _cached_title(db, line["asin"]), line["quantity"])
+             for line in merged.values()])
         n_shipments += 1
         n_items += len(merged)
     for row in db.query(
@@ -699,9 +700,8 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
             else:
                 result = input_invalid_result(synced, error, account.name, config)
                 result = _apply_waivers(store, result)
+                # no declaration: the shipment's row then holds none (an older one must not look current)
                 result = store.record_screening(result, None, app.plugins.names(), canonical=invalid_input(synced, error))
-                with store.write():  # no declaration now: do not leave an older one looking current
-                    store.db.execute("update shipments set declaration = null where shipment_id = ?", [result.shipment_id])
             report.results.append(result)
             report.screened += 1
     return report

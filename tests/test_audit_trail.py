@@ -34,7 +34,7 @@ def test_every_screening_keeps_its_exact_input_once(store):
         [raw] = store.conn.execute("select body from declarations where sha256 = ?", [result.input_sha256]).fetchone()
         assert isinstance(raw, bytes) and len(raw) < len(body)  # kept 5-7 years: compressed
     # the shipment's current row holds only the latest; the first screening still has its own input
-    assert json.loads(store.db["shipments"].get("FBA15TEST001")["declaration"]).get("acp") is None
+    assert json.loads(store.latest_declaration(store.db["shipments"].get("FBA15TEST001"))).get("acp") is None
     assert "acp" in json.loads(store.declaration(results[1].input_sha256))
 
 
@@ -59,7 +59,8 @@ def test_an_alias_resolves_to_the_current_id_and_leaves_the_rows_it_was_written_
 
 
 def test_the_migration_copies_in_the_latest_declarations_that_still_hash_to_their_screening(tmp_path, monkeypatch):
-    before = [m for m in migrations.MIGRATIONS if m[0] != "m010_declarations_and_aliases"]
+    names = [name for name, _ in migrations.MIGRATIONS]
+    before = migrations.MIGRATIONS[:names.index("m010_declarations_and_aliases")]
     monkeypatch.setattr(migrations, "MIGRATIONS", before)
     db = tmp_path / "old.db"
     with Store(db) as store:  # an older fba-jp: only the latest declaration, in shipments
@@ -74,3 +75,9 @@ def test_the_migration_copies_in_the_latest_declarations_that_still_hash_to_thei
     with Store(db) as store:
         assert store.declaration(sha) == canonical
         assert store.db["declarations"].count == 1  # FBA2's stored declaration no longer matches its hash
+        # m017: FBA1's latest declaration is now that row alone; FBA2 keeps the only copy it has
+        rows = {r["shipment_id"]: r for r in store.rows("select * from shipments")}
+        assert rows["FBA1"]["declaration"] is None and rows["FBA1"]["declaration_sha256"] == sha
+        assert rows["FBA2"]["declaration_sha256"] is None
+        for row in rows.values():
+            assert Declaration.model_validate_json(store.latest_declaration(row)) == declaration

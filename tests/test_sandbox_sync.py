@@ -286,5 +286,6 @@ def test_gate_plan_before_placement_screens_the_plans_items(world, run_cli, tmp_
     assert "ACP_MISSING" in {f["code"] for f in screened["findings"]} and result.exit_code == 1
     assert sandbox.calls["listInboundPlanBoxes"] == 1 and sandbox.calls["listShipmentBoxes"] == 0
     with Store(tmp_path / "fba_jp.db") as store:
-        [row] = store.rows("select declaration from shipments where shipment_id = 'wfnoplacementyet0001'")
-    assert [b["box_id"] for b in json.loads(row["declaration"])["boxes"]] == [b["boxId"] for b in packed]
+        [row] = store.rows("select * from shipments where shipment_id = 'wfnoplacementyet0001'")
+        declaration = json.loads(store.latest_declaration(row))
+    assert [b["box_id"] for b in declaration["boxes"]] == [b["boxId"] for b in packed]

@@ -14,9 +14,11 @@ from fba_jp.testing import make_declaration
 
 def test_schema_has_contract_tables_and_wal(tmp_path):
     store = Store(tmp_path / "a.db")
-    tables = set(store.db.table_names())
+    tables = set(store.db.table_names()) | set(store.db.view_names())  # findings: a view of finding_rows + texts
     assert {"shipments", "items", "screenings", "findings", "valuations", "acps", "waivers", "exchange_rates",
             "sync_state", "sync_runs"} <= tables
+    columns = [d[0] for d in store.conn.execute("select * from findings").description]
+    assert {"screening_id", "code", "severity", "plugin", "sku", "message", "waived"} <= set(columns)  # CONTRACT §5
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
     # reopening applies nothing twice
@@ -41,16 +43,14 @@ def test_rescreening_adds_history_and_keeps_the_old_rows(tmp_path):
 def test_a_failed_write_leaves_no_half_screening(tmp_path, monkeypatch):
     store = Store(tmp_path / "a.db")
     screener = Screener(get_plugins(load_entrypoints=False), store=store)
-    def fail(*args, **kwargs):
-        raise sqlite3.OperationalError("disk I/O error")
-
     import fba_jp.store as store_module
 
-    monkeypatch.setattr(store_module, "_upsert", fail)  # the last write of a screening
+    # the shipment's row, written after the input, screening, findings, texts and valuation, fails
+    monkeypatch.setattr(store_module, "_UPSERT_SHIPMENT", "insert into a_table_that_is_not_there values (?)")
     with pytest.raises(StoreError, match="nothing was saved"):
         screener.screen(make_declaration(), "x.json")
     monkeypatch.undo()
-    for table in ("screenings", "findings", "valuations", "shipments"):
+    for table in ("declarations", "screenings", "finding_rows", "texts", "valuations", "shipments", "items"):
         assert store.db[table].count == 0, table
     screener.screen(make_declaration(), "x.json")  # the store still works afterwards
     assert store.db["screenings"].count == 1 and store.db["shipments"].count == 1

@@ -87,11 +87,11 @@ def test_a_schema_changed_by_hand_is_named_as_such(tmp_path):
     db = tmp_path / "changed.db"
     Store(db).close()
     with sqlite3.connect(db) as conn:
-        conn.execute("alter table findings drop column remedy")
+        conn.execute("alter table valuations drop column worksheet")
     with Store(db) as store, pytest.raises(StoreError) as error:
         Screener(get_plugins(load_entrypoints=False), store=store).screen(make_declaration(), "x.json")
     message = str(error.value)
-    assert "remedy" in message and "schema is not the one fba-jp made" in message and "fba-jp db check" in message
+    assert "worksheet" in message and "schema is not the one fba-jp made" in message and "fba-jp db check" in message
     assert "other writer" not in message
 
 

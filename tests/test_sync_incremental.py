@@ -286,7 +286,7 @@ def test_boxes_amazon_refuses_cost_the_freight_not_the_plan(app, amazon):
         [unknown] = [f for f in results[shipment_id].findings if f.code == "VAL_FREIGHT_UNKNOWN"]
         assert unknown.severity == "warn" and "[accounts.freight] is not set" in unknown.message
         assert not results[shipment_id].valuation.complete
-    assert ids[1] in json.loads(app.store.db["shipments"].get("FBA15U000001")["declaration"])["inbound_plan_id"]
+    assert ids[1] in json.loads(app.store.latest_declaration(app.store.db["shipments"].get("FBA15U000001")))["inbound_plan_id"]
 
 
 @pytest.mark.parametrize("kill", [KeyboardInterrupt(), httpx.Response(503, text="<html>down</html>")],
@@ -398,7 +398,7 @@ def test_synced_shipment_becomes_a_declaration_from_profile_and_product_master(a
     sync(app)
     [result] = screen_synced(app).results
     assert result.shipment_id == "FBA15U000003" and result.account == "unit"
-    declaration = json.loads(app.store.db["shipments"].get("FBA15U000003")["declaration"])
+    declaration = json.loads(app.store.latest_declaration(app.store.db["shipments"].get("FBA15U000003")))
     assert declaration["importer_of_record"]["name"] == "Unit Seller LLC"
     assert declaration["acp"]["name"] == "Example ACP K.K." and declaration["currency"] == "USD"
     assert declaration["export_date"] == "2026-12-01" and declaration["inbound_plan_id"] == "wf-unit-0003"
@@ -430,7 +430,7 @@ def test_a_shipment_that_cannot_form_a_declaration_is_stored_as_input_invalid(ap
     assert result.verdict == "blocked" and [f.code for f in result.findings] == ["INPUT_INVALID"]
     assert wanted in result.findings[0].message
     row = app.store.db["shipments"].get("FBA15U000004")
-    assert row["latest_verdict"] == "blocked" and row["declaration"] is None
+    assert row["latest_verdict"] == "blocked" and app.store.latest_declaration(row) is None
     assert count(app.store, "select count(*) from findings where code = 'INPUT_INVALID'") == 1
     # unchanged input: not screened again; a fixed product master: screened again, now valid
     assert screen_synced(app).screened == 0

@@ -134,10 +134,10 @@ def shipment(store: Store, user: User, shipment_id: str) -> dict | None:
     """The shipment row, or ``None`` when it does not exist *or* is outside the user's scope (same answer)."""
     rows = list(store.rows(
         "select shipment_id, account, source, inbound_plan_id, latest_verdict, latest_screening_id, declaration,"
-        " first_seen_at, updated_at, input_sha256 from shipments where shipment_id = ?", [shipment_id]))
+        " declaration_sha256, first_seen_at, updated_at, input_sha256 from shipments where shipment_id = ?", [shipment_id]))
     if not rows or not user.sees(rows[0]["account"]) or rows[0]["latest_screening_id"] is None:
         return None
-    return rows[0]
+    return {**rows[0], "declaration": store.latest_declaration(rows[0])}  # JSON, or None
 
 
 def latest_result(store: Store, row: dict) -> ShipmentResult:
