@@ -91,7 +91,8 @@ class Plugins:
                 else:
                     having = ", ".join(sorted(self.config_models)) or "none"
                     problem = (f"no loaded plugin is named {name!r} (plugins with settings: {having}; "
-                               "FBA_JP_LOAD_PLUGINS may leave an installed one out)")
+                               "FBA_JP_LOAD_PLUGINS may leave an installed one out, and a --plugins-dir "
+                               "file loads only with that option)")
                 raise ConfigError(f"{config.source}: plugins.{name}: {problem}")
         settings = {}
         for name, model in self.config_models.items():
@@ -216,7 +217,8 @@ def _free(pm: pluggy.PluginManager, name: str, origin: str, origins: dict[str, s
     if pm.get_plugin(name) is not None:
         raise PluginLoadError(
             f"plugin {name!r} ({origin}): the name is already taken by {origins.get(name, 'another plugin')}; "
-            "rename its entry point in the [project.entry-points.fba_jp] table"
+            + ("rename the file" if origin.startswith("--plugins-dir") else
+               "rename its entry point in the [project.entry-points.fba_jp] table")
         )
 
 
@@ -286,7 +288,7 @@ def _load_directory(pm: pluggy.PluginManager, directory: Path, origins: dict[str
     if not directory.is_dir():
         raise PluginLoadError(f"--plugins-dir {directory}: not a directory")
     for path in sorted(directory.glob("*.py")):
-        name = f"{directory.name}/{path.name}"
+        name = path.stem  # like an entry-point name: what [plugins.NAME] settings and extensions.NAME data use
         spec = importlib.util.spec_from_file_location(f"fba_jp_dir_plugin_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         try:

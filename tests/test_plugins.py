@@ -281,6 +281,26 @@ def test_plugin_settings_and_item_data_are_validated_and_reach_the_check(tmp_pat
     assert unloaded.exit_code == 3 and "no loaded plugin named 'cells' reads item data" in unloaded.stderr
 
 
+def test_a_plugins_dir_file_is_named_after_the_file_so_its_settings_and_item_data_reach_it(tmp_path, run_cli, write_declaration):
+    """docs/plugins.md: "Try it without packaging anything" — [plugins.NAME] and extensions.NAME use the file's name."""
+    plugins = tmp_path / "myplugins"
+    plugins.mkdir()
+    (plugins / "cells.py").write_text(SETTINGS_SOURCE)
+    data = declaration_data()
+    data["items"][0]["extensions"] = {"cells": {"cells": 12}}
+    path = write_declaration(data)
+    config = tmp_path / "config.toml"
+    config.write_text("[plugins.cells]\nthreshold = 5\n")
+    result = run_cli("gate", path, "--plugins-dir", plugins, "--config", config, "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    finding = next(f for f in json.loads(result.stdout)["results"][0]["findings"] if f["code"] == "ACME_CELLS")
+    assert finding["plugin"] == "cells" and finding["message"] == "12 cells"
+    assert [p["name"] for p in json.loads(run_cli("plugins", "--plugins-dir", plugins).stdout)] == ["cells"]
+    (plugins / "acp.py").write_text(PLUGIN_SOURCE)
+    taken = run_cli("plugins", "--plugins-dir", plugins)
+    assert taken.exit_code == 3 and "already taken by the built-in plugin fba_jp.plugins.acp; rename the file" in taken.stderr
+
+
 def test_models_must_forbid_unknown_keys():
     from pydantic import BaseModel
 
