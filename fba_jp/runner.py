@@ -190,9 +190,11 @@ class Screener:
             settings=self.settings,
         )
 
-    def screen(self, declaration: Declaration, source: str, account: str | None = None) -> ShipmentResult:
-        """Screen one declaration and (if there is a store) record it. Never raises for a plugin's fault;
-        raises :class:`~fba_jp.errors.InputError` for extension data no plugin declares or accepts."""
+    def screen(self, declaration: Declaration, source: str, account: str | None = None, *,
+               record: bool = True) -> ShipmentResult:
+        """Screen one declaration and (if there is a store and ``record``) record it. Never raises for a
+        plugin's fault; raises :class:`~fba_jp.errors.InputError` for extension data no plugin declares or
+        accepts. ``record=False`` still reads the store (ACP registry, rates, waivers) but writes nothing."""
         context = self.context(declaration, account)
         context.extensions = self.plugins.item_extensions(declaration, source)
         findings: list[Finding] = []
@@ -223,7 +225,7 @@ class Screener:
             valuation=valuation,
             rule_overrides=list(context.cache.get("rule_overrides", {}).values()),  # config tables that applied
         )
-        if self.store is not None:
+        if self.store is not None and record:
             result = self.store.record_screening(result, declaration, self.plugin_names, canonical=canonical)
         return result
 

@@ -660,10 +660,13 @@ class ScreenReport:
 def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -> ScreenReport:
     """Screen stored SP-API shipments of the accounts (all if none named).
 
-    A shipment is screened again only when its input changed (declaration hash, which covers the
-    profile and product master), when it was never screened, or when the plugin set changed; with
-    ``force`` always. ACP-registry changes, new exchange rates and waivers do not change the input:
-    use ``force`` (``fba-jp screen --all``) after those.
+    A new screening is recorded when the input changed (declaration hash, which covers the profile and
+    product master), when the shipment was never screened, when the plugin set changed, or when
+    screening the same input now gives another result than the one stored: what a screening reads
+    besides its declaration (the ACP registry, exchange rates, waivers and their expiry, licences
+    recorded in the dashboard, ``[policy]``, ``[rules]``, plugin settings, the rule data of this
+    version) can change a verdict, and a stored "cleared" must not outlive its ACP. With ``force``
+    (``fba-jp screen --all``) always.
     """
     from .runner import input_sha256
 
@@ -692,9 +695,12 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
             sha = input_sha256(declaration) if declaration is not None else invalid_sha256(synced, error)
             latest = store.latest_screening(synced.shipment_id)
             if not force and latest and latest["input_sha256"] == sha and latest["plugins"] == plugins_json:
-                report.results.append(store.load_result(latest))
-                report.unchanged += 1
-                continue
+                stored = store.load_result(latest)
+                if declaration is None or _same_outcome(
+                        stored, screener.screen(declaration, synced.source, account.name, record=False)):
+                    report.results.append(stored)
+                    report.unchanged += 1
+                    continue
             if declaration is not None:
                 result = screener.screen(declaration, synced.source, account.name)
             else:
@@ -705,6 +711,12 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
             report.results.append(result)
             report.screened += 1
     return report
+
+
+def _same_outcome(stored: ShipmentResult, fresh: ShipmentResult) -> bool:
+    """Whether screening the same input now says exactly what the stored screening said."""
+    moment = {"screening_id", "screened_at"}
+    return stored.model_dump(mode="json", exclude=moment) == fresh.model_dump(mode="json", exclude=moment)
 
 
 def _apply_waivers(store: Store, result: ShipmentResult) -> ShipmentResult:

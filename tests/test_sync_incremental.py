@@ -437,3 +437,36 @@ def test_a_shipment_that_cannot_form_a_declaration_is_stored_as_input_invalid(ap
     (tmp_path / "products.csv").write_text(PRODUCTS, encoding="utf-8")
     again = screen_synced(app)
     assert again.screened == 1 and "INPUT_INVALID" not in [f.code for f in again.results[0].findings]
+
+
+# ----- what a screening reads besides its declaration
+
+def test_an_acp_revoked_in_the_registry_or_a_waiver_reaches_the_next_run_without_all(tmp_path, amazon):
+    """An ACP firm revokes an ACP record: the next `fba-jp run` (and the daemon) must block the shipments
+    naming it, though their declarations did not change; a stored "annotated" must not outlive its ACP."""
+    from fba_jp.models import Acp
+
+    (tmp_path / "config.toml").write_text(CONFIG.replace(
+        'acp = { name = "Example ACP K.K.", status = "registered", accepted_on = 2026-01-05 }', 'acp_id = "sakura"'))
+    (tmp_path / "products.csv").write_text(PRODUCTS, encoding="utf-8")
+    app = App(str(tmp_path / "config.toml"), str(tmp_path / "fba_jp.db"))
+    app.store.add_acp("sakura", Acp(name="Sakura Customs Advisory K.K.", status="registered",
+                                    accepted_on=date(2026, 9, 15)), ["Unit Seller LLC"])
+    app.store.import_rates([(date(2026, 11, 29) + timedelta(weeks=n), "USD", Decimal("150.25")) for n in range(4)], "test")
+    amazon.add(1)
+    sync(app)
+    [first] = screen_synced(app).results
+    assert first.verdict == "annotated" and "ACP_REGISTERED" in [f.code for f in first.findings]
+    assert screen_synced(app).screened == 0  # nothing changed: no new screening row
+
+    app.store.set_acp_status("sakura", "revoked", note="dismissed")
+    revoked = screen_synced(app)
+    assert revoked.screened == 1 and revoked.results[0].verdict == "blocked"
+    assert "ACP_REVOKED" in [f.code for f in revoked.results[0].findings]
+    assert screen_synced(app).screened == 0
+
+    app.store.add_waiver("FBA15U000001", "ACP_REVOKED", "new ACP notified, accepted by phone", "kenji", None)
+    [waived] = screen_synced(app).results
+    assert waived.verdict == "annotated" and [f.waived for f in waived.findings if f.code == "ACP_REVOKED"] == [True]
+    assert count(app.store, "select count(*) from screenings") == 3
+    app.store.close()

@@ -169,7 +169,7 @@ def release(app: App, shipment_id, code, reason, by, expires):
     click.echo(
         f"waived {code} for {shipment_id}; it counts until the declaration changes"
         + (f" or after {waiver['expires_on']}" if waiver["expires_on"] else "")
-        + ". Screen the shipment again to apply it.",
+        + ". `fba-jp screen` (or the daemon's next run) applies it to a synced shipment; gate a declaration file again.",
         err=True,
     )
 

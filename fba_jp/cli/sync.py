@@ -96,8 +96,9 @@ def screen_options(function):
     function = output_option(function)
     return click.option(
         "--all", "force", is_flag=True,
-        help="Screen every open synced shipment again, even if its input is unchanged "
-        "(after ACP registry changes, new exchange rates or waivers).",
+        help="Record a new screening of every open synced shipment, even one whose result would not change "
+        "(without it, a shipment is screened again when its input, the ACP registry, rates, waivers, "
+        "licences or the config change its result).",
     )(function)
 
 

@@ -214,7 +214,7 @@ def release(ctx: Ctx):
     if _rescreen(ctx, row):
         message += " Screened again: the waiver is applied."
     else:
-        message += " It applies at the next screening (`fba-jp screen --all`)."
+        message += " It applies at the next screening (the daemon's next run, or `fba-jp screen`)."
     return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
 
 
@@ -347,7 +347,7 @@ def licence_add(ctx: Ctx):
         record_id = registry.add_record(ctx.store, account, type_, record, ctx.user.name)
         _audit(ctx, f"{type_}.add", account, str(record_id), record.model_dump(mode="json"))
     return Redirect("/licences", flash=f"Recorded {type_} {record.kind} {record.number} for {account}. "
-                                       "Screen its shipments again (`fba-jp screen --all`) to apply it.")
+                                       "It applies at the next screening (the daemon's next run, or `fba-jp screen`).")
 
 
 def licence_remove(ctx: Ctx):
