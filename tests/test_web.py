@@ -276,6 +276,25 @@ def test_acp_registry_and_rates_through_the_cli_store_methods(site):
     assert actions == [("ops", "rates.import"), ("ops", "rates.import"), ("ops", "acp.status"), ("ops", "acp.add")]
 
 
+def test_a_seller_sees_its_acp_but_not_the_other_sellers_that_acp_serves(site):
+    """An ACP firm's record lists every client it is notified for: a scoped seller sees only its own name."""
+    config, db = site
+    with Store(db) as store:
+        from fba_jp.models import Acp
+
+        store.add_acp("sakura", Acp(name="Sakura Customs Advisory K.K.", status="registered"),
+                      ["Kyoto Botanica Inc.", "Northwind Outdoor LLC", "Rival Cosmetics GmbH"])
+        store.add_acp("other", Acp(name="Other ACP K.K.", status="registered"), ["Rival Cosmetics GmbH"])
+    c = client(config, db)
+    login(c, "kyoto-seller")
+    [record] = c.get("/acps.json").json()["acps"]
+    assert record["id"] == "sakura" and record["sellers"] == ["Kyoto Botanica Inc."]
+    page = c.get("/acps").text
+    assert "Kyoto Botanica Inc." in page and "Northwind" not in page and "Rival" not in page
+    login(c, "ops")
+    assert {a["id"]: len(a["sellers"]) for a in c.get("/acps.json").json()["acps"]} == {"other": 1, "sakura": 3}
+
+
 def test_status_page_and_its_fragment(site):
     config, db = site
     with Store(db) as store, store.write():

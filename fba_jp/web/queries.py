@@ -191,11 +191,15 @@ def status(store: Store, user: User, limit: int = 20) -> dict:
 
 
 def acps(store: Store, user: User, sellers_in_scope: set[str] | None, acp_ids_in_scope: set[str] | None) -> list[dict]:
-    """The ACP registry with each record's events; a scoped user sees the ACPs of their own accounts."""
+    """The ACP registry with each record's events; a scoped user sees the ACPs of their own accounts, and of
+    the sellers each serves only their own: an ACP firm's client list is not for its clients to read."""
     records = store.list_acps()
     if not user.unscoped:
-        records = [r for r in records if r["id"] in (acp_ids_in_scope or set())
-                   or set(r["sellers"]) & (sellers_in_scope or set())]
+        mine = sellers_in_scope or set()
+        records = [r for r in records if r["id"] in (acp_ids_in_scope or set()) or set(r["sellers"]) & mine]
+        for record in records:
+            record["others_served"] = bool(set(record["sellers"]) - mine)
+            record["sellers"] = [s for s in record["sellers"] if s in mine]
     for record in records:
         record["events"] = list(store.rows(
             "select at, status, accepted_on, note from acp_events where acp_id = ? order by id desc", [record["id"]]))
