@@ -52,6 +52,7 @@ from .models import (
     ShipmentResult,
     Valuation,
     printable_id,
+    today_jst,
 )
 from .texts import store_texts
 
@@ -411,6 +412,9 @@ class Store:
                 "vouches for it; fix the input or the plugin and screen it again"
             )
         reason, by = _real_text(reason, "--reason"), _real_text(by, "--by")
+        if expires_on is not None and expires_on < today_jst():
+            raise WaiverError(f"--expires {expires_on.isoformat()}: the day is already past (today is "
+                              f"{today_jst().isoformat()} in Japan), so the waiver would never count; give a later day")
         shipment_id = self.resolve(shipment_id)  # a waiver given under an old id belongs to the shipment now
         latest = self.latest_screening(shipment_id)
         if latest is None:

@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from fba_jp.store import Store
 from fba_jp.testing import declaration_data
 
 BLOCKED = dict(importer_of_record={"name": "Amazon Japan G.K."})
@@ -117,8 +118,22 @@ def test_release_waives_until_input_changes(run_cli, write_declaration):
 def test_expired_waiver_stops_counting(run_cli, write_declaration):
     path = write_declaration(declaration_data(acp=None))
     run_cli("gate", path, "-o", "json")
-    run_cli("release", "FBA15TEST001", "--code", "ACP_MISSING", "--reason", "r", "--by", "b", "--expires", "2020-01-01")
+    assert run_cli("release", "FBA15TEST001", "--code", "ACP_MISSING", "--reason", "r", "--by", "b",
+                   "--expires", "2099-01-31").exit_code == 0
+    assert run_cli("gate", path, "-o", "json").exit_code == 0
+    with Store("fba_jp.db") as store, store.write():  # time passes: the last day of the waiver is behind us
+        store.db.execute("update waivers set expires_on = '2020-01-01'")
     assert run_cli("gate", path, "-o", "json").exit_code == 1
+
+
+def test_a_waiver_that_has_already_expired_is_refused(run_cli, write_declaration):
+    """A mistyped year must not look like a release that never applies."""
+    run_cli("gate", write_declaration(declaration_data(acp=None)), "-o", "json")
+    past = run_cli("release", "FBA15TEST001", "--code", "ACP_MISSING", "--reason", "r", "--by", "b", "--expires", "2020-01-01")
+    assert past.exit_code == 3 and past.stdout == ""
+    assert "--expires 2020-01-01: the day is already past" in past.stderr
+    with Store("fba_jp.db") as store:
+        assert store.db.execute("select count(*) from waivers").fetchone()[0] == 0
 
 
 def test_release_refuses_unknown_shipment_or_code(run_cli, write_declaration):
