@@ -61,6 +61,16 @@ def strip_invisible(text: str) -> str:
     return text.translate(_DROP_IGNORABLE)
 
 
+_CARE_OF = re.compile(r"(?<![^\W_])(?:c\s*/\s*o|care\s+of)(?![^\W_])|\u2105", re.IGNORECASE)
+
+
+def addressee(name: str) -> str:
+    """The party a name is addressed to: ``"Amazon.co.jp c/o Acme"`` is Amazon.co.jp's, received by Acme for
+    it; ``"Acme c/o Amazon FSZ1"`` is Acme's. A name without "c/o" (or with nothing before it) is itself."""
+    head = _CARE_OF.split(unicodedata.normalize("NFKC", strip_invisible(name)), maxsplit=1)[0]
+    return head if head.strip(" ,;:-–—(") else name
+
+
 @lru_cache(maxsize=1)
 def _prototypes() -> dict[str, str]:
     """TR39 confusable prototypes: each source character → the prototype of its class.

@@ -91,3 +91,15 @@ def test_amazon_consignee_blocks_even_with_correct_ior():
     assert result.finding("CONSIGNEE_AMAZON").severity == "block"
     assert "IOR_AMAZON" not in result.codes
     assert "CONSIGNEE_AMAZON" not in codes(consignee={"name": "Acme Trading LLC"})
+
+
+@pytest.mark.parametrize("name", ["Amazon.co.jp c/o Acme Trading LLC", "Amazon Japan G.K. c/o Acme Trading LLC, Tokyo",
+                                  "アマゾンジャパン合同会社 C/O Acme Trading LLC", "Amazon Japan G.K. care of Acme Trading LLC"])
+def test_a_consignee_addressed_to_amazon_in_care_of_the_seller_blocks(name):
+    """"X c/o Y" is addressed to X: Amazon as the addressee is Amazon as consignee, whoever receives it for it."""
+    assert screen(make_declaration(consignee={"name": name})).finding("CONSIGNEE_AMAZON").severity == "block"
+
+
+@pytest.mark.parametrize("name", ["Acme Trading LLC c/o Amazon Japan G.K. NRT5", "Acme Trading LLC ℅ Amazon FSZ1"])
+def test_the_seller_in_care_of_amazons_fulfilment_centre_is_not_amazon_as_consignee(name):
+    assert "CONSIGNEE_AMAZON" not in codes(consignee={"name": name})

@@ -6,7 +6,7 @@ name" is refused.
 """
 
 from fba_jp import Finding, hookimpl
-from fba_jp.names import load_name_list, same_party
+from fba_jp.names import addressee, load_name_list, same_party
 
 IMPORTER_RULE = "Customs Act Art. 6; Basic Notice 6-1 (revised, in force 1 Oct 2023)"
 AMAZON_RULE = "Amazon Seller Central JP help 201468420; Customs Act Art. 6; Basic Notice 6-1"
@@ -84,7 +84,8 @@ def check_consignee(shipment):
     if consignee is None:
         return
     amazon = load_name_list("amazon_entities.toml")
-    if (entity := amazon.match(consignee.name)) is not None:
+    # "Amazon.co.jp c/o <seller>" is still addressed to Amazon, whoever receives it for Amazon
+    if (entity := amazon.match(consignee.name) or amazon.match(addressee(consignee.name))) is not None:
         yield Finding(
             code="CONSIGNEE_AMAZON", severity="block", reference=AMAZON_RULE,
             evidence=f"consignee.name {consignee.name!r} matches {entity.name} ({amazon.file}, as of {amazon.as_of})",
