@@ -383,9 +383,12 @@ def status_rows(store: Store) -> dict:
             "select account, max(id) as id, outcome, calls, plans, throttled, errors, finished_at from sync_runs group by account"
         )
     }
+    state = daemon_state(beat)
     for row in accounts:
         row["last_sync"] = last_sync.get(row["account"])
-    return {"heartbeat": beat, "daemon": daemon_state(beat), "accounts": accounts}
+        if not state.startswith("running"):  # a next run only a daemon that is not running would have made
+            row["next_run_at"] = None
+    return {"heartbeat": beat, "daemon": state, "accounts": accounts}
 
 
 def daemon_state(beat: dict | None) -> str:

@@ -84,3 +84,19 @@ def test_the_lease_is_free_once_its_daemon_is_gone_and_a_daemon_that_lost_it_sto
     assert stopped.is_set()
     assert store.db.execute("select pid from heartbeat").fetchone() == (os.getppid(),)  # not overwritten
     store.close()
+
+
+def test_status_of_a_daemon_that_is_not_running_promises_no_next_run(app_factory, run_cli):
+    """After `systemctl stop`, `fba-jp status` must not say when each account will next run."""
+    store = app_factory().store
+    with store.write():
+        store.db["heartbeat"].upsert({"id": 1, "pid": os.getpid(), "at": daemon_module.utcnow(), "state": "running"}, pk="id")
+        store.db["daemon_accounts"].upsert({"account": "maple", "outcome": "ok", "next_run_at": "2026-12-02T00:27:09+00:00"},
+                                           pk="account")
+    assert status_rows(store)["accounts"][0]["next_run_at"] == "2026-12-02T00:27:09+00:00"
+    with store.write():
+        store.db.execute("update heartbeat set state = 'stopped'")
+    assert status_rows(store)["accounts"][0]["next_run_at"] is None
+    printed = run_cli("status", "--db", store.path)
+    assert printed.stdout.splitlines()[0].startswith("daemon: stopped") and "2026-12-02T00:27:09" not in printed.stdout
+    store.close()

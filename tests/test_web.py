@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 import re
 import sqlite3
 import warnings
@@ -10,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from fba_jp.config import load_config
-from fba_jp.store import Store
+from fba_jp.store import Store, utcnow
 
 from conftest import EXAMPLES
 
@@ -297,7 +298,8 @@ def test_a_seller_sees_its_acp_but_not_the_other_sellers_that_acp_serves(site):
 
 def test_status_page_and_its_fragment(site):
     config, db = site
-    with Store(db) as store, store.write():
+    with Store(db) as store, store.write():  # a daemon running in this very process
+        store.db["heartbeat"].insert({"id": 1, "pid": os.getpid(), "at": utcnow(), "state": "running"})
         store.db["daemon_accounts"].insert({"account": "northwind", "outcome": "failed", "message": "LWA said <no>",
                                             "consecutive_failures": 2, "next_run_at": "2026-12-02T10:00:00+00:00"})
         store.db["daemon_accounts"].insert({"account": "kyoto", "outcome": "ok", "consecutive_failures": 0})
