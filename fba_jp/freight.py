@@ -23,6 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .config import AccountConfig, FreightConfig, InsuranceConfig
+from .csvfiles import not_utf8, records
 from .currencies import currency_problem
 from .errors import ConfigError, InputError
 from .models import Box, Declaration
@@ -132,9 +133,11 @@ def load_quotes(path: Path, name: str) -> FreightQuotes:
     except FileNotFoundError:
         raise ConfigError(f"{name}: freight quote file not found; create it with columns "
                           f"{','.join(QUOTE_COLUMNS)}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: {not_utf8(exc)}") from None
+    except OSError as exc:
         raise ConfigError(f"{name}: cannot read the freight quote file: {exc}") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(records(text))
     headers = [h.strip() for h in reader.fieldnames or []]
     if missing := [c for c in QUOTE_COLUMNS if c not in headers]:
         raise ConfigError(f"{name}:1: the header lacks {', '.join(missing)} (columns: {','.join(QUOTE_COLUMNS)})")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .csvfiles import not_utf8, records
 from .currencies import currency_problem
 from .errors import ConfigError, validation_lines
 from .models import Item
@@ -99,9 +100,11 @@ def load_products(path: str | Path, name: str | None = None) -> ProductMaster:
     except FileNotFoundError:
         raise ConfigError(f"{path}: product master not found; create it with columns msku,title,hs_code,unit_value,"
                           "currency,origin_country,duty_rate,categories (see examples/products.csv)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: {not_utf8(exc)}") from None
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read the product master: {exc}") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(records(text))
     headers = [h.strip() for h in (reader.fieldnames or [])]
     if "msku" not in headers:
         raise ConfigError(f"{path}: line 1: the header has no msku column (got {', '.join(headers) or 'nothing'})")

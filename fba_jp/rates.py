@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from .csvfiles import not_utf8, records
 from .errors import InputError
 from .models import JST, MAX_RATE, _check_magnitude
 
@@ -67,9 +68,11 @@ def read_rates_csv(path: str | Path) -> list[RateRow]:
         text = Path(path).read_text(encoding="utf-8-sig")  # spreadsheet exports often start with a BOM
     except FileNotFoundError:
         raise InputError(f"{name}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: {not_utf8(exc)}") from None
+    except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc}") from None
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(records(text))
     header: list[str] | None = None
     errors: list[str] = []
     rows: list[RateRow] = []

@@ -57,3 +57,19 @@ def test_a_missing_file_or_msku_column_is_a_config_error(tmp_path):
         load_products(tmp_path / "nope.csv")
     with pytest.raises(ConfigError, match="no msku column"):
         load_products(write(tmp_path, "sku,title\nA,B\n"))
+
+
+def test_a_title_with_a_line_break_stays_one_product_and_a_shift_jis_file_says_how_to_save_it(tmp_path):
+    """Excel keeps Alt+Enter inside a quoted cell; a title pasted from a web page may hold U+2028. Neither
+    may split a row into a second, phantom product."""
+    path = write(tmp_path, HEADER + '\nTENT-2P,"Two-person tent\nwith footprint",6306.22,38.50,USD,CN,4.5,\n'
+                 "LAMP-1,Headlamp\u2028200 lm,8513.10,7.20,USD,CN,0,\nMUG-1,Mug,7323.94,3.10,USD,CN,0,\n")
+    master = load_products(path, name="products.csv")
+    assert master.errors == {} and list(master.products) == ["TENT-2P", "LAMP-1", "MUG-1"]
+    assert master.get("TENT-2P").fields["title"] == "Two-person tent\nwith footprint"
+    assert master.get("LAMP-1").fields["hs_code"] == "8513.10" and master.get("MUG-1").line == 4
+    sjis = write(tmp_path, HEADER + "\nTENT-2P,二人用テント,6306.22,38.50,USD,CN,4.5,\n", name="sjis.csv", encoding="cp932")
+    with pytest.raises(ConfigError) as raised:
+        load_products(sjis)
+    assert str(raised.value) == (f"{sjis}: line 2: not UTF-8 text (a spreadsheet saved as plain \"CSV\" on Japanese "
+                                 "Windows is Shift_JIS); save it as \"CSV UTF-8\"")
