@@ -107,7 +107,10 @@ def load_products(path: str | Path, name: str | None = None) -> ProductMaster:
     reader = csv.DictReader(records(text))
     headers = [h.strip() for h in (reader.fieldnames or [])]
     if "msku" not in headers:
-        raise ConfigError(f"{path}: line 1: the header has no msku column (got {', '.join(headers) or 'nothing'})")
+        separated = " (columns are separated by commas, not semicolons or tabs)" if (
+            len(headers) == 1 and any(mark in headers[0] for mark in ";\t")) else ""
+        raise ConfigError(f"{path}: line 1: the header has no msku column{separated} "
+                          f"(got {', '.join(headers) or 'nothing'})")
     master = ProductMaster(name or str(path))
     for number, raw in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}

@@ -57,6 +57,8 @@ def test_a_missing_file_or_msku_column_is_a_config_error(tmp_path):
         load_products(tmp_path / "nope.csv")
     with pytest.raises(ConfigError, match="no msku column"):
         load_products(write(tmp_path, "sku,title\nA,B\n"))
+    with pytest.raises(ConfigError, match=r"no msku column \(columns are separated by commas, not semicolons or tabs\)"):
+        load_products(write(tmp_path, "msku;title\nA;B\n"))
 
 
 def test_a_title_with_a_line_break_stays_one_product_and_a_shift_jis_file_says_how_to_save_it(tmp_path):
