@@ -58,6 +58,7 @@ def _too_deep(source: str) -> str:
 
 
 def parse_text(text: str, source: str, fmt: str = "json") -> Declaration:
+    text = text.removeprefix("\ufeff")  # Notepad and Windows PowerShell save UTF-8 with a byte-order mark
     try:
         if fmt == "toml":
             data = tomllib.loads(text, parse_float=Decimal)

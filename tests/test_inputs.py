@@ -111,6 +111,17 @@ unit_value = "9.99"
     assert source == str(path)
 
 
+def test_a_declaration_saved_with_a_byte_order_mark_reads_like_one_without(tmp_path):
+    """Notepad and Windows PowerShell 5 (`ConvertTo-Json | Out-File`) write UTF-8 with a BOM."""
+    data = declaration_data()
+    json_path, toml_path = tmp_path / "bom.json", tmp_path / "bom.toml"
+    json_path.write_text(json.dumps(data), encoding="utf-8-sig")
+    toml_path.write_text('schema = "fba-jp/shipment/v1"\nshipment_id = "FBA15BOM"\ncurrency = "USD"\n[seller]\nname = "Acme"\n'
+                         '[[items]]\nmsku = "A-1"\nquantity = 3\n', encoding="utf-8-sig")
+    assert read_declaration(str(json_path))[0] == parse_text(json.dumps(data), "x")
+    assert read_declaration(str(toml_path))[0].shipment_id == "FBA15BOM"
+
+
 def test_missing_file_and_directory(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         read_declaration(str(tmp_path / "nope.json"))
