@@ -133,7 +133,7 @@ CONFIG_CASES = [
     ("products.csv missing", ACCOUNT + 'products = "nope.csv"\n', ["screen"], 3, "nope.csv: product master not found"),
     ("products.csv without msku column", ACCOUNT + 'products = "products.csv"\n', ["screen"], 3,
      "the header has no msku column (got sku, title)"),
-    ("products.csv not UTF-8", ACCOUNT + 'products = "latin1.csv"\n', ["screen"], 3, "cannot read the product master"),
+    ("products.csv not UTF-8", ACCOUNT + 'products = "latin1.csv"\n', ["screen"], 3, "line 2: not UTF-8 text"),
     ("products.csv is a directory", ACCOUNT + 'products = "folder"\n', ["screen"], 3, "cannot read the product master"),
     ("no accounts for the daemon", "", ["daemon"], 3, "the daemon needs at least one [[accounts]]"),
     ("lookback days zero", ACCOUNT, ["sync", "--lookback-days", "0"], 2, "Invalid value for '--lookback-days'"),
