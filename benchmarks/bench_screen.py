@@ -13,7 +13,10 @@ a fresh database with the same schema, pragmas and WAL, and no checks:
 * ``floor_bulk``: all rows in one transaction, what SQLite can do at best.
 
 ``ratio_tx`` and ``ratio_bulk`` are the pipeline's time over each floor (wall clock; the ``cpu_``
-figures are process CPU time, steadier on a loaded machine). Prints one JSON line.
+figures are process CPU time, steadier on a loaded machine), for the per-screening path (each screening
+its own transaction: ``fba-jp gate``); ``bulk_path`` has the same ratios for the bulk path (``fba-jp screen``,
+``run``, the daemon: ``screen_synced`` records ``--batch`` screenings a transaction, each whole),
+over the same floors. Prints one JSON line.
 
 ``--mix realistic`` (the default) models sellers who ship their own catalogue again and again: mostly
 ordinary goods, a regulated product line at some sellers (usually with its licences recorded, sometimes
@@ -33,6 +36,7 @@ import json
 import random
 import resource
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +44,7 @@ from pathlib import Path
 
 from fba_jp.models import Declaration
 from fba_jp.plugin_manager import get_plugins
-from fba_jp.runner import Screener
+from fba_jp.runner import SCREEN_BATCH, Screener
 from fba_jp.store import Store
 
 PRODUCTS = [  # (title, hs_code, duty_rate, categories)
@@ -60,7 +64,7 @@ CURRENCIES = {"USD": "150.25", "EUR": "162.10", "GBP": "190.40", "JPY": None}
 
 # --mix realistic: ordinary goods, and the regulated lines with the record that lets them through
 ORDINARY = [
-    ("camping tent", "6306.22", "4.5"), ("insulated water bottle", "9617.00", "3.2"),
+    ("camping tent", "6306.22", "4.5"),
     ("cotton T-shirt", "6109.10", None), ("stainless chef's knife", "8211.91", "0"),
     ("leather wallet", "4202.31", "10"), ("yoga mat", "3918.10", "3.9"), ("backpack 25 l", "4202.92", "8"),
     ("wooden desk organiser", "4420.90", "3.2"), ("wool socks, 3 pairs", "6115.95", "5.6"),
@@ -71,6 +75,7 @@ REGULATED = [  # (title, hs_code, duty_rate, categories, what lets it through)
     ("sencha green tea 100 g", "0902.10", "17", ["food"], "food"),
     ("USB-C wall charger 65 W", "8504.40", "0", ["pse"], "pse"),
     ("porcelain coffee mug", "6912.00", "2.8", [], "food"),
+    ("insulated water bottle", "9617.00", "3.2", [], "food"),  # a vacuum flask is food-contact apparatus
     ("bluetooth wireless earbuds", "8518.30", "0", ["radio"], "radio"),
 ]
 VARIANTS = ["black", "white", "navy", "olive", "large", "small", "2-pack", "gift box"]
@@ -166,14 +171,32 @@ def _shipment(i, seller, resident, currency, ior, lines) -> dict:
     return data
 
 
-def bench_pipeline(db_path: Path, n: int, items: int, seed: int, mix: str) -> dict:
+def _batched(screener, store, entries, batch):
+    """What ``screen_synced`` does: evaluate each screening, record ``batch`` of them a transaction."""
+    pending = []
+    for data in entries:
+        declaration = Declaration.model_validate(data)
+        pending.append((*screener.evaluate(declaration, "bench"), declaration))
+        if len(pending) >= batch:
+            yield from store.record_screenings([(r, d, c) for r, c, d in pending], screener.plugin_names)
+            pending = []
+    yield from store.record_screenings([(r, d, c) for r, c, d in pending], screener.plugin_names)
+
+
+def bench_pipeline(db_path: Path, n: int, items: int, seed: int, mix: str, batch: int = 1) -> dict:
+    """Screen and store ``n`` declarations: one transaction each (``batch`` 1, what ``fba-jp gate`` does), or
+    ``batch`` to a transaction as ``screen_synced`` records them (``fba-jp screen``, ``run``, the daemon)."""
     store = Store(db_path)
     screener = Screener(get_plugins(load_entrypoints=False), store=store)
     verdicts: dict[str, int] = {}
     early_peak = None
     wall, cpu = time.perf_counter(), time.process_time()
-    for i, data in enumerate(declarations(n, items, seed, mix)):
-        result = screener.screen(Declaration.model_validate(data), "bench")
+    if batch == 1:
+        results = (screener.screen(Declaration.model_validate(data), "bench")
+                   for data in declarations(n, items, seed, mix))
+    else:
+        results = _batched(screener, store, declarations(n, items, seed, mix), batch)
+    for i, result in enumerate(results):
         verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
         if i + 1 == max(1, n // 5):
             early_peak = peak_rss_mb()
@@ -303,15 +326,27 @@ def main(argv=None) -> None:
     parser.add_argument("--mix", choices=["realistic", "regulated"], default="realistic",
                         help="realistic catalogue (default) or every regulated product in every shipment")
     parser.add_argument("--dir", type=Path, default=None, help="where to put the databases (default: a temp dir)")
+    parser.add_argument("--pipeline-only", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=SCREEN_BATCH,
+                        help=f"screenings a transaction on the bulk path (default {SCREEN_BATCH}, as fba-jp screen)")
     args = parser.parse_args(argv)
     directory = args.dir or Path(tempfile.mkdtemp(prefix="fba-jp-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
-    paths = {name: directory / f"{name}.db" for name in ("empty", "pipeline", "floor_tx", "floor_bulk")}
+    paths = {name: directory / f"{name}.db" for name in ("empty", "pipeline", "pipeline_batched", "floor_tx", "floor_bulk")}
     for path in paths.values():
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     Store(paths["empty"]).close()
+    if args.pipeline_only:  # the bulk path, in a process of its own (see below)
+        print(json.dumps(bench_pipeline(Path(args.pipeline_only), args.shipments, args.items, args.seed, args.mix,
+                                        args.batch)))
+        return
     pipeline = bench_pipeline(paths["pipeline"], args.shipments, args.items, args.seed, args.mix)
+    # in a fresh process: this one's classification caches are warm now, which the bulk path must not inherit
+    batched = json.loads(subprocess.run(
+        [sys.executable, __file__, "--pipeline-only", str(paths["pipeline_batched"]), "--shipments", str(args.shipments),
+         "--items", str(args.items), "--seed", str(args.seed), "--mix", args.mix, "--batch", str(args.batch)],
+        check=True, capture_output=True, text=True).stdout)
     floor_tx = bench_floor(paths["pipeline"], paths["floor_tx"], one_transaction=False)
     floor_bulk = bench_floor(paths["pipeline"], paths["floor_bulk"], one_transaction=True)
     lines = args.shipments * args.items
@@ -327,6 +362,12 @@ def main(argv=None) -> None:
         "cpu_ratio_tx": round(pipeline["cpu"] / floor_tx[1], 2), "cpu_ratio_bulk": round(pipeline["cpu"] / floor_bulk[1], 2),
         "peak_rss_mb": round(pipeline["peak_rss_mb"], 1), "rss_growth_mb": round(pipeline["rss_growth_mb"], 1),
         "db_bytes_per_shipment": round(added / args.shipments), "verdicts": pipeline["verdicts"],
+        "bulk_path": {  # fba-jp screen, run and the daemon: screenings recorded `batch` to a transaction
+            "batch": args.batch, "seconds": round(batched["wall"], 3), "items_per_s": round(lines / batched["wall"]),
+            "ratio_tx": round(batched["wall"] / floor_tx[0], 2), "ratio_bulk": round(batched["wall"] / floor_bulk[0], 2),
+            "cpu_ratio_tx": round(batched["cpu"] / floor_tx[1], 2), "cpu_ratio_bulk": round(batched["cpu"] / floor_bulk[1], 2),
+            "rss_growth_mb": round(batched["rss_growth_mb"], 1),
+        },
         "python": sys.version.split()[0],
     }))
 

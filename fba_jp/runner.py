@@ -34,6 +34,9 @@ from .plugin_manager import Check, Plugins
 from .store import Store
 
 log = logging.getLogger("fba_jp.runner")
+# screenings a bulk path (fba-jp screen, run, the daemon) records in one transaction: the commit, not the
+# rows, was most of what storing a screening cost; a crash loses at most this many, each whole, screened again
+SCREEN_BATCH = 50
 M = TypeVar("M")  # a plugin's settings or item model
 
 @dataclass
@@ -190,11 +193,16 @@ class Screener:
             settings=self.settings,
         )
 
-    def screen(self, declaration: Declaration, source: str, account: str | None = None, *,
-               record: bool = True) -> ShipmentResult:
-        """Screen one declaration and (if there is a store and ``record``) record it. Never raises for a
-        plugin's fault; raises :class:`~fba_jp.errors.InputError` for extension data no plugin declares or
-        accepts. ``record=False`` still reads the store (ACP registry, rates, waivers) but writes nothing."""
+    def screen(self, declaration: Declaration, source: str, account: str | None = None) -> ShipmentResult:
+        """Screen one declaration and (if there is a store) record it. Never raises for a plugin's fault;
+        raises :class:`~fba_jp.errors.InputError` for extension data no plugin declares or accepts."""
+        result, canonical = self.evaluate(declaration, source, account)
+        if self.store is not None:
+            result = self.store.record_screening(result, declaration, self.plugin_names, canonical=canonical)
+        return result
+
+    def evaluate(self, declaration: Declaration, source: str, account: str | None = None) -> tuple[ShipmentResult, str]:
+        """The screening of one declaration, not recorded yet, and the canonical JSON its hash is of."""
         context = self.context(declaration, account)
         context.extensions = self.plugins.item_extensions(declaration, source)
         findings: list[Finding] = []
@@ -225,9 +233,7 @@ class Screener:
             valuation=valuation,
             rule_overrides=list(context.cache.get("rule_overrides", {}).values()),  # config tables that applied
         )
-        if self.store is not None and record:
-            result = self.store.record_screening(result, declaration, self.plugin_names, canonical=canonical)
-        return result
+        return result, canonical
 
     def _valuate(self, declaration, context, findings, errors) -> Valuation | None:
         # firstresult semantics, but each implementation isolated like a check

@@ -668,7 +668,7 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
     version) can change a verdict, and a stored "cleared" must not outlive its ACP. With ``force``
     (``fba-jp screen --all``) always.
     """
-    from .runner import input_sha256
+    from .runner import SCREEN_BATCH, input_sha256
 
     config: Config = app.config
     store: Store = app.store
@@ -676,6 +676,14 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
     report = ScreenReport()
     screener = app.screener()
     plugins_json = to_json(sorted(app.plugins.names()))
+    pending: list[tuple[int, ShipmentResult, Declaration | None, str]] = []  # (place in results, …) not stored yet
+
+    def record() -> None:  # SCREEN_BATCH screenings a transaction: each whole, the batch all or nothing
+        stored = store.record_screenings([entry[1:] for entry in pending], screener.plugin_names)
+        for (place, *_), result in zip(pending, stored):
+            report.results[place] = result
+        pending.clear()
+
     for account in accounts:
         try:
             products = account_products(config, account)
@@ -694,22 +702,26 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
             declaration, error = declaration_or_error(synced, account, products, catalog, inputs)
             sha = input_sha256(declaration) if declaration is not None else invalid_sha256(synced, error)
             latest = store.latest_screening(synced.shipment_id)
+            fresh = None  # (result, canonical) of screening it now, once
             if not force and latest and latest["input_sha256"] == sha and latest["plugins"] == plugins_json:
                 stored = store.load_result(latest)
-                if declaration is None or _same_outcome(
-                        stored, screener.screen(declaration, synced.source, account.name, record=False)):
+                if declaration is not None:
+                    fresh = screener.evaluate(declaration, synced.source, account.name)
+                if declaration is None or _same_outcome(stored, fresh[0]):
                     report.results.append(stored)
                     report.unchanged += 1
                     continue
             if declaration is not None:
-                result = screener.screen(declaration, synced.source, account.name)
-            else:
-                result = input_invalid_result(synced, error, account.name, config)
-                result = _apply_waivers(store, result)
-                # no declaration: the shipment's row then holds none (an older one must not look current)
-                result = store.record_screening(result, None, app.plugins.names(), canonical=invalid_input(synced, error))
+                result, canonical = fresh or screener.evaluate(declaration, synced.source, account.name)
+            else:  # stored with no declaration: the shipment's row then holds none (an older one must not look current)
+                result = _apply_waivers(store, input_invalid_result(synced, error, account.name, config))
+                canonical = invalid_input(synced, error)
             report.results.append(result)
+            pending.append((len(report.results) - 1, result, declaration, canonical))
+            if len(pending) >= SCREEN_BATCH:
+                record()
             report.screened += 1
+    record()
     return report
 
 

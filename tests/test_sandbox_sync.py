@@ -116,6 +116,40 @@ def test_a_429_storm_loses_no_plan_and_duplicates_none(world):
     assert run["throttled"] == report.throttled and run["calls"] == report.calls
 
 
+def test_screenings_are_recorded_a_batch_a_transaction_each_batch_whole(world, monkeypatch):
+    """screen_synced records SCREEN_BATCH screenings a transaction: a failure inside a batch leaves the
+    batches before it whole and nothing of its own, and the next run screens what was not recorded."""
+    import fba_jp.runner
+    from fba_jp.errors import StoreError
+
+    sandbox, app = world(synthetic=("maple", 12))
+    sync_accounts(app, ["maple"], lookback_days=None, api_options=FAST)
+    shipments = app.store.conn.execute("select count(*) from spapi_shipments").fetchone()[0]
+    assert shipments == 14
+    monkeypatch.setattr(fba_jp.runner, "SCREEN_BATCH", 5)
+    real, written = Store._write_screening, []
+
+    def fail_in_the_second_batch(self, result, *args):
+        if len(written) == 7:
+            raise StoreError("disk full")
+        written.append(result.shipment_id)
+        return real(self, result, *args)
+
+    monkeypatch.setattr(Store, "_write_screening", fail_in_the_second_batch)
+    with pytest.raises(StoreError, match="disk full"):
+        screen_synced(app, ["maple"])
+    count = lambda table: app.store.conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: E731
+    recorded = {r[0] for r in app.store.conn.execute("select shipment_id from screenings")}
+    assert recorded == set(written[:5]) and count("screenings") == 5  # the first batch, not the two after it
+    assert {r[0] for r in app.store.conn.execute(
+        "select s.shipment_id from finding_rows f join screenings s on s.id = f.screening_id")} <= recorded
+
+    monkeypatch.setattr(Store, "_write_screening", real)
+    again = screen_synced(app, ["maple"])
+    assert (again.screened, again.unchanged) == (9, 5) and count("screenings") == 14
+    assert all(r.screening_id for r in again.results)
+
+
 def test_a_plan_the_api_refuses_is_skipped_and_the_rest_synced(world):
     sandbox, app = world()
     awd = sandbox.plans("maple")[0]["plan"]["inboundPlanId"]
