@@ -161,6 +161,8 @@ def with_notes(choice, agreed: Agreed):
     """The method choice with the agreement's note on the figures it supplied, and, where the agreed
     deductive method had no Amazon figure, why (instead of the generic "no Japan selling price"). When
     computed comes first because it was agreed, the reason says so rather than that the importer asked."""
+    if agreed.shipment.valuation_agreement is None:  # nothing agreed, nothing to note
+        return choice
     from .valuation import PREFER_COMPUTED_NOTE
 
     reason = choice.reason

@@ -29,6 +29,7 @@ from .freight import weights_by_box
 from .models import Cost, Declaration, Finding
 
 DEFAULT_INSURED_PERCENT = Decimal(110)
+_NOTHING = Fraction(0)
 BASIS_WORDS = {"value": "declared value", "weight": "box weight", "quantity": "quantity"}
 FREIGHT_RULE = "Customs Tariff Act Art. 4(1)(i) and 4-4; Customs Answer 1404 (freight and insurance to the port of import)"
 
@@ -43,7 +44,9 @@ class CostShares:
     complete: bool = True
 
     def of(self, skus) -> Fraction:
-        return sum((self.shares.get(sku, Fraction(0)) for sku in skus), Fraction(0))
+        if not self.shares:  # no costs beyond freight, insurance and other additions: the usual case
+            return _NOTHING
+        return sum((self.shares.get(sku, _NOTHING) for sku in skus), _NOTHING)
 
 
 def allocate_costs(

@@ -629,7 +629,7 @@ def pack_worksheet(text: str) -> bytes:
     so a row can always be read back. Rows written before are deflated without one, or older still JSON text;
     :func:`unpack_worksheet` reads all three.
     """
-    compressor = zlib.compressobj(WORKSHEET_LEVEL, zdict=_worksheet_dict())
+    compressor = _primed_compressor().copy()  # a copy is cheaper than priming a new one with 32 KB
     return compressor.compress(text.encode("utf-8")) + compressor.flush()
 
 
@@ -650,6 +650,11 @@ def unpack_worksheet(value: bytes | str | None) -> str | None:
 @lru_cache(maxsize=1)
 def _worksheet_dict() -> bytes:
     return resources.files("fba_jp.data").joinpath("worksheet.zdict").read_bytes()
+
+
+@lru_cache(maxsize=1)
+def _primed_compressor():
+    return zlib.compressobj(WORKSHEET_LEVEL, zdict=_worksheet_dict())
 
 
 @lru_cache(maxsize=1)

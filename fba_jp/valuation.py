@@ -1101,7 +1101,7 @@ def _yen(amount: Decimal | int | str | None) -> str:
         return "unknown"
     if isinstance(amount, int):
         return f"¥{amount:,}"
-    text = f"{Decimal(amount):,f}"  # every digit, never rounded; then drop trailing zeros
+    text = f"{amount if isinstance(amount, Decimal) else Decimal(amount):,f}"  # every digit, never rounded; then drop trailing zeros
     return "¥" + (text.rstrip("0").rstrip(".") if "." in text else text)
 
 
