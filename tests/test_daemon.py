@@ -3,11 +3,9 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,6 +13,7 @@ import pytest
 
 from fba_jp.demo import demo_credentials, write_demo_config
 from fba_jp.sandbox import Sandbox
+from recorded_state import query, wait_for
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -28,28 +27,6 @@ class Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def wait_for(predicate, timeout=180, what="condition"):
-    """Poll the daemon's recorded state (database rows, received webhooks) until ``predicate()`` holds.
-
-    The timeout is only a backstop against a hung daemon, generous enough for two busy cores: no
-    assertion depends on how fast the daemon is.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def query(db, sql, *params):
-    conn = sqlite3.connect(db, timeout=10)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -1,14 +1,11 @@
 """Fault tests that need a real process: kill -9 during a webhook delivery, SIGTERM during a 429 storm, two
 daemons on one database, a disk that fills up. Each waits on recorded state, never on time."""
 
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,22 +15,7 @@ from fba_jp.actions import deliver_pending
 from fba_jp.config import Config
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.store import Store
-
-
-def wait_for(predicate, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def query(db, sql, *params):
-    conn = sqlite3.connect(db, timeout=10)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+from recorded_state import query, wait_for
 
 
 class Receiver(BaseHTTPRequestHandler):

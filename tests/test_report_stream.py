@@ -7,13 +7,12 @@ import re
 
 import pytest
 
-from fba_jp.app import App
 from fba_jp.models import ResultDocument, Summary
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.report import render_html_report, stream_json_report, write_html_report_from_store
 from fba_jp.runner import Screener
 from fba_jp.store import Store, unpack_worksheet
-from fba_jp.testing import declaration_data, make_declaration
+from fba_jp.testing import make_declaration
 
 AMAZON_IOR = {"name": "Amazon Japan G.K."}
 
