@@ -257,9 +257,32 @@ def test_the_fonts_cover_every_label():
 
 
 def test_unknown_shipment_and_bad_usage(run_cli, tmp_path):
+    from fba_jp.store import Store
+
+    Store(tmp_path / "fba.db").close()
     unknown = documents(run_cli, tmp_path, "FBA-NOPE")
     assert unknown.exit_code == 3 and "FBA-NOPE: no screened shipment with this id" in unknown.stderr
     assert documents(run_cli, tmp_path).exit_code == 2
+
+
+def test_a_stored_shipment_gets_documents_without_its_accounts_config_and_no_database_is_created(run_cli, tmp_path):
+    """README: `fba-jp documents FBA15HD0001A --db fba-jp-demo.db` — the demo's accounts are in no config file."""
+    from fba_jp.config import Config
+    from fba_jp.models import Declaration
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.runner import Screener
+    from fba_jp.store import Store
+
+    config = Config.model_validate({"accounts": [{"name": "kyoto", "seller": FINAL["seller"]}]})
+    with Store(tmp_path / "fba.db") as store:  # as the sync screens it: the profile is in the declaration
+        Screener(get_plugins(), config, store).screen(Declaration.model_validate(FINAL), "spapi:kyoto/wf/sh", "kyoto")
+    written = documents(run_cli, tmp_path, "FBA17KYOTO02")
+    assert written.exit_code == 0, written.stderr
+    text = "".join(pages_text(tmp_path / "out" / "FBA17KYOTO02-invoice.pdf"))
+    assert "KyotoBotanicaInc." in text and "27C0X10999" in text  # the importer and the MAH licence
+    missing = run_cli("documents", "FBA17KYOTO02", "--draft", "--db", tmp_path / "nope.db")
+    assert missing.exit_code == 3 and "nope.db: no such database" in missing.stderr
+    assert not (tmp_path / "nope.db").exists()
 
 
 def test_synced_shipments_carry_amazons_fc_as_delivery_address_only():

@@ -35,6 +35,8 @@ def documents(app: App, shipment_id, file_path, account, out_dir, fmt, draft, ve
     from ..documents import DocumentRefused, documents_for, issue, verify
 
     ctx = click.get_current_context()
+    # only --file screens (and may start a database); a stored shipment or --verify reads one that exists
+    app.existing_db_only = not file_path
     if verify_path:
         if shipment_id or file_path:
             raise UsageError("documents: --verify FILE takes no SHIPMENT_ID or --file")

@@ -75,11 +75,21 @@ def render_html(docs: Documents, kind: str) -> str:
 def documents_for(config, store, declaration: Declaration, result: ShipmentResult, draft: bool) -> Documents:
     """:func:`build` with the ACP and licences the screening consulted (ACP registry, account profile and
     licence registry), from ``config`` and ``store`` alone: the CLI, the demo and the dashboard call it."""
+    from ..licences import records_for
     from ..runner import ScreeningContext, account_for
 
-    context = ScreeningContext(config=config, store=store, account=account_for(config, declaration, result.account))
+    # a shipment synced under an account this config does not name (the demo's database, the daemon's
+    # config elsewhere) still has its documents: a synced declaration carries the profile's ACP and
+    # licences, and the licence registry is keyed by the account's name. A gate file's declaration does
+    # not, so without its account's profile that stays an error naming the account.
+    elsewhere = (bool(result.account) and (result.source or "").startswith("spapi:")
+                 and result.account not in {a.name for a in config.accounts})
+    account = None if elsewhere else account_for(config, declaration, result.account)
+    context = ScreeningContext(config=config, store=store, account=account)
     acp = declaration.acp or (context.lookup_acp(declaration.acp_id) if declaration.acp_id else None)
     records = context.licences(declaration) + context.filings(declaration)
+    if elsewhere and store is not None:
+        records += records_for(store, result.account, "licence") + records_for(store, result.account, "filing")
     return build(declaration, result, acp=acp, licences=records, draft=draft)
 
 
