@@ -271,3 +271,25 @@ def test_screen_without_accounts_is_a_one_line_error(run_cli):
     for command in ("screen", "sync"):
         result = run_cli(command)
         assert result.exit_code == 3 and result.stderr.count("\n") == 1 and "no [[accounts]]" in result.stderr, command
+
+
+def test_every_format_states_each_findings_fix_and_rule_for_that_finding(run_cli, write_declaration):
+    """A code that several regimes raise (REG_POSSIBLY_REGULATED) has one fix and rule per finding: GitHub
+    annotations and SARIF results carry their own, and a SARIF rule never shows another finding's fix."""
+    items = [dict(declaration_data()["items"][0], msku="PB-1", title="10000 mAh power bank"),
+             dict(declaration_data()["items"][0], msku="MUG-1", title="ceramic coffee mug")]
+    path = write_declaration(declaration_data(items=items))
+    found = json.loads(gate(run_cli, path, "-o", "json").stdout)["results"][0]["findings"]
+    possibly = [f for f in found if f["code"] == "REG_POSSIBLY_REGULATED"]
+    assert len({f["reference"] for f in possibly}) == 2  # two regimes, two laws
+    github = gate(run_cli, path, "-o", "github").stdout
+    run = json.loads(gate(run_cli, path, "-o", "sarif").stdout)["runs"][0]
+    results = [r["message"]["text"] for r in run["results"]]
+    for f in found:
+        if f["severity"] != "info":
+            line = next(x for x in github.splitlines() if f"title={f['code']} " in x and (f["sku"] or "") in x
+                        and f["message"][:40].replace("%", "%25") in x)
+            assert f"Fix: {f['remedy']}"[:60] in line and f"Rule: {f['reference']}" in line.replace("%2C", ",")
+            assert any(f["message"] in text and f"Rule: {f['reference']}" in text for text in results), f["code"]
+    rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "REG_POSSIBLY_REGULATED")
+    assert "help" not in rule and "Rule:" not in rule["fullDescription"]["text"]

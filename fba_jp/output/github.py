@@ -31,7 +31,8 @@ def render(document: ResultDocument) -> str:
         for f in result.findings:
             level = "notice" if f.waived else LEVEL[f.severity]
             title = f"{'WAIVED ' if f.waived else ''}{f.code} {result.shipment_id}{' ' + f.sku if f.sku else ''}"
-            body = f.message + (f" Fix: {f.remedy}" if f.remedy and not f.waived else "")
+            body = f.message + (f" Fix: {f.remedy}" if f.remedy and not f.waived else "") + (
+                f" Rule: {f.reference}" if f.reference else "")
             if f.waived and f.waiver:
                 body += f" Waived by {f.waiver.get('by')}: {f.waiver.get('reason')}"
             lines.append(f"::{level} {file}title={_prop(title)}::{_data(body)}")

@@ -49,19 +49,26 @@ def _descriptor(code: str, description: str | None, reference: str = "", remedy:
 def render(document: ResultDocument, exit_code: int | None = None, descriptions: dict[str, str] | None = None) -> str:
     descriptions = descriptions or {}
     rules: dict[str, dict] = {}
+    seen: dict[str, tuple[str, str]] = {}
     results, notifications = [], []
     for result in document.results:
         location = _location(result.source, result.shipment_id)
         for f in result.findings:
             if f.code not in rules:
                 rules[f.code] = _descriptor(f.code, descriptions.get(f.code), f.reference, f.remedy)
+                seen[f.code] = (f.reference, f.remedy)
+            elif seen[f.code] != (f.reference, f.remedy):
+                # one code, several rules (REG_POSSIBLY_REGULATED of each regime): the rule cannot speak for
+                # all of them, so each result carries its own fix and rule
+                rules[f.code] = _descriptor(f.code, descriptions.get(f.code))
             entry = {
                 "ruleId": f.code,
                 "level": LEVEL[f.severity],
-                "message": {"text": f"{result.shipment_id}: {f.message}" + (f" Fix: {f.remedy}" if f.remedy else "")},
+                "message": {"text": f"{result.shipment_id}: {f.message}" + (f" Fix: {f.remedy}" if f.remedy else "")
+                                    + (f" Rule: {f.reference}" if f.reference else "")},
                 "locations": [location],
                 "properties": {"shipment_id": result.shipment_id, "sku": f.sku, "plugin": f.plugin,
-                               "evidence": f.evidence, "verdict": result.verdict},
+                               "evidence": f.evidence, "verdict": result.verdict, "reference": f.reference},
             }
             if f.waived:
                 w = f.waiver or {}
