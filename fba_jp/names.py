@@ -13,9 +13,11 @@ Every name a rule reads (importer, consignee, ACP, seller) goes through :func:`p
 A name matches a listed entity when its core words are one of the entity's **aliases** with only
 harmless words around it: the list's generic ``qualifiers`` ("Express", "Japan"), a ``qualifier_patterns``
 match (an FC code such as ``NRT5``), a place (``places.toml``), a ``site_words`` word ("FC", "branch",
-支店), or one other word directly before a site word ("Kawasaki FC"). An entity's **exact** aliases are
-ordinary words ("Toll", "Kerry", "Nissin Corporation") that name it only as the whole name, legal form
-included. Japanese names have no spaces, so a word written in kana or kanji is split into the list's
+支店), or one other word directly before a site word ("Kawasaki FC"); after a legal form that closes the
+name (G.K., K.K., Ltd., Inc., LLC…) anything may follow, since that is an address ("Amazon Japan G.K.
+Meguro"). An entity's **exact** aliases are ordinary words ("Toll", "Kerry", "Nissin Corporation") that
+name it only as the whole name, legal form included, or followed only by its site ("Nissin Corporation
+Narita Branch": places and site words, never a qualifier, so "Kerry Japan K.K." stays clear). Japanese names have no spaces, so a word written in kana or kanji is split into the list's
 own vocabulary first (アマゾンジャパン小田原フルフィルメントセンター → アマゾンジャパン · 小田原 · フルフィルメント · センター).
 """
 
@@ -44,6 +46,10 @@ _LEGAL_SUFFIXES = [
     ("pvt",), ("the",),
 ]
 _LEGAL_SINGLE = frozenset(s[0] for s in _LEGAL_SUFFIXES if len(s) == 1) | {"kabushiki", "godo", "kaisha"}
+# Legal forms that end a company's name when they stand inside a longer one ("Amazon Japan G.K. Meguro"):
+# not the short ones that are also ordinary words or name parts ("co", "as", "sa", "ab", "the"…).
+_CLOSING_LEGAL = frozenset({"gk", "kk", "kaisha", "llc", "inc", "incorporated", "ltd", "limited", "corp",
+                            "corporation", "gmbh", "plc", "sarl", "pte", "pty"})
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt): invisible in rendering, so a name
 # carrying one looks exactly like the name without it.
 _DEFAULT_IGNORABLE = (
@@ -235,7 +241,7 @@ class NameList:
         if not parsed.core:
             return None
         for entity in self.entities:
-            if any(parsed.core == e.core and parsed.legal == e.legal for e in entity.exact):
+            if any(self._is_exact(parsed, e) for e in entity.exact):
                 return entity
         core, raw = self._split_japanese(parsed.core, parsed.raw)
         # the most specific alias wins: "Amazon Global Logistics" is AGL, not "Amazon" + qualifiers;
@@ -249,6 +255,26 @@ class NameList:
             # a bare FC code such as "NRT5" names the warehouse itself
             return self.entities[0]
         return None
+
+    def _is_exact(self, parsed: ParsedName, exact: ParsedName) -> bool:
+        """Whether ``parsed`` is the exact name, alone or followed only by its site ("Nissin Corporation
+        Narita Branch", "株式会社日新 成田支店"): places, site words, FC codes, never a qualifier ("Kerry
+        Japan K.K." is not Kerry)."""
+        if parsed.core == exact.core and parsed.legal == exact.legal:
+            return True
+        n = len(exact.core)
+        if len(parsed.core) <= n or parsed.core[:n] != exact.core:
+            return False
+        core, raw = parsed.core[n:], parsed.raw[n:]
+        if not parsed.legal and exact.legal and core[: len(exact.legal)] == exact.legal:
+            core, raw = core[len(exact.legal):], raw[len(exact.legal):]  # "Nissin Corporation Narita Branch"
+        elif parsed.legal != exact.legal:
+            return False
+        core, raw = self._split_japanese(core, raw)
+        return bool(core) and core[-1] in self.site_words and all(
+            w in self.places or w in self.site_words or any(p.fullmatch(f) for p in self.qualifier_patterns)
+            or (i + 1 < len(core) and core[i + 1] in self.site_words)
+            for i, (w, f) in enumerate(zip(core, raw)))
 
     def _split_japanese(self, core: tuple[str, ...], raw: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if all(t.isascii() or t in self.vocabulary for t in core):
@@ -280,9 +306,18 @@ class NameList:
         n = len(alias)
         for start in range(len(core) - n + 1):
             if core[start : start + n] == alias:
-                if self._harmless(core[:start], raw[:start]) and self._harmless(core[start + n :], raw[start + n :]):
+                if self._harmless(core[:start], raw[:start]) and self._harmless_after(core[start + n :], raw[start + n :]):
                     return True
         return False
+
+    def _harmless_after(self, core: tuple[str, ...], raw: tuple[str, ...]) -> bool:
+        """Whether the words after an alias leave it the name: harmless words, or harmless words up to a
+        legal form that closes the company name, whatever follows it (an address or site: "Amazon Japan
+        G.K. Meguro", "Nippon Express Co., Ltd. 2-2 Kanda")."""
+        for end, word in enumerate(core):
+            if word in _CLOSING_LEGAL and self._harmless(core[:end], raw[:end]):
+                return True
+        return self._harmless(core, raw)
 
 
 def _segment(word: str, vocabulary: frozenset[str]) -> list[str]:

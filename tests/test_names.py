@@ -165,3 +165,21 @@ def test_the_shipped_confusables_table_is_the_packages():
     shipped = json.loads(resources.files("fba_jp.data").joinpath("confusables.json").read_text(encoding="ascii"))
     assert shipped["prototypes"] == script.document()["prototypes"]
     assert skeleton("Аmazon") == "amazon"  # Cyrillic А
+
+
+@pytest.mark.parametrize("name", ["Amazon Japan G.K. Meguro", "Amazon Japan G.K., 3-1-1 Shimomeguro, Meguro-ku",
+                                  "アマゾンジャパン合同会社 御中", "AMAZON JAPAN G.K. (NRT5) 千葉県市川市"])
+def test_amazon_with_an_address_or_honorific_is_still_amazon(name):
+    # sellers paste the address line: the consignee, and Amazon as ACP, cleared before
+    result = screen(make_declaration(consignee={"name": name}))
+    assert result.finding("CONSIGNEE_AMAZON").severity == "block" and result.verdict == "blocked"
+    result = screen(make_declaration(acp={"name": name, "status": "registered", "accepted_on": "2026-10-01"}))
+    assert result.finding("ACP_MISSING").severity == "block" and "ACP_REGISTERED" not in result.codes
+
+
+@pytest.mark.parametrize("name", ["株式会社日新 成田支店", "Nissin Corporation Narita Branch", "NYK Line",
+                                  "Toll Express (Japan) Co., Ltd."])
+def test_a_carrier_at_a_site_is_no_buyer(name):
+    # as IOR_BUYER (info) the shipment cleared with a forwarder as importer
+    result = screen(make_declaration(importer_of_record={"name": name}, import_transaction=True))
+    assert result.finding("IOR_CARRIER").severity == "block" and "IOR_BUYER" not in result.codes
