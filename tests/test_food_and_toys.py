@@ -19,6 +19,7 @@ def rate_of(**item):
 @pytest.mark.parametrize("hs,title,rate", [
     ("2501.00", "Sea salt flakes 250 g", "6.24"),      # edible salt is food
     ("2501.00", "Road de-icing salt 10 kg", "7.8"),
+    ("2501.00", "Deicing salt 10 kg", "7.8"),           # de-icing written as one word
     ("3503.00", "Gelatin sheets for desserts", "6.24"),
     ("0501.00", "Human hair extensions", "7.8"),       # non-food lines of the food chapters
     ("0505.10", "Goose down feathers", "7.8"),
