@@ -469,11 +469,12 @@ def possibly_regulated(match: Match, item: Item, *, needs: str) -> Finding:
     """``REG_POSSIBLY_REGULATED``: weak evidence (product type, keyword, broad heading) for a regime."""
     regime = match.regime
     title = regime.title
+    # declaring an HS code settles it only for an item that has none
+    or_hs = "" if item.hs_code else " (or declare its HS code)"
     return Finding(
         code="REG_POSSIBLY_REGULATED", severity="warn", sku=item.msku, evidence=match.cited,
         reference=regime.law,
         message=f"{item.msku} may be a {title} product ({match.evidence}); if it is, Japan requires {needs}.",
         remedy=f"Check what the item is. If it is a {title} product, add \"{regime.name}\" to the item's "
-               f"categories (or declare its HS code) so fba-jp checks {needs} before it ships. "
-               "If it is not, no action is needed.",
+               f"categories{or_hs} so fba-jp checks {needs} before it ships. If it is not, no action is needed.",
     )

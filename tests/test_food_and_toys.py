@@ -67,6 +67,19 @@ def test_infant_toy_without_an_age_warns_and_asks_for_it():
     assert "TBL_NO_IMPORT_NOTIFICATION" not in result.codes
     warning = next(f for f in result.findings if f.plugin == "tableware")
     assert warning.code == "REG_POSSIBLY_REGULATED" and "min_age_months" in warning.evidence
+    # the remedy is the step that settles it (the age, then the notification), under the toy rule; it used to
+    # ask for the HS code the item already has and the "tableware" category
+    assert "min_age_months" in warning.remedy and "food_import_notification" in warning.remedy
+    assert "HS code" not in warning.remedy and warning.reference.startswith("Food Sanitation Act Arts. 27, 68")
+
+
+def test_a_broad_heading_warning_does_not_ask_for_the_hs_code_already_declared():
+    result = screen(make_declaration(items=[{"msku": "POT", "quantity": 5, "unit_value": "4", "hs_code": "6912.00",
+                                             "title": "Ceramic flower pot"}]))
+    warning = result.finding("REG_POSSIBLY_REGULATED")
+    assert "HS code" not in warning.remedy and '"tableware"' in warning.remedy
+    result = screen(make_declaration(items=[{"msku": "MUG", "quantity": 5, "unit_value": "4", "title": "Coffee mug"}]))
+    assert "declare its HS code" in result.finding("REG_POSSIBLY_REGULATED").remedy
 
 
 def test_toy_for_older_children_is_clear_of_both():

@@ -26,6 +26,13 @@ RULE = "Food Sanitation Act Art. 27 (apparatus, containers and packaging); Custo
 TOY_RULE = ("Food Sanitation Act Arts. 27, 68 (toys for infants) and its Enforcement Regulation Art. 78 "
             "(designated toys); Customs FAQ 1802")
 TOY_NEEDS = "a food import notification (食品等輸入届出) for every shipment of designated toys for infants"
+TOY_FIX = (
+    "Declare the toy's target age as items[].min_age_months (Amazon's manufacturer minimum age; also a "
+    "products.csv column). For 6 years (72 months) or more no action is needed. For younger children, a "
+    "designated kind (mouthing toys, rattles, blocks, balls, masks, toy kitchens…) needs a food import "
+    "notification (食品等輸入届出) for every shipment with the MHLW quarantine station, usually through a customs "
+    "broker: record it in the declaration's filings as kind \"food_import_notification\" listing this SKU."
+)
 PL_RULE = ("Food Sanitation Act Art. 18(3) (positive list for synthetic resin, MHLW Notification No. 196 of "
            "2020 as amended; mandatory from 1 Jun 2025)")
 NEEDS = "a food import notification (食品等輸入届出) for every shipment and, on first import, lab tests"
@@ -99,7 +106,9 @@ def check_tableware(shipment, context):
             regulated.append((item, match))
             toys.add(item.msku)
         else:
-            warnings.append(possibly_regulated(match, item, needs=TOY_NEEDS))
+            # the step that settles it is the declared age, under the toy rule
+            warnings.append(possibly_regulated(match, item, needs=TOY_NEEDS).model_copy(
+                update={"remedy": TOY_FIX, "reference": TOY_RULE}))
     yield from warnings
     for item, match in regulated:
         yield from require(
