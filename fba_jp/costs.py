@@ -71,16 +71,17 @@ def allocate_costs(
         cost = shipment.costs[n]
         entry = _entry(cost)
         entries[n] = entry
-        if cost.missing is not None:  # reported by unknown_costs()
-            result.complete = False
+        if cost.missing is not None:  # reported by unknown_costs(); it matters only if an item adds costs
+            if adds_costs:
+                result.complete = False
             continue
         if cost.rate_percent is not None:
             yen, entry["basis_jpy"] = _premium(shipment, cost, rate, freight_yen)
         else:
             conversion = _to_yen(cost, shipment.currency, rate, cost_rates)
             if conversion is None:
-                result.complete = False
-                if adds_costs:
+                if adds_costs:  # a cost no item adds needs no rate
+                    result.complete = False
                     result.findings.append(_no_rate(shipment, cost))
                 entry["yen"] = None
                 continue

@@ -181,6 +181,18 @@ def test_unknown_freight_is_a_warning_and_an_incomplete_estimate_never_a_zero():
     assert not result.valuation.complete and result.valuation.customs_value_jpy == 15_025
 
 
+def test_an_unknown_cost_no_item_adds_leaves_the_estimate_complete():
+    # a deductive value stands at the Japanese port: the unknown freight is not part of it
+    deductive = {"domestic_unit_price_jpy": 50000, "domestic_unit_deductions_jpy": 1000}
+    unknown = {"kind": "freight", "basis": "unknown", "missing": "no quote for FBA15TEST001; add it to quotes.csv"}
+    usd_freight = {"kind": "freight", "amount": "50", "currency": "USD", "basis": "quote"}
+    for costs, rates in (([unknown], None), ([usd_freight], {})):
+        result = screen(with_costs([item("A", 1, "100", valuation=deductive)], costs,
+                                   **({"fx_rates": rates} if rates is not None else {})))
+        assert result.valuation.complete and result.valuation.total_tax_jpy == 4_800
+        assert not {"VAL_FREIGHT_UNKNOWN", "VAL_NO_EXCHANGE_RATE"} & set(result.codes)
+
+
 def test_a_cost_in_a_third_currency_needs_its_own_customs_rate():
     costs = [{"kind": "freight", "amount": "100", "currency": "EUR", "basis": "invoice"}]
     blocked = screen(with_costs([item("A", 1, "100")], costs))
