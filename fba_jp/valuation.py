@@ -703,7 +703,7 @@ def valuate(
                                   additions, weights, total_weight, costs.of(i.msku for i in items))
     total_value = sum(v for v, _ in values.values())
     complete_values = len(valued) == len(shipment.items)
-    small, exempt_keys = _small_value(groups, total_value, complete_values, excluded)
+    small, exempt_keys = _small_value(groups, total_value, complete_values, costs.complete, excluded)
 
     taxes = {}
     for key, items in groups.items():
@@ -910,19 +910,24 @@ def _reduced(item: Item, reduced: Mapping[str, tuple[bool, str]] | None) -> tupl
     return bool(default), "fba-jp default by HS chapter" if default is not None else "standard: no HS code"
 
 
-def _small_value(groups: Mapping[tuple, list[Item]], total_value: int, complete_values: bool,
+def _small_value(groups: Mapping[tuple, list[Item]], total_value: int, complete_values: bool, costs_known: bool,
                  excluded: ExcludedGoods) -> tuple[dict, set]:
     """Which lines the small-value exemption covers (docs/rules.md "Small-value exemption").
 
     Art. 14(18) exempts *articles* of a declaration whose total customs value is ¥10,000 or less, and
     Cabinet Order Art. 16-3 takes listed articles out: an excluded article is taxed, the other lines of the
     same declaration stay exempt. A line without an HS code cannot be shown not to be excluded, so it is
-    taxed. Returns the worksheet entry and the keys of the exempt lines.
+    taxed. A total without a cost that belongs in it (unknown freight, a cost without its customs rate) is
+    understated, so it cannot show the limit is met. Returns the worksheet entry and the keys of the exempt lines.
     """
     sheet = {"limit_jpy": SMALL_VALUE_LIMIT_JPY, "customs_value_jpy": total_value, "applies": False,
              "excluded_goods_list": excluded.origin, "excluded_goods_as_of": excluded.as_of}
     if not complete_values:
         sheet["reason"] = "not every item could be valued, so the total customs value is not known"
+        return sheet, set()
+    if not costs_known:
+        sheet["reason"] = ("a cost to the Japanese port is not known (VAL_FREIGHT_UNKNOWN or VAL_NO_EXCHANGE_RATE), so "
+                           "the total customs value is not known")
         return sheet, set()
     if total_value > SMALL_VALUE_LIMIT_JPY:
         sheet["reason"] = f"the total customs value ¥{total_value:,} is over ¥{SMALL_VALUE_LIMIT_JPY:,}"

@@ -181,6 +181,16 @@ def test_unknown_freight_is_a_warning_and_an_incomplete_estimate_never_a_zero():
     assert not result.valuation.complete and result.valuation.customs_value_jpy == 15_025
 
 
+def test_unknown_freight_never_makes_a_small_shipment_exempt():
+    # $50 of goods is ¥7,512, under the ¥10,000 limit; with its unknown freight it may not be
+    unknown = {"kind": "freight", "basis": "unknown", "missing": "no quote for FBA15TEST001; add it to quotes.csv"}
+    result = screen(with_costs([item("A", 1, "50")], [unknown]))
+    v = result.valuation
+    assert "VAL_SMALL_VALUE_EXEMPT" not in result.codes and not v.small_value_exemption
+    assert "cost to the Japanese port is not known" in v.model_extra["small_value"]["reason"]
+    assert not v.complete
+
+
 def test_an_unknown_cost_no_item_adds_leaves_the_estimate_complete():
     # a deductive value stands at the Japanese port: the unknown freight is not part of it
     deductive = {"domestic_unit_price_jpy": 50000, "domestic_unit_deductions_jpy": 1000}
