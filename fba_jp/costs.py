@@ -7,7 +7,8 @@ not added anywhere, as with the declaration's scalar ``freight`` and ``insurance
 
 Allocation bases:
 
-* ``value``: the items' declared value (unit value × quantity); by quantity when nothing has one;
+* ``value``: the items' declared value (unit value × quantity; for an item whose method adds costs but
+  that declares none, the value its method gives it); by quantity when no item declares one;
 * ``weight``: the boxes' gross weight, each box's weight shared among its contents by units; by
   declared value when a box lacks its weight or contents;
 * ``quantity``: units.
@@ -31,6 +32,7 @@ from .models import Cost, Declaration, Finding
 DEFAULT_INSURED_PERCENT = Decimal(110)
 _NOTHING = Fraction(0)
 BASIS_WORDS = {"value": "declared value", "weight": "box weight", "quantity": "quantity"}
+VALUE_STANDS_IN = " (the value by its method for an item that declares none)"
 FREIGHT_RULE = "Customs Tariff Act Art. 4(1)(i) and 4-4; Customs Answer 1404 (freight and insurance to the port of import)"
 
 
@@ -54,11 +56,13 @@ def allocate_costs(
     adds_costs: set[str],
     rate: Decimal | None,
     cost_rates: Mapping[str, Decimal | None] | None = None,
+    values: Mapping[str, Decimal] | None = None,
 ) -> CostShares:
     """Convert and share ``shipment.costs`` among ``adds_costs`` (the SKUs whose method adds costs).
 
     ``rate`` is the customs rate of the shipment's currency (1 for yen); ``cost_rates`` the customs
-    rates of any other currency a cost is in (``None`` when there is none for the week).
+    rates of any other currency a cost is in (``None`` when there is none for the week); ``values`` the
+    items' weights for sharing by value (:func:`fba_jp.valuation.value_weights`; default: declared values).
     """
     result = CostShares()
     if not shipment.costs:
@@ -89,7 +93,7 @@ def allocate_costs(
         if cost.kind == "freight":
             freight_yen += yen
         entry["yen"] = _plain(yen)
-        weights, entry["allocated_by"] = _weights(shipment, cost.allocation)
+        weights, entry["allocated_by"] = _weights(shipment, cost.allocation, values)
         total = sum(weights.values(), Fraction(0))
         shares = {}
         for item in shipment.items:
@@ -160,8 +164,14 @@ def _premium(shipment: Declaration, cost: Cost, rate: Decimal | None, freight_ye
     return base * insured * Fraction(cost.rate_percent) / 100, _plain(base)
 
 
-def _weights(shipment: Declaration, basis: str) -> tuple[dict[str, Fraction], str]:
-    declared = {i.msku: Fraction(i.unit_value or 0) * i.quantity for i in shipment.items}
+def _weights(shipment: Declaration, basis: str,
+             values: Mapping[str, Decimal] | None = None) -> tuple[dict[str, Fraction], str]:
+    if values is None:
+        declared = {i.msku: Fraction(i.unit_value or 0) * i.quantity for i in shipment.items}
+    else:
+        declared = {i.msku: Fraction(values[i.msku]) for i in shipment.items}
+    stands_in = VALUE_STANDS_IN if any(
+        i.unit_value is None and declared[i.msku] for i in shipment.items) else ""
     quantity = {i.msku: Fraction(i.quantity) for i in shipment.items}
     if basis == "weight":
         by_box = weights_by_box(shipment)
@@ -172,7 +182,7 @@ def _weights(shipment: Declaration, basis: str) -> tuple[dict[str, Fraction], st
     else:
         note = ""
     if basis == "value" and any(declared.values()):
-        return declared, "declared value" + note
+        return declared, "declared value" + stands_in + note
     if basis == "value":
         return quantity, "quantity (no declared values)" + note
     return quantity, "quantity"

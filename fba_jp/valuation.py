@@ -44,7 +44,7 @@ from importlib import resources
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .agreement import agreed_findings, agreed_items, agreement_sheet, evidence_documents, prefers_computed, with_notes
-from .costs import allocate_costs, no_insurance, unknown_costs
+from .costs import VALUE_STANDS_IN, allocate_costs, no_insurance, unknown_costs
 from .preferential import preferential_rates, proof_missing
 from .models import Declaration, Finding, Item, Valuation, ValuationLine
 from .names import same_party
@@ -673,13 +673,14 @@ def valuate(
     # Freight, insurance and other costs to the port, shared pro rata by declared value. The shares of
     # identical-goods and deductive items are not added: their values already stand at the Japanese port.
     additions = shipment.freight + shipment.insurance + shipment.other_additions
-    weights = {i.msku: (i.unit_value * i.quantity if i.unit_value is not None else Decimal(0)) for i in shipment.items}
-    allocated_by = "declared value"
+    weights = by_value = value_weights(shipment, choices)
+    stands_in = any(i.unit_value is None and by_value[i.msku] for i in shipment.items)
+    allocated_by = "declared value" + (VALUE_STANDS_IN if stands_in else "")
     if additions and not any(weights.values()):
         weights, allocated_by = {i.msku: Decimal(i.quantity) for i in shipment.items}, "quantity (no declared values)"
     total_weight = sum(weights.values(), Decimal(0))
     costs = allocate_costs(shipment, {c.sku for c in choices.values() if c.adds_costs and c.sku in valued_skus},
-                           rate, cost_rates)
+                           rate, cost_rates, values=by_value)
     findings.extend(costs.findings)
 
     duty_rates = {item.msku: prefs.rates[item.msku] for item in valued}
@@ -837,6 +838,17 @@ def _line_value(choices: list[MethodChoice], rate: Decimal, additions: Decimal,
         return value, numerator / total_weight  # display only; may be rounded in the 28th digit
     exact = Fraction(own) + (Fraction(scalar) / Fraction(total_weight) if scalar else 0) + costs
     return math.floor(exact), Decimal(exact.numerator) / Decimal(exact.denominator)  # display, as above
+
+
+def value_weights(shipment: Declaration, choices: Mapping[str, MethodChoice]) -> dict[str, Decimal]:
+    """Each item's weight when costs are shared by value: its declared value (unit value × quantity); for an
+    item whose method adds costs but that declares no unit value (computed from its production cost), the
+    value its method gives it, so that its share of freight and insurance is not left out of every value.
+    All zero when no item declares a value (the costs are then shared by quantity)."""
+    if all(i.unit_value is None for i in shipment.items):
+        return {i.msku: Decimal(0) for i in shipment.items}
+    return {i.msku: i.unit_value * i.quantity if i.unit_value is not None
+            else choices[i.msku].amount if choices[i.msku].adds_costs else Decimal(0) for i in shipment.items}
 
 
 def _duty_rate(item: Item, table: DutyTable, overrides: Mapping[str, Decimal] | None = None) -> tuple[Decimal | None, str]:

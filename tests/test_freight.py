@@ -172,6 +172,22 @@ def test_deductive_items_carry_no_freight_and_weight_falls_back_to_value_without
     assert items["A"]["costs_share_jpy"] == "15000" and "costs_share_jpy" not in items["B"]
 
 
+@pytest.mark.parametrize("as_cost", [False, True])
+def test_an_item_computed_without_a_unit_value_still_gets_its_share_of_freight(as_cost):
+    # B is valued from its production cost ($120) and declares no unit value; A is deductive. The $50 of
+    # freight belongs in B's CIF value; it used to be shared by declared value alone, all to A, and dropped.
+    deductive = {"domestic_unit_price_jpy": 50000, "domestic_unit_deductions_jpy": 1000}
+    computed = {"production_unit_cost": "100", "production_unit_profit_and_expenses": "20"}
+    items = [item("A", 1, "100", valuation=deductive), item("B", 1, hs_code="3304.99", valuation=computed)]
+    freight = {"kind": "freight", "amount": "50", "currency": "USD", "basis": "quote"}
+    data = with_costs(items, [freight]) if as_cost else declaration_data(items=items, freight="50")
+    v = screen(data).valuation
+    # B: $120 × 150.25 = ¥18,030 + 120/220 of $50 × 150.25 = ¥4,097.72…
+    assert {line.skus[0]: line.customs_value_jpy for line in v.lines} == {"A": 49_000, "B": 22_127}
+    basis = v.model_extra["costs"][0]["allocated_by"] if as_cost else v.model_extra["additions"]["allocated_by"]
+    assert basis == "declared value (the value by its method for an item that declares none)"
+
+
 def test_unknown_freight_is_a_warning_and_an_incomplete_estimate_never_a_zero():
     unknown = {"kind": "freight", "basis": "unknown", "missing": "no quote for FBA15TEST001; add it to quotes.csv"}
     result = screen(with_costs([item("A", 1, "100")], [unknown]))
