@@ -18,6 +18,7 @@ included (Amazon.co.jp shows prices with tax), of the seller's new FBA offer for
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
@@ -39,10 +40,13 @@ def today_in_japan() -> date:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    # JSON parsers accept NaN and Infinity, which are no amount (and would not compare)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a finite number"
     return {str: "a string", dict: "an object", list: "a list", bool: "true/false", type(None): "null"}.get(
         type(value), type(value).__name__)
 

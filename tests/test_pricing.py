@@ -63,6 +63,17 @@ def test_amazon_answers_off_the_model_are_named_by_field_never_by_value():
     assert total is None and secretish not in problem and "TotalFeesEstimate.Amount is a string" in problem
 
 
+
+@pytest.mark.parametrize("amount", [float("nan"), float("inf")])
+def test_a_price_or_fee_that_is_not_a_finite_number_is_off_the_model_not_a_crash(amount):
+    # json.loads (and so httpx) accepts NaN and Infinity
+    offer = {"SellerSKU": "A", "RegularPrice": {"CurrencyCode": "JPY", "Amount": amount}, "ItemCondition": "New"}
+    price, problem, _ = price_of({"status": "Success", "Product": {"Offers": [offer]}}, "A")
+    assert price is None and "RegularPrice.Amount is not a finite number" in problem
+    total, _, problem = fees_of({"Status": "Success", "FeesEstimate": {"TotalFeesEstimate": {"Amount": amount,
+                                                                                            "CurrencyCode": "JPY"}}})
+    assert total is None and "TotalFeesEstimate.Amount is not a finite number" in problem
+
 # --------------------------------------------------------------------------- over SP-API, against the sandbox
 
 
