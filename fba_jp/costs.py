@@ -31,7 +31,6 @@ from .models import Cost, Declaration, Finding
 
 DEFAULT_INSURED_PERCENT = Decimal(110)
 _NOTHING = Fraction(0)
-BASIS_WORDS = {"value": "declared value", "weight": "box weight", "quantity": "quantity"}
 VALUE_STANDS_IN = " (the value by its method for an item that declares none)"
 FREIGHT_RULE = "Customs Tariff Act Art. 4(1)(i) and 4-4; Customs Answer 1404 (freight and insurance to the port of import)"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -137,7 +137,3 @@ def proof_missing(item: Item, agreement: Agreement, mfn_rate: Decimal | None, wh
                f"require the document for a consignment of originating goods of ¥200,000 or less in total; fba-jp does "
                f"not assume that.)",
     )
-
-
-def issued_within(proof: OriginProof, on: date) -> bool:
-    return proof.issued_on is None or proof.issued_on + VALIDITY >= on
