@@ -117,7 +117,8 @@ def fees_of(result: Any) -> tuple[Decimal | None, dict[str, str], str | None]:
     if total.get("CurrencyCode") != "JPY":
         return None, {}, "Amazon's fee estimate is not in yen"
     detail = {}
-    for fee in estimate.get("FeeDetailList") or []:
+    details = estimate.get("FeeDetailList")
+    for fee in details if isinstance(details, list) else []:  # the breakdown is evidence only
         final = fee.get("FinalFee") if isinstance(fee, dict) else None
         if isinstance(final, dict) and _number(final.get("Amount")) and isinstance(fee.get("FeeType"), str):
             detail[fee["FeeType"][:60]] = str(final["Amount"])

@@ -74,6 +74,11 @@ def test_a_price_or_fee_that_is_not_a_finite_number_is_off_the_model_not_a_crash
                                                                                             "CurrencyCode": "JPY"}}})
     assert total is None and "TotalFeesEstimate.Amount is not a finite number" in problem
 
+
+def test_a_fee_breakdown_off_the_model_keeps_the_total_and_drops_the_breakdown():
+    estimate = {"TotalFeesEstimate": {"Amount": 510, "CurrencyCode": "JPY"}, "FeeDetailList": 5}
+    assert fees_of({"Status": "Success", "FeesEstimate": estimate}) == (Decimal(510), {}, None)
+
 # --------------------------------------------------------------------------- over SP-API, against the sandbox
 
 
