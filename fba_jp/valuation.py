@@ -627,6 +627,8 @@ def valuate(
     declaration date, or ``None`` when there is none. ``reduced`` maps each SKU to (reduced rate?,
     where that answer came from); items missing from it get :func:`food_by_hs`. ``cost_rates`` are the
     customs rates of other currencies the declaration's ``costs`` are in (:mod:`fba_jp.costs`).
+    ``prefer_computed`` is ignored when the declaration's agreed method is deductive or computed: the
+    agreement says which comes first.
 
     The worksheet (the valuation's extra keys) says everything once: each item refers to its list of
     earlier methods that did not apply by index into ``earlier_methods``, and the documents to keep for
@@ -640,7 +642,9 @@ def valuate(
     prefs = preferential_rates(shipment, {i.msku: _duty_rate(i, duty_table, duty_overrides) for i in shipment.items})
     agreed = agreed_items(shipment, lambda item: prefs.rates[item.msku][0], lambda item: _reduced(item, reduced)[0])
     shipment = agreed.shipment
-    prefer_computed = prefer_computed or prefers_computed(shipment)
+    agreement = shipment.valuation_agreement
+    if agreement is not None and agreement.method != "fallback":  # the agreed order wins over [valuation]
+        prefer_computed = prefers_computed(shipment)
     choices = {item.msku: with_notes(choose_method(item, shipment, window_days, prefer_computed), agreed)
                for item in shipment.items}
     findings: list[Finding] = []

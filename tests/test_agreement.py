@@ -57,6 +57,17 @@ def test_an_item_valued_by_another_method_than_the_agreed_one_is_named():
     assert "VAL_FALLBACK" not in result.codes
 
 
+def test_a_deductive_agreement_is_not_overridden_by_the_prefer_computed_default_in_config():
+    deductive = {"method": "deductive", "reference": "TKC-2026-0311", "agreed_on": "2026-08-20",
+                 "profit_and_expenses_percent": "12"}
+    soap = item("SOAP", 10, "3401.11", domestic_unit_price_jpy=2980, domestic_unit_deductions_jpy=1400,
+                production_unit_cost="1", production_unit_profit_and_expenses="0.2")
+    result = screen(declaration_data(items=[soap], valuation_agreement=deductive),
+                    config={"valuation": {"prefer_computed": True}})
+    assert result.valuation.methods == {"SOAP": "deductive"}
+    assert "deductive method agreed (TKC-2026-0311, 2026-08-20)" in result.finding("VAL_METHOD").message
+
+
 def test_an_agreed_fallback_is_the_method_not_a_warning():
     agreement = {"method": "fallback", "reference": "SCA-2026-1002", "agreed_on": "2026-10-02",
                  "basis": "purchase price from the manufacturer plus freight to Narita"}
