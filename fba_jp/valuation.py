@@ -8,8 +8,9 @@ calls :func:`valuate`.
 1. :func:`choose_method` picks each item's valuation method in the legal order (transaction value →
    identical or similar goods → deductive ⇄ computed → fallback) and records why each earlier one
    did not apply.
-2. Freight, insurance and other additions are shared among the items pro rata by declared value and
-   added only for the methods that build a CIF value (transaction, computed, fallback).
+2. Freight, insurance and other additions are shared among the items pro rata by declared value (an
+   item that declares none: the value its method gives it) and added only for the methods that build a
+   CIF value (transaction, computed, fallback).
 3. Items are grouped into declaration lines by (HS code, duty rate, consumption-tax rate);
    :func:`line_tax` rounds exactly as Japan Customs does and :func:`declaration_totals` adds the lines
    the way Customs Answer 1111 does.
