@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -25,8 +25,18 @@ PROOF_WORDS = {
     "statement_on_origin": "the exporter's statement on origin on the invoice",
     "importer_knowledge": "the importer's knowledge that the goods are originating, with its documents",
 }
-VALIDITY = timedelta(days=365)  # 12 months from issue (Customs Answer 1524)
 RULE = "Customs Tariff Act Art. 5 (temporary) and the EPA concerned; Customs Act Art. 68; Customs Answer 1524"
+
+
+def one_year_after(issued: date) -> date:
+    """The last day a proof issued on ``issued`` is valid: 12 months from issue (Customs Answer 1524), counted as
+    the Civil Code counts a period of a year (Arts. 140, 143): to the same day a year later, or the end of
+    February for one issued on 29 February. Not 365 days, which refused a proof on its last valid day after a
+    29 February."""
+    try:
+        return issued.replace(year=issued.year + 1)
+    except ValueError:  # 29 February
+        return issued.replace(year=issued.year + 1, day=28)
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ def proof_for(item: Item, shipment: Declaration, agreement: Agreement) -> tuple[
             problems.append(f"{proof.number} is a {proof.kind.replace('_', ' ')}, which {agreement.code} does not accept")
         elif proof.valid_until is not None and proof.valid_until < on:
             problems.append(f"{proof.number} expired on {proof.valid_until}")
-        elif proof.issued_on is not None and proof.kind != "importer_knowledge" and proof.issued_on + VALIDITY < on:
+        elif proof.issued_on is not None and proof.kind != "importer_knowledge" and one_year_after(proof.issued_on) < on:
             problems.append(f"{proof.number} was issued on {proof.issued_on}, more than 12 months before {on}")
         elif proof.issued_on is not None and proof.issued_on > on:
             problems.append(f"{proof.number} is dated {proof.issued_on}, after the declaration date {on}")

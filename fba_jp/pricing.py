@@ -148,11 +148,12 @@ def refresh_amazon_figures(store: Store, account: str, api: SpApi, mskus: Iterab
     (no access, retries exhausted) propagates for the caller to record.
     """
     day = (day or today_in_japan()).isoformat()
+    mskus = set(mskus)  # read twice below: once for prices, once for fees
     marketplace = api.marketplace.marketplace_id
     calls = 0
     asked = {r[0] for r in store.db.execute(
         "select msku from amazon_prices where account = ? and day = ?", [account, day])}
-    wanted = sorted(set(mskus) - asked)
+    wanted = sorted(mskus - asked)
     for start in range(0, len(wanted), PRICING_BATCH):
         batch = wanted[start:start + PRICING_BATCH]
         payload = api.get_pricing(batch)
@@ -174,7 +175,7 @@ def refresh_amazon_figures(store: Store, account: str, api: SpApi, mskus: Iterab
         "select p.msku, p.price_jpy from amazon_prices p where p.account = ? and p.day = ? and p.price_jpy is not null "
         "and not exists (select 1 from amazon_fees f where f.account = p.account and f.msku = p.msku and f.day = p.day "
         "and f.price_jpy = p.price_jpy)", [account, day])}
-    need = sorted(m for m in priced if m in set(mskus))
+    need = sorted(m for m in priced if m in mskus)
     for start in range(0, len(need), PRICING_BATCH):
         batch = need[start:start + PRICING_BATCH]
         payload = api.get_my_fees_estimates([fee_request(m, priced[m], marketplace) for m in batch])

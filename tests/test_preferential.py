@@ -52,6 +52,19 @@ def test_without_a_valid_proof_the_mfn_rate_applies_and_the_warning_says_what_it
     assert result.verdict == "annotated"
 
 
+@pytest.mark.parametrize("issued, declared, valid", [
+    ("2027-03-01", "2028-03-01", True),   # 12 months to the day, across 29 February 2028 (366 days)
+    ("2027-03-01", "2028-03-02", False),
+    ("2028-02-29", "2029-02-28", True),   # no 29 February in 2029: the period ends with February
+    ("2028-02-29", "2029-03-01", False),
+])
+def test_a_proof_is_valid_for_12_calendar_months_from_issue(issued, declared, valid):
+    result = screen(declaration_data(items=[tee()], declaration_date=declared,
+                                     origin_proofs=[PROOF | {"issued_on": issued}]))
+    assert ("VAL_EPA_PROOF_MISSING" not in result.codes) is valid
+    assert duty_of(result)["TEE"][0] == ("5.4" if valid else "10.9")
+
+
 def test_proofs_held_by_the_account_reach_its_synced_declarations(tmp_path):
     from datetime import date
 
