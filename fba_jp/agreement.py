@@ -83,7 +83,8 @@ def agreed_items(
                 agreed.missing[item.msku] = (amazon.problem if amazon and amazon.problem else
                                              "no Amazon.co.jp price and fees for this SKU")
             else:
-                unit, steps = deductive_from_amazon(amazon, agreement, duty_rate(item), reduced(item))
+                unit, steps = deductive_from_amazon(amazon, agreement, duty_rate(item), reduced(item),
+                                                    specific_duty=item.specific_duty is not None)
                 update = {"domestic_unit_price_jpy": amazon.price_jpy,
                           "domestic_unit_deductions_jpy": amazon.price_jpy - max(unit, 0)}
                 agreed.worksheets[item.msku] = {"steps": steps, "unit_value_jpy": unit}
@@ -98,14 +99,15 @@ def agreed_items(
 
 
 def deductive_from_amazon(amazon: AmazonFigures, agreement: ValuationAgreement, duty_rate: Decimal | None,
-                          reduced: bool) -> tuple[int, list[dict]]:
+                          reduced: bool, specific_duty: bool = False) -> tuple[int, list[dict]]:
     """The deductive value of one unit in whole yen, and every step as an ACP checks it by hand.
 
     Amazon.co.jp price (tax included) − the consumption tax in it (10/110, or 8/108 at the reduced
     rate) − Amazon's fees − profit and general expenses and domestic costs (agreed % of the price
     before tax, plus yen a unit) − duty (ad valorem: what is left ÷ (1 + rate)). Exact rational
     arithmetic; fractions of a yen dropped once, at the end. An unknown duty rate deducts no duty (the
-    value is then the higher, cautious one, and the estimate already says the rate is unknown).
+    value is then the higher, cautious one, and the estimate already says the rate is unknown); neither
+    does a specific duty (``specific_duty``), and the step says so.
     """
     tax = Fraction(8 if reduced else 10)
     price = Fraction(amazon.price_jpy)
@@ -133,11 +135,19 @@ def deductive_from_amazon(amazon: AmazonFigures, agreement: ValuationAgreement, 
          f"(agreed, {agreement.reference})", -profit),
         (f"Less domestic costs after import: {domestic_words} (agreed)", -domestic),
         ("Before duty", before_duty),
-        (f"Less duty at {duty_rate}% ad valorem: before duty ÷ (1 + {duty_rate}%)" if duty_rate is not None
-         else "Duty rate unknown: no duty deducted", value - before_duty),
+        (_duty_step(duty_rate, specific_duty), value - before_duty),
         ("Deductive value a unit, fractions of a yen dropped", Fraction(unit)),
     ]
     return unit, [{"label": label, "amount": _yen(amount)} for label, amount in steps]
+
+
+def _duty_step(duty_rate: Decimal | None, specific_duty: bool) -> str:
+    not_specific = "its specific duty is not deducted (the higher, cautious value)"
+    if duty_rate is None:
+        return f"No ad valorem duty rate: no duty deducted; {not_specific}" if specific_duty else \
+            "Duty rate unknown: no duty deducted"
+    label = f"Less duty at {duty_rate}% ad valorem: before duty ÷ (1 + {duty_rate}%)"
+    return f"{label}; {not_specific}" if specific_duty else label
 
 
 def _yen(amount: Fraction) -> str:

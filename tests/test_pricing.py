@@ -130,6 +130,18 @@ def test_prices_and_fees_come_from_amazon_once_a_day_and_value_the_shipments(hin
     assert screen_synced(app, ["hinode"]).screened == 0
 
 
+def test_the_deductive_worksheet_says_a_specific_duty_was_not_deducted():
+    """Sugar at ¥41.5 a kg has no ad valorem rate: its step must not say the duty rate is unknown."""
+    sugar = {"msku": "SUGAR", "quantity": 100, "hs_code": "1701.99", "origin_country": "TH", "unit_value": "2",
+             "specific_duty": {"yen_per_unit": "41.5", "unit": "kg", "units_per_item": "1"},
+             "valuation": {"amazon": figures().model_dump(mode="json")}}
+    result = screen(declaration_data(items=[sugar], valuation_agreement=AGREEMENT))
+    steps = result.valuation.model_extra["agreement"]["deductive_from_amazon"]["SUGAR"]["steps"]
+    assert steps[7]["label"] == "No ad valorem duty rate: no duty deducted; its specific duty is not deducted " \
+                                "(the higher, cautious value)"
+    assert "VAL_DUTY_RATE_UNKNOWN" not in result.codes
+
+
 def test_a_price_off_the_model_costs_only_the_shipment_that_holds_the_sku(hinode):
     sandbox, app = hinode(Faults(bad_prices={"PEN-GEL"}))
     [report] = sync_accounts(app, ["hinode"], lookback_days=None, api_options=FAST)
