@@ -605,6 +605,13 @@ def declaration_or_error(
         return None, exc
 
 
+def unread_plan(synced: SyncedShipment, problem: str) -> InputError:
+    """The shipment's plan changed on Amazon but its latest copy could not be read (``spapi_plans.error``):
+    the stored shipment is out of date, so it must not be screened as if it were current (fail closed)."""
+    return InputError(f"{synced.source}: Amazon's latest copy of plan {synced.inbound_plan_id} could not be read "
+                      f"({problem}), so the stored SP-API data of this shipment may be out of date")
+
+
 def invalid_input(synced: SyncedShipment, error: InputError) -> str:
     """The input of a shipment that cannot form a declaration, as canonical JSON: its SP-API data and what is wrong."""
     return json.dumps(
@@ -629,8 +636,11 @@ def input_invalid_result(synced: SyncedShipment, error: InputError, account: str
         plugin=SYNC_PLUGIN,
         message="The SP-API data of this shipment cannot form a declaration: " + "; ".join(problems),
         remedy=(
-            "Amazon sent item lines off the SP-API model: check the shipment in Seller Central (the next sync fetches "
-            "it again when it changes); fix anything else named in the product master or config.toml."
+            "Check the plan in Seller Central; once Amazon serves it again, `fba-jp sync --full` fetches it (a plain "
+            "sync fetches it only when it changes again) and the next screening uses it."
+            if any("could not be read" in line for line in problems)
+            else "Amazon sent item lines off the SP-API model: check the shipment in Seller Central (the next sync "
+            "fetches it again when it changes); fix anything else named in the product master or config.toml."
             if any("in the SP-API data" in line for line in problems)
             else "Fix the product master or the account profile in config.toml as named, then run `fba-jp screen`."
         ),
@@ -698,8 +708,13 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
         if inputs.quotes is not None:
             report.errors.extend(f"account {account.name!r}: {line}" for line in inputs.quotes.errors)
         catalog = cached_catalog(store, MARKETPLACES[account.marketplace].marketplace_id)
+        unread = dict(store.conn.execute(  # plans whose last fetch failed: their stored copy is not current
+            "select inbound_plan_id, error from spapi_plans where account = ? and error is not null", [account.name]))
         for synced in synced_shipments(store, account.name):
-            declaration, error = declaration_or_error(synced, account, products, catalog, inputs)
+            if synced.inbound_plan_id in unread:
+                declaration, error = None, unread_plan(synced, unread[synced.inbound_plan_id])
+            else:
+                declaration, error = declaration_or_error(synced, account, products, catalog, inputs)
             sha = input_sha256(declaration) if declaration is not None else invalid_sha256(synced, error)
             latest = store.latest_screening(synced.shipment_id)
             fresh = None  # (result, canonical) of screening it now, once

@@ -150,6 +150,34 @@ def test_screenings_are_recorded_a_batch_a_transaction_each_batch_whole(world, m
     assert all(r.screening_id for r in again.results)
 
 
+def test_a_shipment_whose_changed_plan_cannot_be_read_is_blocked_not_cleared_on_its_old_copy(world):
+    """Amazon changed the plan (here the shipment's name) but refused its new copy: the shipment's stored copy is out
+    of date, so it is blocked until the plan is read again, and cleared again only once it has been."""
+    sandbox, app = world()
+    sync_accounts(app, ["maple"], lookback_days=None, api_options=FAST)
+    before = {r.shipment_id: r.verdict for r in screen_synced(app, ["maple"]).results}
+    entry = sandbox.plans("maple")[0]
+    plan_id, shipment = entry["plan"]["inboundPlanId"], entry["shipments"][0]
+    cleared = next(sid for sid, verdict in before.items() if verdict == "cleared")
+    assert cleared == (shipment["shipment"].get("shipmentConfirmationId") or shipment["shipment"]["shipmentId"])
+    sandbox.update_shipment(plan_id, shipment["shipment"]["shipmentId"], name="renamed on Amazon")
+    sandbox.faults.bad_plans.add(plan_id)
+    [report] = sync_accounts(app, ["maple"], lookback_days=None, api_options=FAST)
+    assert report.outcome == "partial"
+
+    stale = {r.shipment_id: r for r in screen_synced(app, ["maple"]).results}[cleared]
+    assert stale.verdict == "blocked" and [f.code for f in stale.findings] == ["INPUT_INVALID"]
+    assert f"plan {plan_id} could not be read" in stale.findings[0].message
+    assert "fba-jp sync --full" in stale.findings[0].remedy
+
+    sandbox.faults.bad_plans.clear()
+    sync_accounts(app, ["maple"], full=True, lookback_days=None, api_options=FAST)
+    fresh = {r.shipment_id: r for r in screen_synced(app, ["maple"]).results}[cleared]
+    assert fresh.verdict == "cleared", [(f.code, f.message) for f in fresh.findings]
+    assert app.store.rows("select name from spapi_shipments where shipment_id = ?", [cleared]) == [
+        {"name": "renamed on Amazon"}]
+
+
 def test_a_plan_the_api_refuses_is_skipped_and_the_rest_synced(world):
     sandbox, app = world()
     awd = sandbox.plans("maple")[0]["plan"]["inboundPlanId"]
