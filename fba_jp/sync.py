@@ -729,7 +729,7 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
             if declaration is not None:
                 result, canonical = fresh or screener.evaluate(declaration, synced.source, account.name)
             else:  # stored with no declaration: the shipment's row then holds none (an older one must not look current)
-                result = _apply_waivers(store, input_invalid_result(synced, error, account.name, config))
+                result = input_invalid_result(synced, error, account.name, config)  # unwaivable: no waivers to apply
                 canonical = invalid_input(synced, error)
             report.results.append(result)
             pending.append((len(report.results) - 1, result, declaration, canonical))
@@ -744,17 +744,6 @@ def _same_outcome(stored: ShipmentResult, fresh: ShipmentResult) -> bool:
     """Whether screening the same input now says exactly what the stored screening said."""
     moment = {"screening_id", "screened_at"}
     return stored.model_dump(mode="json", exclude=moment) == fresh.model_dump(mode="json", exclude=moment)
-
-
-def _apply_waivers(store: Store, result: ShipmentResult) -> ShipmentResult:
-    from .models import today_jst
-    from .runner import apply_waivers, verdict_of
-
-    waivers = store.active_waivers(result.shipment_id, result.input_sha256, today_jst())
-    if not waivers:
-        return result
-    findings = apply_waivers(result.findings, waivers)
-    return result.model_copy(update={"findings": findings, "verdict": verdict_of(findings, result.errors)})
 
 
 # --------------------------------------------------------------------------- several accounts, gate --plan
