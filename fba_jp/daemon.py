@@ -17,8 +17,9 @@ stops. Before taking the lease, the daemon runs ``PRAGMA quick_check`` and refus
 
 **Stopping.** SIGTERM/SIGINT set one stop event that every wait of a run wakes on: SP-API rate-limit
 waits and retry backoff (the client's injected ``sleep``), actions' backoff (``context.sleep``), the
-scheduler itself. A run then stops at that wait or between two plans' transactions, so the plan in
-flight is either committed or not started. A run stuck where no event can reach (an HTTP read, SQLite's
+scheduler itself. A run then stops at that wait, between two plans' transactions, or before screening
+the next shipment (the screenings made so far are committed, each whole), so the plan in flight is
+either committed or not started. A run stuck where no event can reach (an HTTP read, SQLite's
 busy wait) is abandoned after :data:`STOP_GRACE_SECONDS`: the process exits anyway, and SQLite rolls
 back its uncommitted transaction. The daemon exits 0 within 5 s under any fault.
 """
@@ -155,7 +156,7 @@ def run_account(app_factory, account_name: str, stop: threading.Event, unrecorde
         report = reports[0]
         if stop.is_set():
             raise StopRequested
-        screened = screen_synced(app, [account_name])
+        screened = screen_synced(app, [account_name], stop=stop)
         act_on(store, app.plugins, app.config, screened.results, account=account_name, stop=stop)
         if report.failed or screened.errors:
             failures = (state["consecutive_failures"] or 0) + 1 if state else 1

@@ -49,7 +49,7 @@ from .declarations import (
     catalog_summary,
     shipment_key,
 )
-from .errors import ConfigError, InputError, SpApiError, UsageError
+from .errors import ConfigError, InputError, SpApiError, StopRequested, UsageError
 from .freight import latest_invoices, load_quotes
 from .models import JST, Declaration, Finding, ShipmentResult
 from .pricing import amazon_figures, refresh_for_account
@@ -667,7 +667,8 @@ class ScreenReport:
     errors: list[str] = field(default_factory=list)  # accounts that could not be screened
 
 
-def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -> ScreenReport:
+def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
+                  stop: threading.Event | None = None) -> ScreenReport:
     """Screen stored SP-API shipments of the accounts (all if none named).
 
     A new screening is recorded when the input changed (declaration hash, which covers the profile and
@@ -677,6 +678,9 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
     recorded in the dashboard, ``[policy]``, ``[rules]``, plugin settings, the rule data of this
     version) can change a verdict, and a stored "cleared" must not outlive its ACP. With ``force``
     (``fba-jp screen --all``) always.
+
+    ``stop`` (the daemon's stop event) ends it before the next shipment once set: what was screened is
+    recorded, then :class:`~fba_jp.errors.StopRequested` is raised.
     """
     from .runner import SCREEN_BATCH, input_sha256
 
@@ -711,6 +715,9 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False) -
         unread = dict(store.conn.execute(  # plans whose last fetch failed: their stored copy is not current
             "select inbound_plan_id, error from spapi_plans where account = ? and error is not null", [account.name]))
         for synced in synced_shipments(store, account.name):
+            if stop is not None and stop.is_set():
+                record()
+                raise StopRequested
             if synced.inbound_plan_id in unread:
                 declaration, error = None, unread_plan(synced, unread[synced.inbound_plan_id])
             else:

@@ -150,6 +150,39 @@ def test_screenings_are_recorded_a_batch_a_transaction_each_batch_whole(world, m
     assert all(r.screening_id for r in again.results)
 
 
+def test_a_daemon_run_asked_to_stop_while_screening_stops_with_what_it_screened_recorded_whole(world, monkeypatch):
+    """SIGTERM while the daemon screens an account: the run stops before the next shipment (it does not screen
+    the rest first), the screenings made so far are recorded whole, status says "stopped", and the next run
+    screens the others."""
+    import threading
+
+    import fba_jp.runner
+    from fba_jp.daemon import run_account
+    from fba_jp.runner import Screener
+
+    sandbox, app = world(synthetic=("maple", 12))
+    monkeypatch.setattr(fba_jp.runner, "SCREEN_BATCH", 5)
+    stop, evaluated, real = threading.Event(), [], Screener.evaluate
+
+    def signal_after_seven(self, *args, **kwargs):
+        evaluated.append(args[0].shipment_id)
+        if len(evaluated) == 7:
+            stop.set()  # what the SIGTERM handler does
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screener, "evaluate", signal_after_seven)
+    factory = lambda: App(app.config_path, app.db_path)  # noqa: E731 - a fresh App per run, as the daemon makes
+    assert run_account(factory, "maple", stop) == "stopped"
+    assert len(evaluated) == 7
+    recorded = [r[0] for r in app.store.conn.execute("select shipment_id from screenings order by id")]
+    assert recorded == evaluated  # the batch in flight committed, every screening whole
+    assert app.store.db["daemon_accounts"].get("maple")["outcome"] == "stopped"
+
+    monkeypatch.setattr(Screener, "evaluate", real)
+    again = screen_synced(app, ["maple"])
+    assert (again.screened, again.unchanged) == (7, 7)
+
+
 def test_a_shipment_whose_changed_plan_cannot_be_read_is_blocked_not_cleared_on_its_old_copy(world):
     """Amazon changed the plan (here the shipment's name) but refused its new copy: the shipment's stored copy is out
     of date, so it is blocked until the plan is read again, and cleared again only once it has been."""
