@@ -151,11 +151,11 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> tuple[Product | No
                 continue
             value = BOOLEANS[value.lower()]
         elif column in YEN_FIELDS or column in COUNT_FIELDS:
-            if not value.replace(",", "").isdigit():
+            value = _whole_number(value)
+            if value is None:
                 what = "a whole number of yen" if column in YEN_FIELDS else "a whole number"
-                errors.append(f"{where}: {column}: must be {what} (got {value!r})")
+                errors.append(f"{where}: {column}: must be {what} (got {row[column]!r:.40})")
                 continue
-            value = int(value.replace(",", ""))
         holder = fields
         for part in target[:-1]:
             holder = holder.setdefault(part, {})
@@ -170,6 +170,16 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> tuple[Product | No
     if errors:
         return None, errors
     return Product(row["msku"], line, fields, currency.upper() if currency else None), []
+
+
+def _whole_number(text: str) -> int | None:
+    """``"2,980"`` → 2980; ``None`` for anything else, also for what ``str.isdigit`` takes but ``int`` refuses
+    (a superscript ², 4,301 digits and more)."""
+    digits = text.replace(",", "")
+    try:
+        return int(digits) if digits.isdigit() else None
+    except ValueError:
+        return None
 
 
 def _column_names(line: str) -> str:

@@ -52,6 +52,21 @@ def test_bad_rows_are_kept_as_lines_naming_file_line_and_column(tmp_path):
     assert master.errors["BAD-CUR"][0].startswith("products.csv:10: currency: must be an ISO 4217 currency code")
 
 
+def test_a_yen_cell_that_only_looks_like_digits_is_a_bad_row_not_a_crash(tmp_path):
+    """str.isdigit() accepts a superscript two, and int() refuses 4,301 digits and more: each was a ValueError
+    that stopped `fba-jp screen` with an internal error instead of one line naming the row and column."""
+    path = write(tmp_path, HEADER + ",domestic_unit_price_jpy,min_age_months\n"
+                 "OK-1,Fine,6306.22,1.00,USD,CN,0,,\"2,980\",36\n"
+                 "SQUARED,Bad,6306.22,1.00,USD,CN,0,,\u00b2,\n"
+                 f"HUGE,Bad,6306.22,1.00,USD,CN,0,,{'9' * 5000},\n"
+                 "AGE,Bad,6306.22,1.00,USD,CN,0,,,\u00b3\n")
+    master = load_products(path, name="products.csv")
+    assert list(master.products) == ["OK-1"]
+    assert master.errors["SQUARED"] == ["products.csv:3: domestic_unit_price_jpy: must be a whole number of yen (got '\u00b2')"]
+    assert master.errors["HUGE"][0].startswith("products.csv:4: domestic_unit_price_jpy: must be a whole number of yen")
+    assert master.errors["AGE"] == ["products.csv:5: min_age_months: must be a whole number (got '\u00b3')"]
+
+
 def test_a_missing_file_or_msku_column_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="product master not found"):
         load_products(tmp_path / "nope.csv")
