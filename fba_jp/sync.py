@@ -22,7 +22,8 @@ one we never saw is ignored; neither costs a call beyond the list pages.
 A plan SP-API refuses (400/404: AWD plans, plans converted from v0) is recorded with its error and
 passed; it is fetched again when its ``lastUpdatedAt`` changes or with ``full=True``. So is a plan
 whose payload breaks the model where sync relies on it (ids, statuses, lists); a plan summary without
-a usable id or ``lastUpdatedAt`` is passed with an error. Item lines off the model are stored as sent
+a usable id or ``lastUpdatedAt`` is passed with an error. Shipments stored from an earlier copy of such
+a plan are out of date until it is read again: screening blocks them as ``INPUT_INVALID``. Item lines off the model are stored as sent
 and block their shipment as ``INPUT_INVALID`` when it is screened.
 Throttling, 5xx and network faults are retried in :mod:`fba_jp.spapi`; if they persist the account's
 run fails, and what was committed stays committed.
