@@ -264,7 +264,8 @@ def test_sync_screen_and_run_commands(world, run_cli, tmp_path):
     assert screened.exit_code == 0 and (summary["cleared"], summary["annotated"]) == (1, 1)
     assert "screened 2 shipment(s)" in screened.stderr
     run = run_cli("run", *common, "--lookback-days", "3650", "--output", "json")
-    assert run.exit_code == 1  # northwind and maple have blocked shipments
+    # northwind and maple have blocked shipments, and northwind one that could not be screened (INPUT_INVALID)
+    assert run.exit_code == 3
     assert json.loads(run.stdout)["summary"]["shipments"] == 6
 
 

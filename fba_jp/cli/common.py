@@ -14,7 +14,7 @@ import click
 
 from ..app import App
 from ..errors import InputError, UsageError
-from ..models import InputProblem, ResultDocument, ShipmentResult, Summary
+from ..models import COULD_NOT_SCREEN, InputProblem, ResultDocument, ShipmentResult, Summary
 
 
 def common_options(function=None, *, existing_db: bool = False):
@@ -125,8 +125,9 @@ def input_problems(error: InputError, source: str) -> list[InputProblem]:
 
 
 def gate_exit_code(results: list[ShipmentResult], fail_on_warn: bool, input_failed: bool) -> int:
-    """CONTRACT §1: 3 when anything could not be screened (an input, or a check that raised), else 1 or 0."""
-    if input_failed or any(r.errors for r in results):
+    """CONTRACT §1: 3 when anything could not be screened (an input, a check that raised, or a synced shipment
+    whose data cannot form a declaration: ``INPUT_INVALID``), else 1 or 0."""
+    if input_failed or any(r.errors or any(f.code in COULD_NOT_SCREEN for f in r.findings) for r in results):
         return 3
     if any(r.verdict == "blocked" for r in results):
         return 1
