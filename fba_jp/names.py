@@ -6,7 +6,8 @@ Every name a rule reads (importer, consignee, ACP, seller) goes through :func:`p
    variation selectors…), then NFKC and case folding;
 2. combining marks are dropped (``Amazón`` is ``Amazon``; the kana voicing marks stay: ジ is not シ);
 3. the name is split into words, and the legal form (Inc., Ltd., K.K., G.K., S.à r.l., 株式会社…) is set
-   apart from the core words;
+   apart from the core words; one that ends the name inside a longer text stays where it stood, since what
+   follows it is an address ("Amazon Japan G.K., 3-1-1 Shimomeguro", "アマゾンジャパン合同会社 目黒区下目黒1-8-1");
 4. each word is mapped to its *skeleton* (Unicode TR39): every character that looks like another is
    replaced by the prototype of its confusable class, so a Cyrillic ``А`` is the Latin ``a``.
 
@@ -15,10 +16,12 @@ harmless words around it: the list's generic ``qualifiers`` ("Express", "Japan")
 match (an FC code such as ``NRT5``), a place (``places.toml``), a ``site_words`` word ("FC", "branch",
 支店), or one other word directly before a site word ("Kawasaki FC"); after a legal form that closes the
 name (G.K., K.K., Ltd., Inc., LLC…) anything may follow, since that is an address ("Amazon Japan G.K.
-Meguro"). An entity's **exact** aliases are ordinary words ("Toll", "Kerry", "Nissin Corporation") that
+Meguro", "ヤマト運輸株式会社 東京都中央区銀座2-16-10"; not 前株 "株式会社日新", whose legal form comes first). An
+entity's **exact** aliases are ordinary words ("Toll", "Kerry", "Nissin Corporation") that
 name it only as the whole name, legal form included, or followed only by its site ("Nissin Corporation
-Narita Branch": places and site words, never a qualifier, so "Kerry Japan K.K." stays clear). Japanese names have no spaces, so a word written in kana or kanji is split into the list's
-own vocabulary first (アマゾンジャパン小田原フルフィルメントセンター → アマゾンジャパン · 小田原 · フルフィルメント · センター).
+Narita Branch": places and site words, never a qualifier, so "Kerry Japan K.K." stays clear), or by its own
+closing legal form and an address ("日新株式会社 東京都千代田区…", "Nissin Corporation, 2-2 Kanda").
+Japanese names have no spaces, so a word written in kana or kanji is split into the list's own vocabulary first (アマゾンジャパン小田原フルフィルメントセンター → アマゾンジャパン · 小田原 · フルフィルメント · センター).
 """
 
 from __future__ import annotations
@@ -32,8 +35,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-# Japanese legal forms are written without spaces, before or after the name.
+# Japanese legal forms are written without spaces, before or after the name (前株 "株式会社日新", 後株
+# "日新株式会社"); the abbreviations (株), ㈱ (NFKC "(株)"), (同), (有) are the same forms.
 _JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|一般社団法人|\(株\)|\(同\)|\(有\)|㈱|㈲")
+_JA_LEGAL_PARTS = re.compile(f"({_JA_LEGAL.pattern})")
+_JA_ABBREVIATED = {"株": "株式会社", "同": "合同会社", "有": "有限会社"}
+_WORD_CHAR = re.compile(r"[^\W_]")
 _SEPARATORS = re.compile(r"[^\w]+", re.UNICODE)
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _LEGAL_SUFFIXES = [
@@ -60,6 +67,17 @@ _DEFAULT_IGNORABLE = (
 )
 _DROP_IGNORABLE = {cp: None for lo, hi in _DEFAULT_IGNORABLE for cp in range(lo, hi + 1)}
 _KANA_VOICING = frozenset("\u3099\u309a")
+
+
+@lru_cache(maxsize=1)
+def _ja_legal_words() -> frozenset[str]:
+    """The Japanese legal forms as core words (skeletons), where one closes a name followed by an address."""
+    return frozenset(skeleton(form) for form in _JA_LEGAL.pattern.split("|") if form.isalpha())
+
+
+def _closes_name(word: str) -> bool:
+    """Whether the core word ``word`` is a legal form that ends a company's name standing inside a longer one."""
+    return word in _CLOSING_LEGAL or word in _ja_legal_words()
 
 
 def strip_invisible(text: str) -> str:
@@ -165,8 +183,8 @@ def _suffixes_by_last_word() -> dict[str, list[tuple[str, ...]]]:
 def parse_name(name: str) -> ParsedName:
     """Normalise a company name (see the module docstring)."""
     text = _fold(name)
-    legal: list[str] = [skeleton(m.group(0).strip("()")) for m in _JA_LEGAL.finditer(text)]
-    text = _JA_LEGAL.sub(" ", text).replace("&", " and ")
+    legal, text = _set_apart_japanese_legal(text)
+    text = text.replace("&", " and ")
     # dotted abbreviations are one word: "L.L.C." → "llc", "K.K." → "kk", "C.H. Robinson" → "ch robinson"
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
     words = [t for t in _SEPARATORS.split(text) if t and t != "_"]
@@ -188,9 +206,33 @@ def parse_name(name: str) -> ParsedName:
     return ParsedName(tuple(core), tuple(raw), tuple(legal))
 
 
+def _set_apart_japanese_legal(text: str) -> tuple[list[str], str]:
+    """The Japanese legal forms of ``text`` (skeletons) and the text without them.
+
+    A form that follows the name and is followed by more words ends the name (後株 with an address:
+    "アマゾンジャパン合同会社 目黒区下目黒1-8-1"): it stays in the text where it stood, as a word, so the
+    matcher reads what follows as an address, as after "G.K." in "Amazon Japan G.K., 3-1-1 Shimomeguro".
+    Before the name (前株) or at its end, a form is set apart.
+    """
+    parts = _JA_LEGAL_PARTS.split(text)  # text, form, text, form, …, text
+    legal: list[str] = []
+    out = [parts[0]]
+    for i in range(1, len(parts), 2):
+        form = parts[i].strip("()")
+        form = _JA_ABBREVIATED.get(form, form)
+        closes = any(_WORD_CHAR.search(p) for p in parts[0:i:2]) and any(_WORD_CHAR.search(p) for p in parts[i + 1::2])
+        if closes:
+            out.append(f" {form} ")
+        else:
+            legal.append(skeleton(form))
+            out.append(" ")
+        out.append(parts[i + 1])
+    return legal, "".join(out)
+
+
 def name_tokens(name: str) -> tuple[str, ...]:
-    """Normalised core words of a company name (skeletons, legal form removed)."""
-    return parse_name(name).core
+    """Normalised core words of a company name (skeletons, legal forms removed wherever they stand)."""
+    return tuple(w for w in parse_name(name).core if w not in _ja_legal_words())
 
 
 def normalise_name(name: str) -> str:
@@ -257,9 +299,9 @@ class NameList:
         return None
 
     def _is_exact(self, parsed: ParsedName, exact: ParsedName) -> bool:
-        """Whether ``parsed`` is the exact name, alone or followed only by its site ("Nissin Corporation
-        Narita Branch", "株式会社日新 成田支店"): places, site words, FC codes, never a qualifier ("Kerry
-        Japan K.K." is not Kerry)."""
+        """Whether ``parsed`` is the exact name, alone, followed only by its site ("Nissin Corporation
+        Narita Branch", "株式会社日新 成田支店": places, site words, FC codes, never a qualifier: "Kerry
+        Japan K.K." is not Kerry), or followed by its own closing legal form and an address."""
         if parsed.core == exact.core and parsed.legal == exact.legal:
             return True
         n = len(exact.core)
@@ -268,6 +310,8 @@ class NameList:
         core, raw = parsed.core[n:], parsed.raw[n:]
         if not parsed.legal and exact.legal and core[: len(exact.legal)] == exact.legal:
             core, raw = core[len(exact.legal):], raw[len(exact.legal):]  # "Nissin Corporation Narita Branch"
+            if _closes_name(exact.legal[-1]):
+                return True  # the exact name and its legal form, then an address ("日新株式会社 東京都千代田区…")
         elif parsed.legal != exact.legal:
             return False
         core, raw = self._split_japanese(core, raw)
@@ -282,7 +326,8 @@ class NameList:
         out_core: list[str] = []
         out_raw: list[str] = []
         for word, folded in zip(core, raw):
-            parts = [word] if word.isascii() or word in self.vocabulary else _segment(word, self.vocabulary)
+            kept = word.isascii() or word in self.vocabulary or word in _ja_legal_words()
+            parts = [word] if kept else _segment(word, self.vocabulary)
             out_core.extend(parts)
             out_raw.extend(parts if len(parts) > 1 else [folded])
         return tuple(out_core), tuple(out_raw)
@@ -315,7 +360,7 @@ class NameList:
         legal form that closes the company name, whatever follows it (an address or site: "Amazon Japan
         G.K. Meguro", "Nippon Express Co., Ltd. 2-2 Kanda")."""
         for end, word in enumerate(core):
-            if word in _CLOSING_LEGAL and self._harmless(core[:end], raw[:end]):
+            if _closes_name(word) and self._harmless(core[:end], raw[:end]):
                 return True
         return self._harmless(core, raw)
 

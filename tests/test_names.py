@@ -183,3 +183,45 @@ def test_a_carrier_at_a_site_is_no_buyer(name):
     # as IOR_BUYER (info) the shipment cleared with a forwarder as importer
     result = screen(make_declaration(importer_of_record={"name": name}, import_transaction=True))
     assert result.finding("IOR_CARRIER").severity == "block" and "IOR_BUYER" not in result.codes
+
+
+JAPANESE_WITH_ADDRESS = ["アマゾンジャパン合同会社 目黒区下目黒1-8-1", "アマゾンジャパン合同会社 東京都目黒区下目黒1-8-1 アルコタワー",
+                         "アマゾンジャパン合同会社　〒153-0064 東京都目黒区下目黒１−８−１",
+                         "アマゾンジャパン合同会社目黒区下目黒1丁目8番1号"]
+
+
+@pytest.mark.parametrize("name", JAPANESE_WITH_ADDRESS)
+def test_amazon_with_a_japanese_legal_form_and_an_address_is_still_amazon(name):
+    # 後株: the legal form ends the name, so what follows is the address; these cleared as consignee and ACP
+    result = screen(make_declaration(consignee={"name": name}))
+    assert result.finding("CONSIGNEE_AMAZON").severity == "block" and result.verdict == "blocked"
+    result = screen(make_declaration(importer_of_record={"name": name}))
+    assert result.finding("IOR_AMAZON").severity == "block" and "IOR_NOMINAL" not in result.codes
+    result = screen(make_declaration(acp={"name": name, "status": "registered", "accepted_on": "2026-10-01"}))
+    assert "is Amazon" in result.finding("ACP_MISSING").message and "ACP_REGISTERED" not in result.codes
+
+
+@pytest.mark.parametrize("name", ["ヤマト運輸株式会社 東京都中央区銀座2-16-10", "日新株式会社 東京都千代田区丸の内1-1",
+                                  "(株)日新 成田支店", "Nissin Corporation, 2-2 Kanda"])
+def test_a_carrier_with_its_legal_form_and_an_address_is_the_carrier(name):
+    result = screen(make_declaration(importer_of_record={"name": name}, import_transaction=True))
+    assert result.finding("IOR_CARRIER").severity == "block" and "IOR_BUYER" not in result.codes
+
+
+@pytest.mark.parametrize("name", ["日新食品株式会社 東京都新宿区西新宿2-8-1", "ケリー・ジャパン株式会社 東京都港区虎ノ門1-1-1",
+                                  "アマゾンフーズ株式会社 東京都目黒区下目黒1-8-1"])
+def test_an_ordinary_company_with_its_address_is_a_buyer(name):
+    codes = screen(make_declaration(importer_of_record={"name": name}, import_transaction=True)).codes
+    assert "IOR_BUYER" in codes and not {"IOR_AMAZON", "IOR_CARRIER"} & set(codes)
+
+
+def test_a_japanese_legal_form_is_set_apart_wherever_it_stands_for_the_seller_comparison():
+    # the legal form that ends a name stays in the parse (the matcher needs it) but never in the seller comparison
+    assert parse_name("日新食品株式会社 東京都新宿区").core == ("日新食品", "株式会社", "東京都新宿区")
+    assert parse_name("株式会社日新 成田支店").legal == ("株式会社",) == parse_name("(株)日新").legal
+    assert same_party("さくら株式会社 東京支店", "株式会社さくら 東京支店")
+    assert same_party("さくら合同会社", "株式会社さくら")
+    assert not same_party("さくら株式会社", "さくら株式会社 東京都港区")
+    result = screen(make_declaration(seller={"name": "さくら株式会社 東京支店", "country": "US", "japan_resident": False},
+                                     importer_of_record={"name": "株式会社さくら 東京支店"}))
+    assert "IOR_NOMINAL" not in result.codes and "ACP_REGISTERED" in result.codes
