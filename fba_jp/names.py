@@ -444,5 +444,7 @@ def _match(filename: str, name: str) -> Entity | None:
 
 
 def same_party(a: str, b: str) -> bool:
-    """Whether two names denote the same company once normalised (skeletons, legal forms aside)."""
-    return bool(name_tokens(a)) and name_tokens(a) == name_tokens(b)
+    """Whether two names denote the same company once normalised (skeletons, legal forms aside), each read
+    as the party it is addressed to: "Acme Trading LLC c/o Amazon FSZ1" is Acme Trading LLC (:func:`addressee`)."""
+    a_tokens, b_tokens = name_tokens(addressee(a)), name_tokens(addressee(b))
+    return bool(a_tokens) and a_tokens == b_tokens

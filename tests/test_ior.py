@@ -103,3 +103,16 @@ def test_a_consignee_addressed_to_amazon_in_care_of_the_seller_blocks(name):
 @pytest.mark.parametrize("name", ["Acme Trading LLC c/o Amazon Japan G.K. NRT5", "Acme Trading LLC ℅ Amazon FSZ1"])
 def test_the_seller_in_care_of_amazons_fulfilment_centre_is_not_amazon_as_consignee(name):
     assert "CONSIGNEE_AMAZON" not in codes(consignee={"name": name})
+
+
+@pytest.mark.parametrize("name", ["Acme Trading LLC c/o Amazon FSZ1", "Acme Trading LLC ℅ Amazon Japan G.K. NRT5"])
+def test_the_seller_in_care_of_amazons_fulfilment_centre_is_the_seller_as_importer(name):
+    # the importer named is the seller (Amazon's FC is only where the goods go), not a nominal third party:
+    # it blocked as IOR_NOMINAL calling Acme "a third party"; as the seller, the ACP rule decides
+    result = screen(make_declaration(importer_of_record={"name": name}))
+    assert not {"IOR_NOMINAL", "IOR_AMAZON"} & set(result.codes) and "ACP_REGISTERED" in result.codes
+    result = screen(make_declaration(importer_of_record={"name": name}, acp=None))
+    assert "IOR_NOMINAL" not in result.codes
+    assert "'Acme Trading LLC' is not resident in Japan" in result.finding("ACP_MISSING").message
+    third_party = screen(make_declaration(importer_of_record={"name": "Tokyo Import Services K.K. c/o Amazon FSZ1"}))
+    assert third_party.finding("IOR_NOMINAL").severity == "block"
