@@ -196,7 +196,8 @@ def get_plugins(
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginLoadError(f"plugin {exc.plugin!r}: {exc}") from None
+        name = pm.get_name(exc.plugin) or _name_of(exc.plugin)
+        raise PluginLoadError(f"plugin {name!r} ({origins.get(name, 'a plugin')}): {_one_line(exc)}") from None
     config_models, item_models = collect_models(pm)
     return Plugins(pm, collect_checks(pm), versions, frozenset(builtins), config_models, item_models)
 
@@ -209,8 +210,15 @@ def _name_of(plugin: object) -> str:
 def _register(pm: pluggy.PluginManager, plugin: object, name: str, origin: str, origins: dict[str, str]) -> None:
     """Register ``plugin`` as ``name``; a name already taken is an error naming both plugins."""
     _free(pm, name, origin, origins)
-    pm.register(plugin, name=name)
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:  # a hook's arguments not in its spec; one object twice
+        raise PluginLoadError(f"plugin {name!r} ({origin}): {_one_line(exc)}") from None
     origins[name] = origin
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def _free(pm: pluggy.PluginManager, name: str, origin: str, origins: dict[str, str]) -> None:
@@ -268,7 +276,7 @@ def _load_entrypoints(pm: pluggy.PluginManager, origins: dict[str, str]) -> dict
         _free(pm, ep.name, origin, origins)  # before importing it
         try:
             plugin = ep.load()
-        except Exception as exc:  # a broken plugin must stop the gate, loudly
+        except (Exception, SystemExit) as exc:  # a broken plugin must stop the gate, loudly (sys.exit(0) too)
             raise PluginLoadError(
                 f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}; "
                 f"fix or uninstall it, or leave it out with FBA_JP_LOAD_PLUGINS"
@@ -293,7 +301,7 @@ def _load_directory(pm: pluggy.PluginManager, directory: Path, origins: dict[str
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise PluginLoadError(f"{path}: failed to load as a plugin: {type(exc).__name__}: {exc}") from None
         _register(pm, module, name, f"--plugins-dir {path}", origins)
 
@@ -330,7 +338,7 @@ def collect_checks(pm: pluggy.PluginManager) -> list[Check]:
             impl.function(register=register)
         except PluginLoadError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise PluginLoadError(
                 f"plugin {plugin_name!r}: register_checks failed: {type(exc).__name__}: {exc}"
             ) from None
@@ -364,6 +372,6 @@ def collect_models(pm: pluggy.PluginManager) -> tuple[dict[str, type], dict[str,
             impl.function(register=register)
         except PluginLoadError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise PluginLoadError(f"plugin {plugin_name!r}: register_models failed: {type(exc).__name__}: {exc}") from None
     return config_models, item_models

@@ -326,3 +326,26 @@ def test_the_pytest_plugin_costs_nothing_until_a_fixture_is_used():
             "('fba_jp', 'pydantic', 'pydantic_core', 'sqlite_utils', 'sp_api', 'httpx', 'apscheduler')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['fba_jp', 'fba_jp.hookspecs', 'fba_jp.pytest_plugin']"
+
+
+@pytest.mark.parametrize("source, says", [
+    # a hook argument the spec does not have: one line naming the plugin, not "internal error"
+    ("from fba_jp import hookimpl\n@hookimpl\ndef register_checks(register, extra):\n    pass\n",
+     "plugin 'badsig' (--plugins-dir "),
+    # a misspelled hook: named by its plugin name, not by the module's repr
+    ("from fba_jp import hookimpl\n@hookimpl\ndef register_chekcs(register):\n    pass\n",
+     "plugin 'badsig' (--plugins-dir "),
+    # sys.exit() at import or in register_checks must not end the gate with exit 0
+    ("import sys\nsys.exit(0)\n", "badsig.py: failed to load as a plugin: SystemExit"),
+    ("import sys\nfrom fba_jp import hookimpl\n@hookimpl\ndef register_checks(register):\n    sys.exit(0)\n",
+     "plugin 'badsig': register_checks failed: SystemExit"),
+])
+def test_a_plugin_that_fails_to_register_stops_the_gate_with_exit_3_naming_it(tmp_path, run_cli, write_declaration,
+                                                                               source, says):
+    plugins = tmp_path / "myplugins"
+    plugins.mkdir()
+    (plugins / "badsig.py").write_text(source)
+    result = run_cli("gate", write_declaration(declaration_data()), "--plugins-dir", plugins)
+    assert result.exit_code == 3, result.output
+    assert says in result.stderr and "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
