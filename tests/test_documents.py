@@ -194,6 +194,27 @@ def test_edited_invoice_csv_is_refused_naming_row_and_column(run_cli, tmp_path):
     assert f"{path}: row 2: item.line_value: 1.00 is not item.quantity × item.unit_value" in result.stderr
 
 
+@pytest.mark.parametrize("edit, says", [
+    # a line value that is not a number is an edit too, not a cell to skip
+    (lambda header, row: row.__setitem__(header.index("item.line_value"), "abc"),
+     "row 2: item.line_value: abc is not item.quantity × item.unit_value"),
+    # a row cut short (a half-copied file) must not lose its last shipment columns silently
+    (lambda header, row: row.__delitem__(slice(header.index("fx_rates"), None)),
+     "row 2: fx_rates: fewer cells than header"),
+])
+def test_a_tampered_or_truncated_invoice_csv_row_is_refused(run_cli, tmp_path, write_declaration, edit, says):
+    written = documents(run_cli, tmp_path, "--file", write_declaration(FINAL), "--format", "csv")
+    assert written.exit_code == 0, written.stderr
+    path = Path(written.stdout.split()[0])
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    edit(rows[0], rows[1])
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows(rows)
+    result = run_cli("gate", path, "--db", tmp_path / "c.db")
+    assert result.exit_code == 3, result.stdout
+    assert says in result.stderr
+
+
 def test_500_lines_long_descriptions_and_characters_outside_the_font(run_cli, tmp_path, write_declaration):
     items = [{"msku": f"SKU-{n:04d}", "title": f"Item {n} 木製の櫛 🍵 \u200bz\u0301", "quantity": n,
               "unit_value": "1.25", "hs_code": "9615.19", "origin_country": "CN", "duty_rate": "5.3"}

@@ -84,6 +84,11 @@ def parse_invoice_csv(text: str, source: str) -> Declaration:
         if None in row:
             problems.append(f"{source}: row {number}: more cells than header columns")
             continue
+        if None in row.values():  # a row cut short: its last columns would silently go missing
+            cut = [column for column, cell in row.items() if cell is None]
+            problems.append(f"{source}: row {number}: {cut[0]}: fewer cells than header columns (missing: "
+                            f"{', '.join(cut)}); restore the row as fba-jp wrote it")
+            continue
         item: dict = {}
         here: dict = {}
         for column, cell in row.items():
@@ -117,10 +122,13 @@ def _check_line_value(row: dict, number: int, source: str) -> list[str]:
         return []
     try:
         expected = Decimal(row.get("item.unit_value") or "") * Decimal(row.get("item.quantity") or "")
+    except InvalidOperation:
+        return []  # the unit value or quantity itself is wrong: the declaration check names it
+    try:
         if Decimal(written) == expected:
             return []
     except InvalidOperation:
-        return []  # the unit value or quantity itself is wrong: the declaration check names it
+        pass
     return [f"{source}: row {number}: item.line_value: {written} is not item.quantity × item.unit_value "
             f"({expected}); correct the value or clear the cell"]
 
