@@ -167,6 +167,22 @@ def test_a_consignee_other_than_the_importer_is_refused(run_cli, tmp_path, write
     assert "consignee.name: 'Amazon Japan G.K. 小田原フルフィルメントセンター' is not the importer of record" in refused.stderr
 
 
+def test_a_waived_nominal_importer_is_printed_as_the_importer_on_the_final_invoice(run_cli, tmp_path, write_declaration):
+    importer = {"name": "Hana Import Partners K.K.", "address": "1-2-3 Marunouchi, Chiyoda-ku, Tokyo", "country": "JP"}
+    path = write_declaration({**FINAL, "importer_of_record": importer, "consignee": {"name": importer["name"]}})
+    db = tmp_path / "fba.db"
+    assert run_cli("gate", path, "--db", db).exit_code == 1  # IOR_NOMINAL: not the seller, no sale
+    run_cli("release", "FBA17KYOTO02", "--code", "IOR_NOMINAL", "--reason", "broker confirmed", "--by", "x", "--db", db)
+    final = documents(run_cli, tmp_path, "--file", path)
+    assert final.exit_code == 0, final.stderr
+    text = "\n".join(pages_text(tmp_path / "out" / "FBA17KYOTO02-invoice.pdf"))
+    assert "NOTACCEPTABLE" not in text
+    importer_box = text.split("Importerofrecord/輸入者")[1].split("Attorneyforcustoms")[0]
+    consignee = text.split("Consignee/荷受人")[1].split("Deliveryaddressonly")[0]
+    assert "HanaImportPartnersK.K.1-2-3Marunouchi" in importer_box and "HanaImportPartnersK.K." in consignee
+    assert squeeze("Duty and tax paid by / 関税・消費税の納付者 Hana Import Partners K.K.") in text
+
+
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_invoice_data_reads_back_through_gate_with_the_same_verdict_and_values(run_cli, tmp_path, example, fmt):

@@ -252,7 +252,9 @@ def _boxes_note(declaration: Declaration) -> str:
 
 
 def _bad_party(result: ShipmentResult) -> bool:
-    return any(f.code in IOR_CODES and f.severity == "block" for f in result.findings)
+    # a waived finding no longer blocks: a final document prints the importer the waiver accepted (Amazon and
+    # carriers are refused by name whatever was waived, in problems_for_final and _importer)
+    return any(f.code in IOR_CODES and f.severity == "block" and not f.waived for f in result.findings)
 
 
 def _country(code: str | None) -> str:
