@@ -264,7 +264,9 @@ def _load_entrypoints(pm: pluggy.PluginManager, origins: dict[str, str]) -> dict
     versions = {}
     allowed = os.environ.get("FBA_JP_LOAD_PLUGINS")
     allow = None if allowed is None else {normalise_name(n.strip()) for n in allowed.split(",") if n.strip()}
-    installed = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+    # by name, not in the order the file system lists dist-info folders: which plugin's firstresult hook
+    # (valuate_shipment) wins, and the order of findings, must not differ from one machine to another
+    installed = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, ep.value))
     matched: set[str] = set()
     for ep in installed:
         names = {normalise_name(ep.name)} | ({normalise_name(ep.dist.name)} if ep.dist else set())

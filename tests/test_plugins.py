@@ -349,3 +349,18 @@ def test_a_plugin_that_fails_to_register_stops_the_gate_with_exit_3_naming_it(tm
     assert result.exit_code == 3, result.output
     assert says in result.stderr and "internal error" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("listed", [list, lambda eps: list(reversed(list(eps)))])
+def test_entry_points_load_in_name_order_whatever_order_the_file_system_lists_them(tmp_path, monkeypatch, listed):
+    import importlib.metadata
+
+    for name in ("zeta", "alpha"):
+        install(tmp_path / "site", f"acme-{name}", f"acme_{name}", PLUGIN_SOURCE.replace("no_lithium", f"no_{name}"),
+                name)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    found = importlib.metadata.entry_points
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **kw: listed(found(**kw)))
+    plugins = get_plugins()
+    # registered alpha, then zeta, on every machine (checks, like pluggy hooks, run last-registered first)
+    assert [c.plugin for c in plugins.checks if c.plugin not in plugins.builtins] == ["zeta", "alpha"]
