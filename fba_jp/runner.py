@@ -212,7 +212,10 @@ class Screener:
         for check in self.plugins.checks:
             try:
                 findings.extend(run_check(check, declaration, context))
-            except Exception as exc:  # noqa: BLE001 - isolation is the point
+            except StopRequested:
+                raise
+            # isolation is the point; SystemExit too, or a check's sys.exit(0) would end the gate with 0
+            except (Exception, SystemExit) as exc:  # noqa: BLE001
                 finding, error = _plugin_error(check.plugin, check.name, exc)
                 findings.append(finding)
                 errors.append(error)
@@ -246,7 +249,9 @@ class Screener:
                     continue
                 if not isinstance(valuation, Valuation):
                     raise TypeError(f"returned {type(valuation).__name__}, expected fba_jp.Valuation")
-            except Exception as exc:  # noqa: BLE001
+            except StopRequested:
+                raise
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - as for checks
                 finding, error = _plugin_error(impl.plugin_name, "valuate_shipment", exc)
                 findings.append(finding)
                 errors.append(error)

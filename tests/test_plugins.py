@@ -351,6 +351,42 @@ def test_a_plugin_that_fails_to_register_stops_the_gate_with_exit_3_naming_it(tm
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("hook", ["check", "valuation"])
+def test_a_check_or_valuation_that_calls_sys_exit_blocks_its_shipment_and_the_gate_exits_3(tmp_path, run_cli,
+                                                                                          write_declaration, hook):
+    """sys.exit(0) inside a check is a crash like any other: it must not end the gate with 0 (fail closed)."""
+    plugins = tmp_path / "myplugins"
+    plugins.mkdir()
+    (plugins / "quitter.py").write_text(
+        "import sys\nfrom fba_jp import hookimpl\n"
+        "def check_quit(shipment):\n    sys.exit(0)\n"
+        "@hookimpl\ndef register_checks(register):\n    register(check_quit, name='quit')\n"
+        if hook == "check" else
+        "import sys\nfrom fba_jp import hookimpl\n@hookimpl\ndef valuate_shipment(shipment):\n    sys.exit(0)\n")
+    result = run_cli("gate", write_declaration(declaration_data()), "--plugins-dir", plugins, "-o", "json")
+    assert result.exit_code == 3, result.output
+    [shipment] = json.loads(result.stdout)["results"]
+    assert shipment["verdict"] == "blocked"
+    assert [f["plugin"] for f in shipment["findings"] if f["code"] == "PLUGIN_ERROR"] == ["quitter"]
+
+
+def test_a_check_interrupted_by_the_daemon_stopping_is_not_recorded_as_a_plugin_error():
+    """context.sleep() raises StopRequested when the daemon is asked to stop: the run stops, and the shipment is
+    screened again next time, rather than blocked as PLUGIN_ERROR by a plugin that did nothing wrong."""
+    from fba_jp import hookimpl
+    from fba_jp.errors import StopRequested
+
+    class Waits:
+        @hookimpl
+        def register_checks(self, register):
+            def check_waits(shipment, context):
+                raise StopRequested
+            register(check_waits, name="waits")
+
+    with pytest.raises(StopRequested):
+        screen(declaration_data(), plugins={"waits": Waits()})
+
+
 @pytest.mark.parametrize("listed", [list, lambda eps: list(reversed(list(eps)))])
 def test_entry_points_load_in_name_order_whatever_order_the_file_system_lists_them(tmp_path, monkeypatch, listed):
     import importlib.metadata
