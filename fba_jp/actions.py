@@ -9,8 +9,8 @@ records the new state. Delivery happens afterwards; an action that fails is retr
 Delivery is **at least once**. A row is claimed before its action runs: ``status = 'sending'``, one more
 attempt, a lease (``lease_until``, :data:`LEASE` ahead) and the claiming process id (``claimed_by``). If
 that process dies mid-delivery (``kill -9``, power cut), the row is not lost: the next delivery run takes
-it over as soon as the process is gone or the lease has run out, so the receiver may see the same event
-twice. The ``event_id`` (``X-FBA-JP-Event`` and ``Idempotency-Key`` on webhooks, ``X-FBA-JP-Event`` on
+it over as soon as the process is gone (a restart that reused its pid counts as gone) or the lease has run
+out, so the receiver may see the same event twice. The ``event_id`` (``X-FBA-JP-Event`` and ``Idempotency-Key`` on webhooks, ``X-FBA-JP-Event`` on
 e-mails) is the idempotency key: a receiver drops an event id it has already processed.
 """
 
@@ -152,12 +152,20 @@ def deliver_pending(
     return counts
 
 
+# when this process began claiming (no claim of its own is older): a row claimed under this pid before then was
+# claimed by an earlier process that had the same pid, as a restarted container's daemon (pid 1) always does
+_STARTED = utcnow()
+
+
 def _abandoned(row: dict) -> bool:
     """A ``sending`` row nobody is delivering: its lease ran out, or the process that claimed it is gone
-    (killed mid-delivery), or it was claimed before claims had leases."""
+    (killed mid-delivery, including by a restart that reused its pid), or it was claimed before claims had
+    leases. Under this process's own pid and since it started, another of its threads is delivering it."""
     if not row["lease_until"] or row["lease_until"] < utcnow():
         return True
-    return row["claimed_by"] != os.getpid() and not process_exists(row["claimed_by"])
+    if row["claimed_by"] == os.getpid():
+        return row["updated_at"] < _STARTED
+    return not process_exists(row["claimed_by"])
 
 
 def _claim(store: Store, row: dict) -> bool:

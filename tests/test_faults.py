@@ -118,6 +118,29 @@ def test_a_claim_held_by_a_live_process_is_left_alone_until_its_lease_runs_out(t
     assert len(Receiver.events) == 1
 
 
+def test_a_claim_left_by_an_earlier_process_with_this_pid_is_delivered_now_not_after_its_lease(tmp_path, receiver):
+    """A container restarts its daemon as pid 1 again: the claims the killed pid 1 left are not this one's."""
+    from fba_jp.actions import queue_changes
+    from fba_jp.runner import Screener
+    from fba_jp.testing import make_declaration
+
+    config = Config.model_validate({"actions": {"log": False, "webhook": {"url": receiver, "retries": 0}}})
+    plugins = get_plugins(load_entrypoints=False)
+    with Store(tmp_path / "reused.db") as store:
+        result = Screener(plugins, config, store).screen(make_declaration(acp=None), "x.json")
+        queue_changes(store, [result], ["notify_webhook"])
+        later = (datetime.now(timezone.utc) + timedelta(minutes=25)).isoformat(timespec="seconds")
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        store.db.execute("update notifications set status = 'sending', attempts = 1, lease_until = ?, claimed_by = ?,"
+                         " updated_at = ?", [later, os.getpid(), now])  # claimed by another thread of ours: left
+        store.db.conn.commit()
+        assert deliver_pending(store, plugins, config)["sent"] == 0
+        store.db.execute("update notifications set updated_at = '2000-01-01T00:00:00+00:00'")  # before we started
+        store.db.conn.commit()
+        assert deliver_pending(store, plugins, config)["sent"] == 1
+    assert len(Receiver.events) == 1
+
+
 # --------------------------------------------------------------------------- the daemon: one per database, stops in 5 s
 
 
