@@ -246,6 +246,8 @@ def test_500_lines_long_descriptions_and_characters_outside_the_font(run_cli, tm
     assert "🍵" not in text and "\u200b" not in text
     assert f"USD{sum(n for n in range(1, 501)) * 1.25:,.2f}" in text
     assert text.count("handmadewoodengoods") >= 400  # the whole description is printed, after the table
+    packing = "".join(pages_text(tmp_path / "out" / "FBA17KYOTO02-packing-list.pdf"))
+    assert "…(theinvoicehasitwhole#8)" in packing  # cut in the packing list, and it says so
     for number, page in enumerate(pages, 1):
         assert f"頁{number}/{len(pages)}" in page
 

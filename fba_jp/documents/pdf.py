@@ -283,7 +283,7 @@ def _invoice(pdf, docs: Documents) -> None:
         description = line.description
         if len(description) > TABLE_DESCRIPTION_CHARS:
             long.append(line)
-            description = description[:TABLE_DESCRIPTION_CHARS] + f"… (full text below 全文は下記 #{line.no})"
+            description = _cut(description, f"full text below 全文は下記 #{line.no}")
         rows.append([str(line.no), line.sku + (f"\nASIN {line.asin}" if line.asin else ""),
                      description + "".join(f"\n· {entry}" for entry in line.licences), line.hs_code, line.origin,
                      f"{line.quantity:,}", amount(line.unit_value, docs.currency),
@@ -326,11 +326,18 @@ def _packing_list(pdf, docs: Documents) -> None:
     else:
         _text(pdf, docs.boxes_note, 7.5)
     _heading(pdf, "contents")
-    rows = [[str(line.no), line.sku, line.description[:TABLE_DESCRIPTION_CHARS], line.origin, f"{line.quantity:,}"]
-            for line in docs.lines]
+    rows = [[str(line.no), line.sku, _cut(line.description, f"the invoice has it whole #{line.no}"), line.origin,
+             f"{line.quantity:,}"] for line in docs.lines]
     rows.append([None, "", "", label("totals"), "", f"{sum(line.quantity for line in docs.lines):,}"])
     grid(pdf, (10, 40, 100, 16, 20), rows, aligns=("R", "L", "L", "C", "R"),
          header=_labels("line_no", "sku", "description", "origin", "quantity"))
+
+
+def _cut(description: str, where: str) -> str:
+    """A description as a table cell: whole, or cut with a mark saying where the rest is (never silently)."""
+    if len(description) <= TABLE_DESCRIPTION_CHARS:
+        return description
+    return description[:TABLE_DESCRIPTION_CHARS] + f"… ({where})"
 
 
 def _checklist(pdf, docs: Documents) -> None:
