@@ -389,3 +389,16 @@ def test_the_dashboard_offers_each_document_as_a_download_within_the_users_scope
     site.post("/logout", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1)})
     login("otto")
     assert site.get("/shipments/FBA17KYOTO02/documents/invoice.pdf").status_code == 404  # not their account
+
+
+def test_a_premium_rate_not_yet_worked_out_is_not_printed_as_nothing_added():
+    """Without a valuation (a draft of a shipment that could not be valued), insurance at a premium rate is
+    a rate, not "0 (加算なし)", and the CIF total is not shown as if it were known."""
+    from fba_jp.documents.build import _totals
+    from fba_jp.testing import make_declaration
+
+    insurance = {"kind": "insurance", "rate_percent": "0.35", "basis": "policy OC-2026-0415, 0.35 % of 110 %"}
+    declaration = make_declaration(freight=None, insurance=None, costs=[insurance])
+    rows = dict(_totals(declaration, [], None))
+    assert rows["insurance"] == "0.35 % (amount not worked out 未算出) — policy OC-2026-0415, 0.35 % of 110 %"
+    assert rows["cif_total"] == "see the customs value (costs in another currency or unknown)"

@@ -405,6 +405,8 @@ def _totals(declaration: Declaration, lines: list[Line], valuation) -> list[tupl
             figure, cif_known = f"¥{amount(Decimal(cost['yen']), 'JPY')}", False
         elif cost.get("missing"):
             figure, cif_known = "unknown 不明", False
+        elif cost.get("rate_percent") is not None:  # a premium rate no valuation has turned into yen yet
+            figure, cif_known = f"{cost['rate_percent']} % (amount not worked out 未算出)", False
         else:
             figure = "0 (加算なし)"
         rows.append((key, f"{figure} — {cost.get('basis', '')}".strip(" —")))
