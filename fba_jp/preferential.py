@@ -125,9 +125,11 @@ def preferential_rates(shipment: Declaration, mfn: dict[str, tuple[Decimal | Non
 
 def duty_at(value_jpy: int, rate: Decimal | None) -> int:
     """Duty of a value alone at ``rate`` (base ↓¥1,000, duty ↓¥100): what the proof is worth, about."""
+    from .valuation import round_down  # valuation imports this module
+
     if rate is None:
         return 0
-    return int((value_jpy // 1000 * 1000) * rate / 100) // 100 * 100
+    return round_down(round_down(value_jpy, 1000) * rate / 100, 100)
 
 
 def proof_missing(item: Item, agreement: Agreement, mfn_rate: Decimal | None, why: str, value_jpy: int | None) -> Finding:
