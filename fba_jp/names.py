@@ -16,7 +16,10 @@ harmless words around it: the list's generic ``qualifiers`` ("Express", "Japan")
 match (an FC code such as ``NRT5``), a place (``places.toml``), a ``site_words`` word ("FC", "branch",
 支店), or one other word directly before a site word ("Kawasaki FC"); after a legal form that closes the
 name (G.K., K.K., Ltd., Inc., LLC…) anything may follow, since that is an address ("Amazon Japan G.K.
-Meguro", "ヤマト運輸株式会社 東京都中央区銀座2-16-10"; not 前株 "株式会社日新", whose legal form comes first). An
+Meguro", "ヤマト運輸株式会社 東京都中央区銀座2-16-10"). A legal form written first (前株 "株式会社日新") has no end
+marker: the name ends where an address starts (a number, a postal code, a prefecture or city with its unit, a
+place, a romaji "Meguro-ku"), and the form is read there ("株式会社日新 東京都千代田区丸の内1-1" is read as
+"日新株式会社 東京都千代田区丸の内1-1"); a site is no address ("株式会社日新 成田支店"). An
 entity's **exact** aliases are ordinary words ("Toll", "Kerry", "Nissin Corporation") that
 name it only as the whole name, legal form included, or followed only by its site ("Nissin Corporation
 Narita Branch": places and site words, never a qualifier, so "Kerry Japan K.K." stays clear), or by its own
@@ -41,6 +44,13 @@ _JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合
 _JA_LEGAL_PARTS = re.compile(f"({_JA_LEGAL.pattern})")
 _JA_ABBREVIATED = {"株": "株式会社", "同": "合同会社", "有": "有限会社"}
 _WORD_CHAR = re.compile(r"[^\W_]")
+# Where an address starts after a company's name (a word of it, folded): a number (house number, 丁目番地,
+# postal code: "1-8-1", "1丁目", "153-0064"; the postal mark 〒 is a separator), a Japanese word with a number
+# in it ("下目黒1"), or a Japanese municipality: up to four kanji and an administrative unit ("目黒区", "千葉県",
+# "大阪市"), which a company name's own words do not end in. A place (places.toml) or romaji unit ("-ku",
+# "-shi") is checked in :func:`_address_start`.
+_ADDRESS_WORD = re.compile(r"\d|[^\x00-\x7f]*\d|[\u4e00-\u9fff々ヶ]{1,4}?[都道府県市区郡]")
+_ROMAJI_UNITS = frozenset({"ku", "shi", "ken", "cho", "machi", "gun"})
 _SEPARATORS = re.compile(r"[^\w]+", re.UNICODE)
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _LEGAL_SUFFIXES = [
@@ -183,13 +193,25 @@ def _suffixes_by_last_word() -> dict[str, list[tuple[str, ...]]]:
 def parse_name(name: str) -> ParsedName:
     """Normalise a company name (see the module docstring)."""
     text = _fold(name)
-    legal, text = _set_apart_japanese_legal(text)
+    legal, text, first = _set_apart_japanese_legal(text)
     text = text.replace("&", " and ")
     # dotted abbreviations are one word: "L.L.C." → "llc", "K.K." → "kk", "C.H. Robinson" → "ch robinson"
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
     words = [t for t in _SEPARATORS.split(text) if t and t != "_"]
+    if first and words and not words[0].isascii():
+        words[:1] = _split_at_prefecture(words[0])
+    if first and (start := _address_start(words, 1)) is not None:
+        # 前株 then an address ("株式会社日新 東京都千代田区丸の内1-1"): the name ends where the address starts,
+        # so the form goes there, as if written after the name (後株 "日新株式会社 東京都千代田区…")
+        words = [*words[:start], first, *words[start:]]
+        del legal[0]
     core = [skeleton(t) for t in words]
     raw = [t.casefold() for t in words]
+    return ParsedName(*_strip_legal_suffix(core, raw, legal))
+
+
+def _strip_legal_suffix(core: list[str], raw: list[str], legal: list[str]) -> tuple[tuple[str, ...], ...]:
+    """``core``, ``raw`` and ``legal`` with the legal-form words that end ``core`` moved to ``legal``."""
     by_last = _suffixes_by_last_word()
     stripped = True
     while stripped and len(core) > 1 and core[-1] in by_last:
@@ -203,11 +225,37 @@ def parse_name(name: str) -> ParsedName:
                 break
     if len(core) > 1 and core[0] == "the":
         core, raw = core[1:], raw[1:]
-    return ParsedName(tuple(core), tuple(raw), tuple(legal))
+    return tuple(core), tuple(raw), tuple(legal)
 
 
-def _set_apart_japanese_legal(text: str) -> tuple[list[str], str]:
-    """The Japanese legal forms of ``text`` (skeletons) and the text without them.
+def _address_start(words: list[str] | tuple[str, ...], start: int) -> int | None:
+    """The index of the first of the folded ``words`` from ``start`` on where an address begins (a number,
+    a Japanese word with a number or a municipality with its unit, a place as the whole word: "Tokyo", 東京,
+    not 東京支店; a romaji "Meguro-ku"), or ``None``."""
+    places = _load_places()[0]
+    for i in range(start, len(words)):
+        word = words[i].casefold()
+        if _ADDRESS_WORD.match(word) or skeleton(word) in places or (
+                word.isascii() and i + 1 < len(words) and words[i + 1].casefold() in _ROMAJI_UNITS):
+            return i
+    return None
+
+
+def _split_at_prefecture(word: str) -> list[str]:
+    """A Japanese word run into its address ("日新東京都千代田区丸の内1") split where a prefecture or city of
+    ``places.toml`` with its unit begins ("東京都", "千葉県", "大阪市"; not "京都" alone); ``[word]`` if none does."""
+    for i in range(1, len(word)):
+        rest = word[i:]
+        for place in _japanese_places():
+            if rest.startswith(place) and len(rest) > len(place) and (
+                    (len(place) > 2 and place[-1] in "都道府県") or rest[len(place)] in "都道府県市区郡"):
+                return [word[:i], rest]
+    return [word]
+
+
+def _set_apart_japanese_legal(text: str) -> tuple[list[str], str, str | None]:
+    """The Japanese legal forms of ``text`` (skeletons), the text without them, and the form written before
+    the name (前株, ``legal[0]``) if there is one and a name after it.
 
     A form that follows the name and is followed by more words ends the name (後株 with an address:
     "アマゾンジャパン合同会社 目黒区下目黒1-8-1"): it stays in the text where it stood, as a word, so the
@@ -216,6 +264,7 @@ def _set_apart_japanese_legal(text: str) -> tuple[list[str], str]:
     """
     parts = _JA_LEGAL_PARTS.split(text)  # text, form, text, form, …, text
     legal: list[str] = []
+    first = None
     out = [parts[0]]
     for i in range(1, len(parts), 2):
         form = parts[i].strip("()")
@@ -224,10 +273,12 @@ def _set_apart_japanese_legal(text: str) -> tuple[list[str], str]:
         if closes:
             out.append(f" {form} ")
         else:
+            if i == 1 and any(_WORD_CHAR.search(p) for p in parts[2::2]):
+                first = form
             legal.append(skeleton(form))
             out.append(" ")
         out.append(parts[i + 1])
-    return legal, "".join(out)
+    return legal, "".join(out), first
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
@@ -398,9 +449,20 @@ def _words(texts) -> frozenset[str]:
 
 
 @lru_cache(maxsize=None)
+def _places_data() -> dict:
+    return tomllib.loads(resources.files("fba_jp.data").joinpath("places.toml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
 def _load_places() -> tuple[frozenset[str], str]:
-    data = tomllib.loads(resources.files("fba_jp.data").joinpath("places.toml").read_text(encoding="utf-8"))
+    data = _places_data()
     return _words([*data["japan"], *data.get("world", [])]), str(data["as_of"])
+
+
+@lru_cache(maxsize=1)
+def _japanese_places() -> tuple[str, ...]:
+    """The Japanese places of ``places.toml`` as written (folded), longest first."""
+    return tuple(sorted({_fold(p) for p in _places_data()["japan"] if not p.isascii()}, key=len, reverse=True))
 
 
 @lru_cache(maxsize=None)

@@ -190,9 +190,15 @@ JAPANESE_WITH_ADDRESS = ["アマゾンジャパン合同会社 目黒区下目�
                          "アマゾンジャパン合同会社目黒区下目黒1丁目8番1号"]
 
 
-@pytest.mark.parametrize("name", JAPANESE_WITH_ADDRESS)
+MAE_KABU_WITH_ADDRESS = ["株式会社アマゾンジャパン 目黒区下目黒1-8-1", "株式会社アマゾンジャパン　〒153-0064 東京都目黒区下目黒１−８−１",
+                         "株式会社アマゾンジャパン 東京都目黒区下目黒1丁目8番1号", "株式会社アマゾンジャパン　１５３－００６４",
+                         "株式会社アマゾンジャパン 3-1-1 Shimomeguro, Meguro-ku, Tokyo, Japan", "(株)アマゾンジャパン 東京都目黒区"]
+
+
+@pytest.mark.parametrize("name", JAPANESE_WITH_ADDRESS + MAE_KABU_WITH_ADDRESS)
 def test_amazon_with_a_japanese_legal_form_and_an_address_is_still_amazon(name):
-    # 後株: the legal form ends the name, so what follows is the address; these cleared as consignee and ACP
+    # 後株: the legal form ends the name, so what follows is the address; 前株 has no end marker: the address
+    # starts at a postal code, a prefecture or city, a chome-banchi number. These cleared as consignee, IOR, ACP
     result = screen(make_declaration(consignee={"name": name}))
     assert result.finding("CONSIGNEE_AMAZON").severity == "block" and result.verdict == "blocked"
     result = screen(make_declaration(importer_of_record={"name": name}))
@@ -225,3 +231,25 @@ def test_a_japanese_legal_form_is_set_apart_wherever_it_stands_for_the_seller_co
     result = screen(make_declaration(seller={"name": "さくら株式会社 東京支店", "country": "US", "japan_resident": False},
                                      importer_of_record={"name": "株式会社さくら 東京支店"}))
     assert "IOR_NOMINAL" not in result.codes and "ACP_REGISTERED" in result.codes
+
+
+@pytest.mark.parametrize("name", ["株式会社日新 東京都千代田区丸の内1-1", "株式会社日新　東京都千代田区丸の内１丁目１番",
+                                  "株式会社日新 〒100-0005 千代田区丸の内1-1", "株式会社日新 1-1 Marunouchi, Chiyoda-ku, Tokyo",
+                                  "株式会社日新 Chiyoda-ku, Tokyo, Japan", "(株)日新 千葉県成田市三里塚", "株式会社日新東京都千代田区丸の内1-1"])
+def test_a_carrier_with_its_legal_form_first_and_an_address_is_the_carrier(name):
+    result = screen(make_declaration(importer_of_record={"name": name}, import_transaction=True))
+    assert result.finding("IOR_CARRIER").severity == "block" and "IOR_BUYER" not in result.codes
+
+
+@pytest.mark.parametrize("name", ["株式会社日新食品 東京都新宿区西新宿2-8-1", "株式会社ケリー 東京都港区虎ノ門1-1-1",
+                                  "株式会社ワンジャパン 大阪府大阪市北区梅田1-1", "株式会社ヤマト 東京都中央区銀座2-16-10",
+                                  "株式会社日新 東京運輸", "株式会社アマゾンフーズ 〒153-0064 目黒区下目黒1-8-1"])
+def test_an_ordinary_company_with_its_legal_form_first_and_an_address_is_a_buyer(name):
+    codes = screen(make_declaration(importer_of_record={"name": name}, import_transaction=True)).codes
+    assert "IOR_BUYER" in codes and not {"IOR_AMAZON", "IOR_CARRIER"} & set(codes)
+
+
+def test_a_site_after_a_legal_form_first_is_still_a_site():
+    # 成田支店 is a branch, not an address: the legal form stays set apart as before
+    assert parse_name("株式会社日新 成田支店").legal == ("株式会社",)
+    assert parse_name("株式会社日新 東京都千代田区").legal == ()
