@@ -507,6 +507,20 @@ def _match(filename: str, name: str) -> Entity | None:
 
 def same_party(a: str, b: str) -> bool:
     """Whether two names denote the same company once normalised (skeletons, legal forms aside), each read
-    as the party it is addressed to: "Acme Trading LLC c/o Amazon FSZ1" is Acme Trading LLC (:func:`addressee`)."""
-    a_tokens, b_tokens = name_tokens(addressee(a)), name_tokens(addressee(b))
+    as the party it is addressed to ("Acme Trading LLC c/o Amazon FSZ1" is Acme Trading LLC: :func:`addressee`)
+    without the address after its name (:func:`party_tokens`)."""
+    a_tokens, b_tokens = party_tokens(a), party_tokens(b)
     return bool(a_tokens) and a_tokens == b_tokens
+
+
+def party_tokens(name: str) -> tuple[str, ...]:
+    """The core words of the company ``name`` is addressed to, without an address written after a legal
+    form that ends its name: "Acme Trading LLC, 1 Main St" and "日新食品株式会社 東京都新宿区…" are Acme
+    Trading LLC and 日新食品株式会社, "Acme Trading LLC Japan" is not Acme Trading LLC (no address follows)."""
+    parsed = parse_name(addressee(name))
+    core = parsed.core
+    for i, word in enumerate(core):
+        if i and _closes_name(word) and _address_start(parsed.raw, i + 1) == i + 1:
+            core = _strip_legal_suffix(list(core[: i + 1]), list(parsed.raw[: i + 1]), [])[0]
+            break
+    return tuple(w for w in core if w not in _ja_legal_words())

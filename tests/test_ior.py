@@ -116,3 +116,32 @@ def test_the_seller_in_care_of_amazons_fulfilment_centre_is_the_seller_as_import
     assert "'Acme Trading LLC' is not resident in Japan" in result.finding("ACP_MISSING").message
     third_party = screen(make_declaration(importer_of_record={"name": "Tokyo Import Services K.K. c/o Amazon FSZ1"}))
     assert third_party.finding("IOR_NOMINAL").severity == "block"
+
+
+@pytest.mark.parametrize("seller, ior", [
+    ("Acme Trading LLC", "Acme Trading LLC, 1 Main St, Springfield"),
+    ("Acme Trading LLC", "Acme Trading LLC 123 Main Street Suite 4"),
+    ("Acme Trading Co., Ltd.", "Acme Trading Co., Ltd., 88 Queen's Road, Hong Kong"),
+    ("日新食品株式会社", "日新食品株式会社 東京都新宿区西新宿1-1-1"),
+    ("日新食品株式会社", "株式会社日新食品　〒160-0023 東京都新宿区西新宿１－１－１"),
+])
+def test_the_seller_written_with_its_address_as_importer_is_the_seller(seller, ior):
+    # the seller's own name and address is the seller as importer (the ACP rule decides), not a third party:
+    # it blocked as IOR_NOMINAL calling the seller 'a third party'
+    seller_doc = {"name": seller, "country": "US", "japan_resident": False}
+    result = screen(make_declaration(seller=seller_doc, importer_of_record={"name": ior}))
+    assert "IOR_NOMINAL" not in result.codes and "ACP_REGISTERED" in result.codes
+    result = screen(make_declaration(seller=seller_doc, importer_of_record={"name": ior}, acp=None))
+    assert "IOR_NOMINAL" not in result.codes and result.finding("ACP_MISSING").severity == "block"
+
+
+@pytest.mark.parametrize("seller, ior", [
+    ("Acme Trading LLC", "Acme Trading Japan LLC"), ("Acme Trading LLC", "Acme LLC, 1 Main St"),
+    ("Acme Trading LLC", "Acme Trading Japan LLC, 1 Main St"), ("Acme Corporation", "Acme Corporation Japan K.K."),
+    ("Acme Trading LLC", "Acme Trading LLC Japan"), ("日新食品株式会社", "日新食品販売株式会社 東京都新宿区"),
+    ("Acme Trading LLC", "Acme Trading 1 Main St"),
+])
+def test_another_company_with_an_address_is_still_a_third_party(seller, ior):
+    result = screen(make_declaration(seller={"name": seller, "country": "US", "japan_resident": False},
+                                     importer_of_record={"name": ior}))
+    assert result.finding("IOR_NOMINAL").severity == "block"

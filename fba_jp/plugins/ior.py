@@ -26,7 +26,8 @@ def register_checks(register):
 
 def ior_is_seller(shipment) -> bool:
     """The IOR is the seller when it says so or its normalised name is the seller's (CONTRACT §2), also when
-    written in care of where the goods go ("Acme Trading LLC c/o Amazon FSZ1": docs/rules.md)."""
+    written in care of where the goods go ("Acme Trading LLC c/o Amazon FSZ1") or with the seller's address
+    after its name ("Acme Trading LLC, 1 Main St"): docs/rules.md."""
     ior = shipment.importer_of_record
     return ior is not None and (ior.is_seller or same_party(ior.name, shipment.seller.name))
 
