@@ -223,7 +223,12 @@ def build_declaration(
             )
         else:
             currency = next(iter(currencies), None)
-    boxes = boxes_from_amazon(synced.boxes)
+    # a box's items that are not a list cannot be read as its contents: a problem, not a crash or an empty box
+    for n, box in enumerate(synced.boxes or []):
+        if isinstance(box, dict) and not isinstance(box.get("items"), (list, type(None))):
+            problems.append(f"{source}: boxes[{n}].items: not a list of items in the SP-API data "
+                            f"(got {box['items']!r:.40})")
+    boxes = [] if problems else boxes_from_amazon(synced.boxes)
     if problems:
         raise InputError(problems)
     export_date = ready_to_ship(synced.shipment)

@@ -470,3 +470,16 @@ def test_an_acp_revoked_in_the_registry_or_a_waiver_reaches_the_next_run_without
     assert waived.verdict == "annotated" and [f.waived for f in waived.findings if f.code == "ACP_REVOKED"] == [True]
     assert count(app.store, "select count(*) from screenings") == 3
     app.store.close()
+
+
+@pytest.mark.parametrize("contents", [5, "TENT-2P x10", {"msku": "TENT-2P", "quantity": 10}], ids=["int", "text", "object"])
+def test_box_contents_off_the_model_block_the_shipment_instead_of_crashing_or_reading_as_empty(app, amazon, contents):
+    amazon.add(5, minute=5)
+    box = {"packageId": "pk1", "boxId": "FBA15U000005U000001", "items": contents,
+           "weight": {"value": 12, "unit": "KG"}, "dimensions": {"length": 40, "width": 30, "height": 30,
+                                                               "unitOfMeasurement": "CM"}}
+    amazon.faults[("listShipmentBoxes", "sh-unit-0005")] = httpx.Response(200, json={"boxes": [box]})
+    assert sync(app).outcome == "ok"
+    [result] = screen_synced(app).results
+    assert result.verdict == "blocked" and [f.code for f in result.findings] == ["INPUT_INVALID"]
+    assert "boxes[0].items: not a list of items in the SP-API data" in result.findings[0].message
