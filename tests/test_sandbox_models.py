@@ -82,6 +82,8 @@ def test_every_served_payload_matches_the_models(sandbox):
                         check(inbound("Shipment"), client.get(base).json(), f"getShipment {entry['shipmentId']}")
                         check(inbound("ListShipmentItemsResponse"), client.get(base + "/items").json(),
                               f"listShipmentItems {entry['shipmentId']}")
+                        renamed = client.put(base + "/name", json={"name": client.get(base).json().get("name") or "x"})
+                        assert (renamed.status_code, renamed.content) == (204, b"")  # the model: 204, no body
                         boxes = client.get(base + "/boxes", params={"pageSize": 5}).json()
                         check(inbound("ListShipmentBoxesResponse"), boxes, f"listShipmentBoxes {entry['shipmentId']}")
                         checked["Box"] = checked.get("Box", 0) + len(boxes["boxes"])
@@ -132,6 +134,59 @@ def test_error_bodies_match_the_error_list_model(sandbox):
     for response in (missing, bad_size, bad_token):
         check(errors, response.json(), str(response.request.url))
     assert "not compatible with the provided filters" in bad_token.json()["errors"][0]["message"]
+
+
+def _first_plan_and_shipment(sandbox, seller):
+    entry = next(e for e in sandbox.plans(seller) if e["shipments"])
+    return entry["plan"]["inboundPlanId"], entry["shipments"][0]["shipment"]["shipmentId"]
+
+
+def every_operation_refused(sandbox, client, seller):
+    """(operation, response, model file, error definition) for a refused request to every operation fba-jp calls."""
+    plan_id, shipment_id = _first_plan_and_shipment(sandbox, seller)
+    plan, shipment = f"{INBOUND}/inboundPlans/{plan_id}", f"{INBOUND}/inboundPlans/{plan_id}/shipments/{shipment_id}"
+    fba = "fulfillmentInbound_2024-03-20.json"
+    return [
+        ("listInboundPlans", client.get(INBOUND + "/inboundPlans", params={"status": "LOST"}), fba, "ErrorList"),
+        ("getInboundPlan", client.get(INBOUND + "/inboundPlans/wfdoesnotexist"), fba, "ErrorList"),
+        ("listInboundPlanItems", client.get(plan + "/items", params={"pageSize": 1001}), fba, "ErrorList"),
+        ("listInboundPlanBoxes", client.get(plan + "/boxes", params={"paginationToken": "garbage"}), fba, "ErrorList"),
+        ("getShipment", client.get(f"{plan}/shipments/shdoesnotexist"), fba, "ErrorList"),
+        ("listShipmentItems", client.get(shipment + "/items", params={"pageSize": 0}), fba, "ErrorList"),
+        ("listShipmentBoxes", client.get(f"{plan}/shipments/shdoesnotexist/boxes"), fba, "ErrorList"),
+        ("updateShipmentName", client.put(shipment + "/name", json={"name": ""}), fba, "ErrorList"),
+        ("getCatalogItem", client.get("/catalog/2022-04-01/items/B0NOTFOUND0", params={
+            "marketplaceIds": "A1VC38T7YXB528"}), "catalogItems_2022-04-01.json", "ErrorList"),
+        ("getPricing", client.get("/products/pricing/v0/price", params={
+            "MarketplaceId": "A1VC38T7YXB528", "ItemType": "Asin", "Asins": "B0X"}), "productPricingV0.json",
+         "GetPricingResponse"),
+        ("getMyFeesEstimates", client.post("/products/fees/v0/feesEstimate", json={"not": "a list"}),
+         "productFeesV0.json", "GetMyFeesEstimatesErrorList"),
+    ]
+
+
+def test_every_operation_refuses_with_an_error_body_of_its_model(sandbox):
+    statuses = {}
+    with client_for(sandbox, "maple") as client:
+        for operation, response, model, definition in every_operation_refused(sandbox, client, "maple"):
+            statuses[operation] = response.status_code
+            check(validator(model, definition), response.json(), f"{operation} HTTP {response.status_code}")
+        unauthorised = httpx.get(sandbox.url + INBOUND + "/inboundPlans")  # no access token: 403
+        check(inbound("ErrorList"), unauthorised.json(), "HTTP 403")
+    assert set(statuses.values()) <= {400, 404} and len(statuses) == 11, statuses
+    assert unauthorised.status_code == 403
+
+
+def test_throttling_and_server_errors_answer_error_bodies_of_the_models():
+    with Sandbox(faults=Faults(throttle_probability=1.0)) as throttled:
+        with client_for(throttled, "maple") as client:
+            refused = every_operation_refused(throttled, client, "maple")
+    with Sandbox(faults=Faults(error_probability=1.0), seed=3) as failing:
+        with client_for(failing, "maple") as client:
+            failed = [r for r in every_operation_refused(failing, client, "maple") if r[1].status_code == 500]
+    assert {r[1].status_code for r in refused} == {429} and failed  # (the other half: 503 with an HTML page)
+    for operation, response, model, definition in refused + failed:
+        check(validator(model, definition), response.json(), f"{operation} HTTP {response.status_code}")
 
 
 def test_the_bundled_data_is_valid_at_rest_too():
