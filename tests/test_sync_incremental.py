@@ -483,3 +483,24 @@ def test_box_contents_off_the_model_block_the_shipment_instead_of_crashing_or_re
     [result] = screen_synced(app).results
     assert result.verdict == "blocked" and [f.code for f in result.findings] == ["INPUT_INVALID"]
     assert "boxes[0].items: not a list of items in the SP-API data" in result.findings[0].message
+
+
+def test_a_plan_split_across_fcs_is_declared_per_shipment_with_its_own_items_and_cancelled_ones_are_not(app, amazon):
+    plan_id = amazon.add(6, minute=6, items=(("TENT-2P", 10),))
+    entry = amazon.plans[plan_id]
+    entry["items"] = [{"msku": "TENT-2P", "quantity": 15}, {"msku": "MUG-1", "quantity": 8}]  # the plan's, all FCs
+    first, _ = entry["shipments"]["sh-unit-0006"]
+    for sid, confirmation, fc, status, lines in (("sh-unit-0106", "FBA15U000106", "KIX4", "WORKING", (("TENT-2P", 5), ("MUG-1", 8))),
+                                                 ("sh-unit-0206", "FBA15U000206", "FSZ1", "CANCELLED", (("MUG-1", 99),))):
+        shipment = {**first, "shipmentId": sid, "shipmentConfirmationId": confirmation, "status": status,
+                    "destination": {"destinationType": "AMAZON_WAREHOUSE", "warehouseId": fc}}
+        entry["shipments"][sid] = (shipment, [{"msku": m, "asin": "B0TEST0000", "fnsku": "X001", "quantity": q,
+                                               "labelOwner": "SELLER", "prepInstructions": []} for m, q in lines])
+    sync(app)
+    results = {r.shipment_id: r for r in screen_synced(app).results}
+    assert sorted(results) == ["FBA15U000006", "FBA15U000106"]  # the cancelled one is not screened as live
+    declared = {sid: json.loads(app.store.latest_declaration(app.store.db["shipments"].get(sid))) for sid in results}
+    assert {i["msku"]: i["quantity"] for i in declared["FBA15U000006"]["items"]} == {"TENT-2P": 10}
+    assert {i["msku"]: i["quantity"] for i in declared["FBA15U000106"]["items"]} == {"TENT-2P": 5, "MUG-1": 8}
+    assert declared["FBA15U000106"]["delivery_address"]["fc_code"] == "KIX4"
+    assert all(d["inbound_plan_id"] == plan_id for d in declared.values())
