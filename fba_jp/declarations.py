@@ -120,7 +120,9 @@ class AccountInputs:
 
 
 NOT_FETCHED = "no Amazon.co.jp price has been fetched for this SKU yet (the next sync asks Amazon)"
-BOXES_SOURCE = "boxes: Amazon's box data (Fulfillment Inbound 2024-03-20 listShipmentBoxes)"
+BOXES_SOURCE = "boxes: Amazon's box data (Fulfillment Inbound 2024-03-20 {operation})"
+# the spapi_shipment_id of a plan's provisional declaration before placement (``gate --plan``): its boxes are the plan's
+PLAN_ITEMS = "plan-items"
 
 
 def build_declaration(
@@ -269,7 +271,9 @@ def _with_costs(declaration: Declaration, synced: SyncedShipment, account: Accou
                 inputs: AccountInputs) -> Declaration:
     """The declaration with its freight (and, when the account says so, insurance) as costs."""
     ids = tuple(dict.fromkeys([synced.shipment_id, synced.spapi_shipment_id]))
-    boxes_source = BOXES_SOURCE if synced.boxes_error is None else f"boxes: Amazon refused them ({synced.boxes_error})"
+    operation = "listInboundPlanBoxes" if synced.spapi_shipment_id == PLAN_ITEMS else "listShipmentBoxes"
+    boxes_source = (BOXES_SOURCE.format(operation=operation) if synced.boxes_error is None
+                    else f"boxes: Amazon refused them ({synced.boxes_error})")
     invoice = inputs.invoices.get(synced.shipment_id)
     costs = [freight_cost(account, ids, declaration.boxes, boxes_source, invoice, inputs.quotes)]
     if (insurance := insurance_cost(account, invoice)) is not None:

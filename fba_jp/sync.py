@@ -44,6 +44,7 @@ from typing import Callable, Iterable, Iterator
 
 from .config import DEFAULT_LOOKBACK_DAYS, AccountConfig, Config
 from .declarations import (
+    PLAN_ITEMS,
     AccountInputs,
     SyncedShipment,
     build_declaration,
@@ -890,7 +891,7 @@ def declarations_for_plan(
     shipments = [s for s in synced_shipments(app.store, account.name) if s.inbound_plan_id == plan_id]
     if not shipments and not fetched.plan.get("shipments"):
         today = datetime.now(JST).date()
-        shipments = [SyncedShipment(account.name, plan_id, "plan-items", {"shipmentId": plan_id}, fetched.items, today,
+        shipments = [SyncedShipment(account.name, plan_id, PLAN_ITEMS, {"shipmentId": plan_id}, fetched.items, today,
                                     boxes=fetched.plan_boxes, boxes_fetched=utcnow())]
     for synced in shipments:
         declaration, error = declaration_or_error(synced, account, products, catalog, inputs)

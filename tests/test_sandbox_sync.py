@@ -385,3 +385,19 @@ def test_gate_plan_before_placement_screens_the_plans_items(world, run_cli, tmp_
         [row] = store.rows("select * from shipments where shipment_id = 'wfnoplacementyet0001'")
         declaration = json.loads(store.latest_declaration(row))
     assert [b["box_id"] for b in declaration["boxes"]] == [b["boxId"] for b in packed]
+
+
+def test_freight_from_a_plans_boxes_before_placement_names_listinboundplanboxes_as_its_source(world, run_cli, tmp_path):
+    sandbox, app = world()
+    app.store.close()
+    template = sandbox.plans("maple")[0]  # maple: air freight per chargeable kg from Amazon's box data
+    plan = {**template["plan"], "inboundPlanId": "wfnoplacementyet0002", "lastUpdatedAt": "2026-11-20T00:00:00Z"}
+    sandbox.plans("maple").append({"plan": plan, "items": template["items"], "shipments": [],
+                                   "boxes": template["shipments"][0]["boxes"]})
+    run_cli("gate", "--plan", "wfnoplacementyet0002", "--account", "maple", "--config", tmp_path / "config.toml",
+            "--db", tmp_path / "fba_jp.db", "--output", "json")
+    with Store(tmp_path / "fba_jp.db") as store:
+        [row] = store.rows("select * from shipments where shipment_id = 'wfnoplacementyet0002'")
+        declaration = json.loads(store.latest_declaration(row))
+    [freight] = [c for c in declaration["costs"] if c["kind"] == "freight"]
+    assert "listInboundPlanBoxes" in freight["source"] and "listShipmentBoxes" not in freight["source"]
