@@ -36,7 +36,6 @@ class SyncedShipment:
     first_seen: date  # JST date sync first stored it: the declaration date when Amazon gives no ship date
     boxes: list | None = None  # listShipmentBoxes as fetched; None: not fetched (yet, or refused)
     boxes_error: str | None = None  # why there are none
-    boxes_fetched: str | None = None  # when they were fetched (UTC, ISO)
 
     @property
     def shipment_id(self) -> str:

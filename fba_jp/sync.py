@@ -562,7 +562,6 @@ def synced_shipments(store: Store, account: str | None = None, include_done: boo
                 first_seen=parse_time(row["first_seen_at"]).astimezone(JST).date(),
                 boxes=json.loads(row["boxes"]) if row.get("boxes") is not None else None,
                 boxes_error=row.get("boxes_error"),
-                boxes_fetched=row["fetched_at"],
             )
         )
     return shipments
@@ -892,7 +891,7 @@ def declarations_for_plan(
     if not shipments and not fetched.plan.get("shipments"):
         today = datetime.now(JST).date()
         shipments = [SyncedShipment(account.name, plan_id, PLAN_ITEMS, {"shipmentId": plan_id}, fetched.items, today,
-                                    boxes=fetched.plan_boxes, boxes_fetched=utcnow())]
+                                    boxes=fetched.plan_boxes)]
     for synced in shipments:
         declaration, error = declaration_or_error(synced, account, products, catalog, inputs)
         yield synced.source, declaration, error
