@@ -78,7 +78,13 @@ def parse_text(text: str, source: str, fmt: str = "json") -> Declaration:
 def read_declaration(path: str) -> tuple[Declaration, str]:
     """Read one declaration file (``-`` = stdin, JSON); return the model and the source name to report."""
     if path == "-":
-        return parse_text(sys.stdin.read(), "<stdin>"), "<stdin>"
+        if sys.stdin is None:  # started with stdin closed (`fba-jp gate - <&-`)
+            raise InputError("<stdin>: stdin is closed; pipe the declaration in, or pass its file name")
+        try:  # the bytes, not the locale's decoding of them: a declaration is UTF-8 whatever LANG says
+            text = sys.stdin.buffer.read().decode("utf-8") if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        except UnicodeDecodeError:
+            raise InputError("<stdin>: not UTF-8 text; pipe the declaration in as UTF-8 JSON") from None
+        return parse_text(text, "<stdin>"), "<stdin>"
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")

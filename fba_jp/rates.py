@@ -77,7 +77,7 @@ def read_rates_csv(path: str | Path) -> list[RateRow]:
     errors: list[str] = []
     rows: list[RateRow] = []
     seen: dict[tuple[str, date], int] = {}
-    for fields in reader:
+    for fields in _rows(reader, name):
         line = reader.line_num
         if not fields or not "".join(fields).strip() or fields[0].lstrip().startswith("#"):
             continue
@@ -126,6 +126,14 @@ def read_rates_csv(path: str | Path) -> list[RateRow]:
     return rows
 
 
+def _rows(reader, name: str):
+    try:
+        yield from reader
+    except csv.Error as exc:  # a field over csv's size limit: a binary or a wholly wrong file
+        raise InputError(f"{name}:{reader.line_num}: not a rates CSV ({exc}); expected the columns "
+                         f"{','.join(COLUMNS)}") from None
+
+
 def _week(text: str) -> date | str:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return f"must be a date YYYY-MM-DD (got {text!r})"
@@ -158,9 +166,13 @@ def _rate(text: str) -> Decimal | str:
     return rate
 
 
-def import_rates_csv(store, path: str | Path) -> dict:
-    """Validate ``path`` and store all its rates in one transaction; say what was imported and what changed."""
-    rows = read_rates_csv(path)
+def import_rates_csv(store, path: str | Path, rows: list[RateRow] | None = None) -> dict:
+    """Validate ``path`` and store all its rates in one transaction; say what was imported and what changed.
+
+    ``rows``: the file already read with :func:`read_rates_csv` (the CLI reads it before opening the store,
+    so a bad file leaves no new database behind).
+    """
+    rows = read_rates_csv(path) if rows is None else rows
     changed = []
     for row in rows:
         old = store.exchange_rate(row.currency, row.week_start)

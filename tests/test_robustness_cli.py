@@ -255,3 +255,84 @@ def test_secrets_never_reach_the_database_logs_reports_json_or_error_output(run_
     for secret in values:
         for where, text in haystacks.items():
             assert secret not in text, f"a secret reached {where}"
+
+
+# --------------------------------------------------------------------------- every command, wrong files and values
+
+
+def _huge_rates(tmp):
+    (tmp / "huge.csv").write_text("week_start,currency,rate\n2026-12-06,USD," + "9" * 200_000 + "\n", encoding="utf-8")
+
+
+def _bad_rates(tmp):
+    (tmp / "bad.csv").write_text("week_start,currency,rate\n2026-12-06,USD,abc\n", encoding="utf-8")
+
+
+def _a_database_and_a_csv(tmp):
+    Store(tmp / "x.db").close()
+    (tmp / "keep.csv").write_text("week_start,currency,rate\n", encoding="utf-8")
+
+
+def _a_file_where_a_directory_should_be(tmp):
+    (tmp / "file").write_text("not a directory", encoding="utf-8")
+
+
+def _a_crontab_with_four_fields(tmp):
+    (tmp / "config.toml").write_text('[schedule]\ncron = "*/5 * * *"\n' + ACCOUNT, encoding="utf-8")
+
+
+# (case, setup, arguments ({tmp} is the test's directory), stdin, exit code, the line stderr (or stdout) must hold,
+#  files that must be left as they were: absent stays absent, a file keeps its bytes)
+COMMAND_CASES = [
+    ("rates CSV with a field over csv's limit", _huge_rates, ["rates", "import", "{tmp}/huge.csv", "--db", "{tmp}/x.db"],
+     None, 3, "huge.csv:2: not a rates CSV", ["x.db"]),
+    ("rates CSV with a bad row creates no database", _bad_rates,
+     ["rates", "import", "{tmp}/bad.csv", "--db", "{tmp}/x.db"], None, 3, "bad.csv:2: rate: must be a positive", ["x.db"]),
+    ("acp add with an empty name", None, ["acp", "add", "sakura", "--name", "", "--db", "{tmp}/x.db"], None, 2,
+     "fba-jp: acp add: --name: string should have at least 1 character", ["x.db"]),
+    ("db backup over a file that is not a database", _a_database_and_a_csv,
+     ["db", "backup", "{tmp}/keep.csv", "--db", "{tmp}/x.db"], None, 2,
+     "keep.csv: exists and is not an SQLite database; nothing was written", ["keep.csv"]),
+    ("init into a path under a file", _a_file_where_a_directory_should_be, ["init", "{tmp}/file/sub"], None, 3,
+     "file/sub/config.toml: cannot write", ["file"]),
+    ("config check with a crontab the daemon refuses", _a_crontab_with_four_fields,
+     ["config", "check", "--config", "{tmp}/config.toml", "--db", "{tmp}/x.db"], None, 3,
+     "config.toml: schedule.cron: Wrong number of fields; got 4, expected 5", ["x.db"]),
+    ("config check opens no database", lambda tmp: (tmp / "config.toml").write_text(ACCOUNT, encoding="utf-8"),
+     ["config", "check", "--config", "{tmp}/config.toml", "--db", "{tmp}/x.db"], None, 0, "config.toml: valid", ["x.db"]),
+    ("acp set-status with --db where there is none", None, ["acp", "set-status", "sakura", "revoked", "--db", "{tmp}/x.db"],
+     None, 3, "x.db: no such database", ["x.db"]),
+    ("freight set with --db where there is none", None,
+     ["freight", "set", "FBA1", "--amount", "10", "--currency", "USD", "--invoice", "I-1", "--date", "2026-12-01",
+      "--by", "kenji", "--db", "{tmp}/x.db"], None, 3, "x.db: no such database", ["x.db"]),
+    ("freight list with --db where there is none", None, ["freight", "list", "FBA1", "--db", "{tmp}/x.db"], None, 3,
+     "x.db: no such database", ["x.db"]),
+    ("gate with stdin that is not UTF-8", None, ["gate", "-", "--db", "{tmp}/x.db", "-o", "json"], b"\xff\xfe{}", 3,
+     "<stdin>: not UTF-8 text", []),
+]
+
+
+@pytest.mark.parametrize("setup, args, stdin, code, wanted, untouched", [c[1:] for c in COMMAND_CASES],
+                         ids=[c[0] for c in COMMAND_CASES])
+def test_wrong_files_and_values_are_one_line_and_leave_nothing_half_done(run_cli, tmp_path, setup, args, stdin, code,
+                                                                         wanted, untouched):
+    if setup:
+        setup(tmp_path)
+    before = {name: (tmp_path / name).read_bytes() if (tmp_path / name).exists() else None for name in untouched}
+    result = run_cli(*[a.format(tmp=tmp_path) for a in args], input=stdin)
+    assert result.exit_code == code, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    [line] = [line for line in (result.stderr + result.stdout).splitlines() if wanted in line]
+    assert len(result.stderr.splitlines()) <= 2, result.stderr  # the problem (and "nothing imported")
+    for name, content in before.items():
+        now = (tmp_path / name).read_bytes() if (tmp_path / name).exists() else None
+        assert now == content, f"{name} was changed"
+
+
+def test_gate_with_stdin_closed_says_so_in_one_line(tmp_path):
+    # a CI step that runs `fba-jp gate -` with no stdin at all (`<&-`): Python then has no sys.stdin
+    command = [sys.executable, "-m", "fba_jp", "gate", "-", "--db", str(tmp_path / "x.db"), "-o", "json"]
+    closed = subprocess.run(command, cwd=tmp_path, capture_output=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, timeout=60, preexec_fn=lambda: os.close(0))
+    assert closed.returncode == 3
+    assert closed.stderr.splitlines() == ["<stdin>: stdin is closed; pipe the declaration in, or pass its file name"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import click
+from pydantic import ValidationError
 
+from ..errors import UsageError, validation_lines
 from ..models import Acp
 from .common import App, common_options
 
@@ -27,11 +29,14 @@ def acp():
 @common_options
 def acp_add(app: App, acp_id, name, address, customs_office, notified_on, accepted_on, status, sellers):
     """Add an ACP record."""
-    record = Acp(
-        name=name, address=address, customs_office=customs_office, status=status,
-        notified_on=notified_on.date() if notified_on else None,
-        accepted_on=accepted_on.date() if accepted_on else None,
-    )
+    try:
+        record = Acp(
+            name=name, address=address, customs_office=customs_office, status=status,
+            notified_on=notified_on.date() if notified_on else None,
+            accepted_on=accepted_on.date() if accepted_on else None,
+        )
+    except ValidationError as exc:  # e.g. an empty --name: one line naming the option, exit 2
+        raise UsageError("\n".join(line.replace(": ", ": --", 1) for line in validation_lines(exc, "acp add"))) from None
     app.store.add_acp(acp_id, record, list(sellers))
     click.echo(json.dumps(app.store.get_acp_record(acp_id) | {"sellers": list(sellers)}, indent=2))
 
@@ -49,7 +54,7 @@ def acp_list(app: App):
 @click.option("--accepted-on", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--note")
 @click.option("--seller", "sellers", multiple=True, help="Also record this seller as served (repeatable).")
-@common_options
+@common_options(existing_db=True)  # amends a record: a missing database is a wrong --db
 def acp_set_status(app: App, acp_id, status, accepted_on, note, sellers):
     """Change an ACP's status (history is kept in acp_events)."""
     record = app.store.set_acp_status(acp_id, status, accepted_on.date() if accepted_on else None, note, list(sellers))

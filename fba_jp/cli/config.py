@@ -7,6 +7,7 @@ The starter files ship inside the package (``fba_jp/starter/``, copied from the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from importlib import resources
@@ -15,7 +16,7 @@ from pathlib import Path
 import click
 
 from ..config import DEFAULT_CONFIG, resolve_env
-from ..errors import ConfigError, FbaJpError
+from ..errors import ConfigError, FbaJpError, OutputError
 from .common import App, common_options, plugins_dir_option
 
 # starter file → where the repository keeps it (pyproject.toml force-includes each into fba_jp/starter/)
@@ -41,11 +42,17 @@ def init(directory, force):
     taken = [target / name for name in files if (target / name).exists()]
     if taken and not force:
         raise FbaJpError(f"{taken[0]}: already exists; nothing was written (pass --force to overwrite)")
-    target.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         partial = target / f".{name}.partial"
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target / name)  # a full file or none, even when the disk fills up
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, target / name)  # a full file or none, even when the disk fills up
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise OutputError(f"{target / name}: cannot write: {exc.strerror or exc}; choose a directory you "
+                              "can write to") from None
     click.echo(f"wrote {target / DEFAULT_CONFIG} and {target / 'products.csv'}", err=True)
     click.echo(
         "next: describe each seller in an [[accounts]] table (SP-API credentials only as env: references), "
@@ -72,8 +79,15 @@ def config_check(app: App, print_schema):
     if not Path(path).exists():
         raise ConfigError(f"{path}: config file not found; `fba-jp init` writes a starter one")
     cfg = app.config
-    app.screener()  # plugin settings ([plugins.NAME]) are validated when the plugins meet the config
+    app.plugins.settings(cfg)  # each [plugins.NAME] table, by the plugin's model; opens no database
     problems, notes = [], []
+    if cfg.schedule.cron:  # the daemon reads it with APScheduler; a crontab it refuses must not pass here
+        from ..daemon import trigger_for
+
+        try:
+            trigger_for(cfg)
+        except ConfigError as exc:
+            problems.append(f"{path}: {exc}")
     for account in cfg.accounts:
         if account.products:
             from ..products import load_products

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..errors import UsageError
 from .common import App, common_options
 
 
@@ -35,6 +38,16 @@ def db_backup(app: App, path):
     """Copy the database to PATH with SQLite's online backup API (one consistent snapshot)."""
     from ..maintenance import backup_database
 
+    if Path(path).is_file() and not _is_database(Path(path)):
+        # `fba-jp db backup config.toml`: replacing a backup is fine, replacing any other file is data lost
+        raise UsageError(f"{path}: exists and is not an SQLite database; nothing was written (back up to a new "
+                         "file, or remove it first)")
     done = backup_database(app.database_path, path)
     click.echo(f"backed up {done['source']} to {done['backup']}: {done['screenings']:,} screenings, "
                f"{done['bytes'] / 1e6:.1f} MB, quick_check ok")
+
+
+def _is_database(path: Path) -> bool:
+    with path.open("rb") as file:
+        header = file.read(16)
+    return header in (b"", b"SQLite format 3\0")

@@ -34,7 +34,7 @@ def freight():
 @click.option("--by", "by", required=True, help="Who enters it (name or e-mail).")
 @click.option("--note", help="Anything the ACP should know about this invoice.")
 @output_option
-@common_options
+@common_options(existing_db=True)  # the invoice of a synced shipment: no database, no shipment
 def freight_set(app: App, shipment_id, amount, currency, insurance, insurance_currency, reference, invoiced_on, by,
                 note, output):
     """Record the actual freight invoice of SHIPMENT_ID and screen the shipment again."""
@@ -60,7 +60,7 @@ def freight_set(app: App, shipment_id, amount, currency, insurance, insurance_cu
 
 @freight.command("list")
 @click.argument("shipment_id")
-@common_options
+@common_options(existing_db=True)
 def freight_list(app: App, shipment_id):
     """The freight invoices entered for SHIPMENT_ID, oldest first (the last one counts)."""
     from ..freight import invoice_history

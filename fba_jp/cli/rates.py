@@ -13,7 +13,7 @@ import click
 
 from .common import App, common_options
 from ..errors import UsageError
-from ..rates import import_rates_csv, week_end, week_start
+from ..rates import import_rates_csv, read_rates_csv, week_end, week_start
 
 
 @click.group("rates")
@@ -30,7 +30,8 @@ def rates_import(app: App, csv_file):
     Every row is checked first; if any is wrong nothing is imported. A rate already stored for the same
     currency and week is replaced, and the output lists what changed.
     """
-    summary = import_rates_csv(app.store, csv_file)
+    rows = read_rates_csv(csv_file)  # before the store: a file that cannot be imported creates no database
+    summary = import_rates_csv(app.store, csv_file, rows)
     click.echo(json.dumps(summary, indent=2))
     click.echo(
         f"imported {summary['imported']} rate{'s' if summary['imported'] != 1 else ''} "
