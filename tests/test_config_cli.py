@@ -66,3 +66,22 @@ def test_the_starter_files_ship_in_the_wheel():
     assert shipped == {source: f"fba_jp/starter/{name}" for name, source in STARTER_SOURCES.items()}
     for name, source in STARTER_SOURCES.items():
         assert starter_text(name) == (ROOT / source).read_text(encoding="utf-8")
+
+
+def test_config_check_names_a_misspelt_severity_code(run_cli, tmp_path):
+    # `RADIO_NO_GITEKY = "warn"` would change nothing: the real code still blocks, and no one would know
+    config = tmp_path / "config.toml"
+    config.write_text('[policy.severity]\nRADIO_NO_GITEKY = "warn"\nCOS_NO_MAH = "warn"\nPLUGIN_ERROR = "block"\n')
+    typo = run_cli("config", "check", "--config", config)
+    assert typo.exit_code == 3
+    assert typo.stderr.splitlines() == [
+        f"fba-jp: {config}: policy.severity.RADIO_NO_GITEKY: no loaded check reports this code (check the spelling; "
+        "`fba-jp plugins --all` lists each check's codes)"]
+    # a plugin whose check declares no codes may report any: then the same line is a note, not a failure
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "quiet.py").write_text(
+        "from fba_jp import hookimpl\n\ndef quiet(declaration, context):\n    return []\n\n"
+        "@hookimpl\ndef register_checks(register):\n    register(quiet)\n")
+    noted = run_cli("config", "check", "--config", config, "--plugins-dir", tmp_path / "plugins")
+    assert noted.exit_code == 0, noted.stderr
+    assert "policy.severity.RADIO_NO_GITEKY: no loaded check reports this code" in noted.stderr

@@ -88,6 +88,7 @@ def config_check(app: App, print_schema):
             trigger_for(cfg)
         except ConfigError as exc:
             problems.append(f"{path}: {exc}")
+    problems += unknown_severity_codes(app, path, notes)
     for account in cfg.accounts:
         if account.products:
             from ..products import load_products
@@ -111,6 +112,22 @@ def config_check(app: App, print_schema):
     accounts = ", ".join(a.name for a in cfg.accounts) or "none"
     click.echo(f"{path}: valid ({len(cfg.accounts)} account{'s' if len(cfg.accounts) != 1 else ''}: {accounts}; "
                f"database {app.database_path})")
+
+
+def unknown_severity_codes(app: App, path: str, notes: list[str]) -> list[str]:
+    """``[policy.severity]`` codes no loaded check reports: a typo there changes nothing, silently. A problem
+    when every check declares its codes (the list is then complete), else a note."""
+    from ..config import CODE_ALIASES
+    from ..models import COULD_NOT_SCREEN
+
+    checks = app.plugins.checks
+    known = {code for check in checks for code in check.codes} | COULD_NOT_SCREEN | set(CODE_ALIASES.values())
+    lines = [f"{path}: policy.severity.{code}: no loaded check reports this code (check the spelling; "
+             "`fba-jp plugins --all` lists each check's codes)" for code in app.config.policy.severity if code not in known]
+    if all(check.codes for check in checks):
+        return lines
+    notes.extend(lines)
+    return []
 
 
 def config_schema(app: App) -> dict:
