@@ -307,6 +307,10 @@ COMMAND_CASES = [
       "--by", "kenji", "--db", "{tmp}/x.db"], None, 3, "x.db: no such database", ["x.db"]),
     ("freight list with --db where there is none", None, ["freight", "list", "FBA1", "--db", "{tmp}/x.db"], None, 3,
      "x.db: no such database", ["x.db"]),
+    ("gate with a mistyped --output screens and stores nothing",
+     lambda tmp: (tmp / "s.json").write_text(json.dumps(declaration_data()), encoding="utf-8"),
+     ["gate", "{tmp}/s.json", "--output", "jsno", "--db", "{tmp}/x.db"], None, 2,
+     "fba-jp: --output: unknown format 'jsno'; choose from github, json, junit, sarif, table", ["x.db"]),
     ("gate with stdin that is not UTF-8", None, ["gate", "-", "--db", "{tmp}/x.db", "-o", "json"], b"\xff\xfe{}", 3,
      "<stdin>: not UTF-8 text", []),
 ]

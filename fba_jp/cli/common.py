@@ -36,6 +36,8 @@ def common_options(function=None, *, existing_db: bool = False):
         ready = (click.get_current_context().find_object(dict) or {}).get("plugins")
         app = App(config_path, db_path, plugins_dirs, None if plugins_dirs else ready)
         app.existing_db_only = existing_db
+        if kwargs.get("output") is not None:  # a mistyped --output is a usage error before anything is
+            output_format(app, kwargs["output"])  # synced, screened, stored or delivered, not after
         return function(app, **kwargs)
 
     return wrapper
@@ -68,21 +70,26 @@ def emit(
     verbose: bool = False,
 ) -> None:
     """Write the result document in the chosen format; ``problems`` (inputs not screened) go in it too."""
-    from ..output import output_formats
-
-    formats = output_formats(app.plugins.hook)
-    name = output or ("table" if sys.stdout.isatty() else "json")
-    if name not in formats:
-        raise UsageError(f"--output: unknown format {name!r}; choose from {', '.join(sorted(formats))}")
+    name, render = output_format(app, output)
     problems = list(problems)
     document = ResultDocument(results=results, errors=problems, summary=Summary.of(results, problems))
-    render = formats[name]
     # the built-in formats take options; a plugin's format is render(document) as documented in hookspecs
     options = {
         "table": {"verbose": verbose},
         "sarif": {"exit_code": exit_code, "descriptions": app.plugins.code_descriptions()},
     }.get(name, {})
     click.echo(render(document, **options), nl=False)
+
+
+def output_format(app: App, output: str | None):
+    """``(name, render)`` of the ``--output`` format (default: table on a terminal, else json)."""
+    from ..output import output_formats
+
+    formats = output_formats(app.plugins.hook)
+    name = output or ("table" if sys.stdout.isatty() else "json")
+    if name not in formats:
+        raise UsageError(f"--output: unknown format {name!r}; choose from {', '.join(sorted(formats))}")
+    return name, formats[name]
 
 
 def on_terminal(stream=None) -> bool:
