@@ -604,6 +604,14 @@ def declaration_or_error(
         return build_declaration(synced, account, products, catalog, inputs), None
     except InputError as exc:
         return None, exc
+    except Exception as exc:  # noqa: BLE001 - Amazon data no check anticipated: this shipment, not the run
+        # fail closed for this one shipment (INPUT_INVALID, unwaivable) and screen the others: a TypeError on
+        # one off-model payload stopped screening for every account of the run
+        log.debug("building the declaration of %s failed", synced.shipment_id, exc_info=exc)
+        from .redact import redact
+
+        return None, InputError(f"{synced.source}: its SP-API data could not be turned into a declaration "
+                                f"({type(exc).__name__}: {redact(str(exc))[:200]}); run with --debug for the traceback")
 
 
 def unread_plan(synced: SyncedShipment, problem: str) -> InputError:

@@ -211,6 +211,29 @@ def test_a_shipment_whose_changed_plan_cannot_be_read_is_blocked_not_cleared_on_
         {"name": "renamed on Amazon"}]
 
 
+def test_a_shipment_whose_data_breaks_the_declaration_builder_is_blocked_and_the_others_screened(world, monkeypatch):
+    """An SP-API payload nothing anticipated (here a TypeError deep in building one declaration) costs that
+    shipment, INPUT_INVALID, not the whole run of every account."""
+    import fba_jp.sync
+
+    sandbox, app = world()
+    sync_accounts(app, lookback_days=None, api_options=FAST)
+    real = fba_jp.sync.build_declaration
+
+    def breaks_on_one(synced, *args):
+        if synced.shipment_id == "FBA15MP0001A":
+            raise TypeError("'int' object is not iterable")
+        return real(synced, *args)
+
+    monkeypatch.setattr(fba_jp.sync, "build_declaration", breaks_on_one)
+    report = screen_synced(app)
+    verdicts = {r.shipment_id: r.verdict for r in report.results}
+    assert len(verdicts) == 6 and verdicts["FBA15MP0001A"] == "blocked" and verdicts["FBA15HD0001A"] == "cleared"
+    [finding] = [f for r in report.results if r.shipment_id == "FBA15MP0001A" for f in r.findings]
+    assert finding.code == "INPUT_INVALID"
+    assert "could not be turned into a declaration (TypeError: 'int' object is not iterable)" in finding.message
+
+
 def test_a_plan_the_api_refuses_is_skipped_and_the_rest_synced(world):
     sandbox, app = world()
     awd = sandbox.plans("maple")[0]["plan"]["inboundPlanId"]
