@@ -390,6 +390,18 @@ def test_demo_with_faults_recovers_from_throttling_and_5xx(run_cli, tmp_path):
     assert throttled > 0
 
 
+def test_gate_plan_with_no_open_shipment_says_so(world, run_cli, tmp_path, monkeypatch):
+    import fba_jp.sync
+
+    world()
+    monkeypatch.setattr(fba_jp.sync, "declarations_for_plan", lambda app, plan_id, account: iter(()))
+    result = run_cli("gate", "--plan", "wf-all-cancelled", "--config", tmp_path / "config.toml",
+                     "--db", tmp_path / "fba_jp.db", "--account", "maple")
+    assert result.exit_code == 0
+    assert result.stderr.strip() == ("fba-jp: inbound plan wf-all-cancelled has no open shipment to screen (each is "
+                                     "cancelled, shipped or closed); nothing was recorded")
+
+
 def test_gate_plan_before_placement_screens_the_plans_items(world, run_cli, tmp_path):
     sandbox, app = world()
     app.store.close()

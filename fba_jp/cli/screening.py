@@ -70,6 +70,9 @@ def gate(app: App, files, plan_id, account, output, fail_on_warn, verbose):
             except Exception as exc:  # noqa: BLE001 - one file must not hide the rest of the batch
                 error = _screening_error(exc, source)
         problems.extend(input_problems(error, source))
+    if plan_id and not results and not problems:  # not silence: say why there is nothing to judge
+        click.echo(f"fba-jp: inbound plan {plan_id} has no open shipment to screen (each is cancelled, shipped or "
+                   "closed); nothing was recorded", err=True)
     code = gate_exit_code(results, fail_on_warn or app.config.policy.fail_on_warn, bool(problems))
     report_problems(problems, output)
     emit(results, output, app, exit_code=code, problems=problems, verbose=verbose)
