@@ -105,6 +105,14 @@ def load_products(path: str | Path, name: str | None = None) -> ProductMaster:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the product master: {exc}") from None
     reader = csv.DictReader(records(text))
+    try:
+        return _read_master(reader, path, name)
+    except csv.Error as exc:  # a field over csv's size limit: a binary or a wholly wrong file
+        raise ConfigError(f"{path}: after line {reader.line_num}: not a product master CSV ({exc}); save the product "
+                          "master as CSV UTF-8 with columns msku,title,hs_code,… (see examples/products.csv)") from None
+
+
+def _read_master(reader: csv.DictReader, path: Path, name: str | None) -> ProductMaster:
     headers = [h.strip() for h in (reader.fieldnames or [])]
     if "msku" not in headers:
         separated = " (columns are separated by commas, not semicolons or tabs)" if (

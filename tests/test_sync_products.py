@@ -90,3 +90,11 @@ def test_a_title_with_a_line_break_stays_one_product_and_a_shift_jis_file_says_h
         load_products(sjis)
     assert str(raised.value) == (f"{sjis}: line 2: not UTF-8 text (a spreadsheet saved as plain \"CSV\" on Japanese "
                                  "Windows is Shift_JIS); save it as \"CSV UTF-8\"")
+
+
+def test_a_field_over_the_csv_size_limit_is_one_line_naming_the_file(tmp_path):
+    """A binary or wholly wrong file saved as products.csv: a config error, not "internal error"."""
+    path = write(tmp_path, HEADER + "\nTENT-2P,\"" + "x" * 200_000 + "\",6306.22,38.50,USD,CN,4.5,\n")
+    with pytest.raises(ConfigError) as raised:
+        load_products(path)
+    assert str(raised.value).startswith(f"{path}: after line 1: not a product master CSV (field larger than field limit")
