@@ -374,3 +374,20 @@ def test_a_plain_password_in_config_is_refused(run_cli, tmp_path):
     bad.write_text('[serve]\n[[serve.users]]\nname = "ops"\npassword_hash = "hunter2"\n', encoding="utf-8")
     result = run_cli("serve", "--config", bad)
     assert result.exit_code == 3 and "a plain password is refused" in result.stderr and "hunter2" not in result.stderr
+
+
+def test_release_expiry_and_list_dates_are_read_like_the_cli(site):
+    config, db = site
+    c = client(config, db)
+    login(c, "ops")
+    csrf = csrf_of(c, "/shipments")
+    # `fba-jp release --expires` takes YYYY-MM-DD only; ISO basic or week forms are refused there, and here
+    for expires in ("20991231", "2099-W01-1"):
+        refused = c.post("/shipments/FBA15NWIND02/release",
+                         data={"csrf": csrf, "code": "IOR_AMAZON", "reason": "x", "expires": expires})
+        assert refused.status_code == 400 and "expires: must be a date YYYY-MM-DD" in refused.text
+    # the last day there is means no upper bound (it was a 500)
+    far = c.get("/shipments.json?to=9999-12-31")
+    assert far.status_code == 200 and len(far.json()["shipments"]) == 4
+    with Store(db) as store:
+        assert store.db.execute("select count(*) from waivers").fetchone()[0] == 0

@@ -71,7 +71,7 @@ def list_shipments(store: Store, user: User, filters: Filters, limit: int = PAGE
         sql, params = sql + " and latest_verdict = ?", params + [filters.verdict]
     if filters.date_from:
         sql, params = sql + " and updated_at >= ?", params + [filters.date_from.isoformat()]
-    if filters.date_to:
+    if filters.date_to and filters.date_to < date.max:  # up to the last day there is: no bound
         sql, params = sql + " and updated_at < ?", params + [(filters.date_to + timedelta(days=1)).isoformat()]
     if filters.code:
         # like the SKU search: a rare code drives the query from its index, a common one is checked row by row

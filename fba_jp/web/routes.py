@@ -9,7 +9,7 @@ import json
 import re
 from collections import Counter
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -35,8 +35,8 @@ def _day(ctx: Ctx, name: str, source=None) -> date | None:
     value = value.strip() if isinstance(value, str) else value
     if not value:
         return None
-    try:
-        return date.fromisoformat(value)
+    try:  # the format `fba-jp release --expires` takes: date.fromisoformat would also read 20261231 or 2026-W01-1
+        return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise Problem(400, f"{name}: must be a date YYYY-MM-DD (got {value[:40]!r})") from None
 
