@@ -376,6 +376,28 @@ def test_a_plain_password_in_config_is_refused(run_cli, tmp_path):
     assert result.exit_code == 3 and "a plain password is refused" in result.stderr and "hunter2" not in result.stderr
 
 
+def test_a_shipment_id_with_a_slash_opens_and_can_be_released(site, run_cli, tmp_path):
+    # gate-file ids are the seller's own ("PO-2026/11"): its links must lead to the shipment, not to Not found
+    config, db = site
+    declaration = json.loads((EXAMPLES / "kyoto-cosmetics-blocked.json").read_text())
+    declaration["shipment_id"] = "PO-2026/11"
+    (tmp_path / "po.json").write_text(json.dumps(declaration))
+    run_cli("gate", tmp_path / "po.json", "--config", config, "--db", db, "-o", "json")
+    c = client(config, db)
+    login(c, "ops")
+    row = next(r for r in c.get("/shipments.json").json()["shipments"] if r["shipment_id"] == "PO-2026/11")
+    page = c.get(row["links"]["html"])
+    assert page.status_code == 200 and "PO-2026/11" in page.text
+    assert c.get(row["links"]["json"]).json()["shipment"]["shipment_id"] == "PO-2026/11"
+    assert c.get(row["links"]["result"]).json()["results"][0]["shipment_id"] == "PO-2026/11"
+    code = re.search(r'name="code" value="([^"]+)"', page.text).group(1)
+    posted = c.post(row["links"]["html"] + "/release",
+                    data={"csrf": csrf_of(c, "/shipments"), "code": code, "reason": "licence renewed"})
+    assert posted.status_code == 303
+    with Store(db) as store:
+        assert store.db.execute("select shipment_id, code from waivers").fetchall() == [("PO-2026/11", code)]
+
+
 def test_release_expiry_and_list_dates_are_read_like_the_cli(site):
     config, db = site
     c = client(config, db)

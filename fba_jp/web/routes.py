@@ -445,7 +445,8 @@ def health(ctx: Ctx) -> Response:
     return Response(json.dumps({"status": "ok", "database": state}), media_type="application/json")
 
 
-# (path, methods, page, options) — the JSON twin of each GET page is PATH.json or Accept: application/json
+# (path, methods, page, options) — the JSON twin of each GET page is PATH.json or Accept: application/json.
+# Shipment ids are :path: a seller's own id may hold a '/' (its links quote it, the server decodes it).
 ROUTES = [
     ("/", ["GET"], home, {}),
     ("/health", ["GET"], health, {"public": True}),
@@ -454,11 +455,11 @@ ROUTES = [
     ("/logout", ["POST"], logout, {"public": True}),
     ("/shipments", ["GET"], shipments, {}),
     ("/shipments.json", ["GET"], shipments, {}),
-    ("/shipments/{shipment_id}/result.json", ["GET"], shipment_result, {}),
-    ("/shipments/{shipment_id}/documents/{kind}.{fmt}", ["GET"], shipment_document, {}),
-    ("/shipments/{shipment_id}/release", ["POST"], release, {"write": True}),
-    ("/shipments/{shipment_id}/rescreen", ["POST"], rescreen, {"write": True}),
-    ("/shipments/{shipment_id}", ["GET"], shipment, {}),
+    ("/shipments/{shipment_id:path}/result.json", ["GET"], shipment_result, {}),
+    ("/shipments/{shipment_id:path}/documents/{kind}.{fmt}", ["GET"], shipment_document, {}),
+    ("/shipments/{shipment_id:path}/release", ["POST"], release, {"write": True}),
+    ("/shipments/{shipment_id:path}/rescreen", ["POST"], rescreen, {"write": True}),
+    ("/shipments/{shipment_id:path}", ["GET"], shipment, {}),
     ("/status", ["GET"], status, {}),
     ("/status.json", ["GET"], status, {}),
     ("/acps", ["GET"], acps, {}),
