@@ -413,3 +413,18 @@ def test_release_expiry_and_list_dates_are_read_like_the_cli(site):
     assert far.status_code == 200 and len(far.json()["shipments"]) == 4
     with Store(db) as store:
         assert store.db.execute("select count(*) from waivers").fetchone()[0] == 0
+
+
+def test_a_seller_picks_only_its_own_finding_codes(site):
+    # the code dropdown is data too: northwind's IOR_AMAZON and the tea seller's TBL_* are not kyoto's to read
+    config, db = site
+    c = client(config, db)
+    login(c, "ops")
+    every = set(re.findall(r"<option>([A-Z][A-Z0-9_]+)</option>", c.get("/shipments").text))
+    assert {"IOR_AMAZON", "LICENCE_EXPIRED"} <= every
+    c = client(config, db)
+    login(c, "kyoto-seller")
+    mine = set(re.findall(r"<option>([A-Z][A-Z0-9_]+)</option>", c.get("/shipments").text))
+    kyoto = {code for r in c.get("/shipments.json").json()["shipments"] for code in r["codes"]}
+    assert kyoto <= mine and "LICENCE_EXPIRED" in mine and "IOR_AMAZON" not in mine
+    assert not any(code.startswith("TBL_") for code in mine)

@@ -130,6 +130,18 @@ def distinct_values(store: Store, table: str, column: str) -> list[str]:
     return [r["x"] for r in store.rows(sql)]
 
 
+def finding_codes(store: Store, user: User) -> list[str]:
+    """The codes the list can filter on: every code for an unscoped user; for a scoped one, only codes of
+    the latest screenings of its own shipments (another seller's codes tell what that seller ships)."""
+    codes = distinct_values(store, "findings", "code")
+    if user.unscoped:
+        return codes
+    where, params = _scope(user, "s.account")
+    sql = ("select 1 from findings f join shipments s on s.latest_screening_id = f.screening_id"
+           f" where f.code = ?{where} limit 1")
+    return [code for code in codes if store.conn.execute(sql, [code, *params]).fetchone()]
+
+
 def shipment(store: Store, user: User, shipment_id: str) -> dict | None:
     """The shipment row, or ``None`` when it does not exist *or* is outside the user's scope (same answer)."""
     rows = list(store.rows(

@@ -105,7 +105,7 @@ def shipments(ctx: Ctx) -> Page:
     data = {"shipments": page.rows, "next": next_url, "filters": filters.query(after=None)}
     context = {
         "accounts": _account_names(ctx),
-        "codes": queries.distinct_values(ctx.store, "findings", "code"),
+        "codes": queries.finding_codes(ctx.store, ctx.user),
         "verdicts": queries.VERDICTS,
         "first_page": "/shipments?" + urlencode(filters.query(after=None)) if filters.after else None,
     }
