@@ -40,7 +40,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator
 
 from .config import DEFAULT_LOOKBACK_DAYS, AccountConfig, Config
 from .declarations import (
@@ -677,7 +677,7 @@ class ScreenReport:
 
 
 def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
-                  stop: threading.Event | None = None) -> ScreenReport:
+                  stop: threading.Event | None = None, only: Collection[str] | None = None) -> ScreenReport:
     """Screen stored SP-API shipments of the accounts (all if none named).
 
     A new screening is recorded when the input changed (declaration hash, which covers the profile and
@@ -689,7 +689,8 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
     (``fba-jp screen --all``) always.
 
     ``stop`` (the daemon's stop event) ends it before the next shipment once set: what was screened is
-    recorded, then :class:`~fba_jp.errors.StopRequested` is raised.
+    recorded, then :class:`~fba_jp.errors.StopRequested` is raised. ``only`` limits it to those shipment
+    ids (the dashboard's "Screen again" of one synced shipment).
     """
     from .runner import SCREEN_BATCH, input_sha256
 
@@ -724,6 +725,8 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
         unread = dict(store.conn.execute(  # plans whose last fetch failed: their stored copy is not current
             "select inbound_plan_id, error from spapi_plans where account = ? and error is not null", [account.name]))
         for synced in synced_shipments(store, account.name):
+            if only is not None and synced.shipment_id not in only:
+                continue
             if stop is not None and stop.is_set():
                 record()
                 raise StopRequested

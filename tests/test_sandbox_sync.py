@@ -234,6 +234,29 @@ def test_a_shipment_whose_data_breaks_the_declaration_builder_is_blocked_and_the
     assert "could not be turned into a declaration (TypeError: 'int' object is not iterable)" in finding.message
 
 
+def test_the_dashboards_screen_again_of_a_synced_shipment_screens_it_as_fba_jp_screen_does(world):
+    """From the stored SP-API data and the current product master and profile, not the declaration stored at
+    the last screening: a plan whose latest copy could not be read blocks it, as the CLI would."""
+    import re
+
+    from starlette.testclient import TestClient
+
+    from fba_jp.web.app import create_app
+
+    sandbox, app = world()
+    sync_accounts(app, ["hinode"], lookback_days=None, api_options=FAST)
+    assert {r.shipment_id: r.verdict for r in screen_synced(app, ["hinode"]).results}["FBA15HD0001A"] == "cleared"
+    with app.store.write():
+        app.store.conn.execute("update spapi_plans set error = 'HTTP 500 after retries' where account = 'hinode'")
+    site = TestClient(create_app(app.config, app.store.path), base_url="http://127.0.0.1", follow_redirects=False)
+    page = site.get("/shipments/FBA15HD0001A")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    assert site.post("/shipments/FBA15HD0001A/rescreen", data={"csrf": csrf}).status_code == 303
+    latest = app.store.load_result(app.store.latest_screening("FBA15HD0001A"))
+    assert latest.verdict == "blocked" and [f.code for f in latest.findings] == ["INPUT_INVALID"]
+    assert "could not be read (HTTP 500 after retries)" in latest.findings[0].message
+
+
 def test_a_plan_the_api_refuses_is_skipped_and_the_rest_synced(world):
     sandbox, app = world()
     awd = sandbox.plans("maple")[0]["plan"]["inboundPlanId"]

@@ -233,12 +233,23 @@ def rescreen(ctx: Ctx):
 
 
 def _rescreen(ctx: Ctx, row: dict, always: bool = False) -> bool:
-    """Screen the stored declaration again, when the config allows it: rescreening is on, and the
-    shipment's account (whose profile the checks read) is in this config, or it has none."""
+    """Screen the shipment again, when the config allows it: rescreening is on, and the shipment's account
+    (whose profile the checks read) is in this config, or it has none. A synced shipment is screened as
+    ``fba-jp screen`` does, from its stored SP-API data, the current product master and profile (which can
+    block it: an unreadable plan, a bad products.csv row, a revoked ACP); a gate file's from its declaration."""
     config = ctx.server.config
-    if not (always or config.serve.rescreen_on_release) or not row["declaration"]:
+    if not (always or config.serve.rescreen_on_release):
         return False
     if row["account"] and row["account"] not in {a.name for a in config.accounts}:
+        return False
+    if row["source"].startswith("spapi:") and row["account"]:
+        from ..app import App
+        from ..sync import screen_synced
+
+        app = App(None, ctx.server.db_path, plugins=ctx.server.get_plugins())
+        app.config, app.store = config, ctx.store
+        return bool(screen_synced(app, [row["account"]], force=True, only={row["shipment_id"]}).results)
+    if not row["declaration"]:
         return False
     from ..runner import Screener
 
