@@ -50,7 +50,8 @@ def demo_site(directory: Path, serve_toml: str = "") -> tuple[Path, Path]:
     data = resources.files("fba_jp.sandbox").joinpath("data")
     accounts = data.joinpath("demo_accounts.toml").read_text(encoding="utf-8")
     accounts = accounts.replace("@ENDPOINT@", UNUSED_ENDPOINT).replace("@TOKEN_URL@", UNUSED_ENDPOINT + "/token")
-    (directory / "products.csv").write_text(data.joinpath("products.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("products.csv", "freight-quotes.csv"):  # what the accounts read (a rescreen rebuilds from them)
+        (directory / name).write_text(data.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
     config = directory / "config.toml"
     config.write_text(accounts + "\n" + serve_toml, encoding="utf-8")
     return db, config
