@@ -58,8 +58,11 @@ def test_acp_from_registry_by_id(fba_jp_store):
 def test_registry_acp_serving_other_sellers_only_is_missing(fba_jp_store):
     fba_jp_store.add_acp("sakura-tokyo", Acp(name="Sakura Customs Advisory K.K.", status="registered",
                                              accepted_on="2026-09-15"), ["Northwind Outdoor LLC"])
-    finding = screen(make_declaration(acp=None, acp_id="sakura-tokyo"), store=fba_jp_store).finding("ACP_MISSING")
-    assert "Northwind Outdoor LLC" in finding.message
+    result = screen(make_declaration(acp=None, acp_id="sakura-tokyo"), store=fba_jp_store)
+    finding = result.finding("ACP_MISSING")
+    assert "Acme Trading LLC" in finding.message and "not for seller" in finding.message
+    # the ACP firm's other clients never reach this seller's report, notifications or dashboard
+    assert "Northwind" not in result.model_dump_json()
 
 
 def test_status_change_is_picked_up_and_history_kept(fba_jp_store):

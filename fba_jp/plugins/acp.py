@@ -67,8 +67,10 @@ def check_acp(shipment, context):
         if served and not any(same_party(s, shipment.seller.name) for s in served):
             yield Finding(
                 code="ACP_MISSING", severity="block", reference=ACP_RULE, evidence=origin,
-                message=f"ACP {acp.name!r} is registered, but not for seller {shipment.seller.name!r} "
-                        f"(it serves: {', '.join(served)}). An ACP notification is made per importer.",
+                # the ACP's other clients are not named: this finding reaches this seller's reports,
+                # notifications and dashboard, and an ACP firm's client list is not for its clients to read
+                message=f"ACP {acp.name!r} is registered, but not for seller {shipment.seller.name!r}: the registry "
+                        f"does not record it as serving this seller. An ACP notification is made per importer.",
                 remedy=f"Have {acp.name} notify Customs for this seller, then run "
                        f"`fba-jp acp set-status {record['id']} registered --seller \"{shipment.seller.name}\"`.",
             )
