@@ -65,6 +65,22 @@ def test_registry_acp_serving_other_sellers_only_is_missing(fba_jp_store):
     assert "Northwind" not in result.model_dump_json()
 
 
+
+def test_registry_acp_serving_a_sister_company_under_another_legal_form_is_missing(fba_jp_store):
+    # an ACP firm's clients include group companies: the ACP notified for the US LLC is not the German GmbH's
+    fba_jp_store.add_acp("sakura-tokyo", Acp(name="Sakura Customs Advisory K.K.", status="registered",
+                                             accepted_on="2026-09-15"), ["Kestrel Outdoor LLC", "さくら株式会社"])
+
+    def codes(seller):
+        declaration = make_declaration(acp=None, acp_id="sakura-tokyo", seller={"name": seller, "country": "DE"},
+                                       importer_of_record={"name": seller})
+        return screen(declaration, store=fba_jp_store).codes
+
+    assert "ACP_MISSING" in codes("Kestrel Outdoor GmbH")
+    assert "ACP_MISSING" in codes("Kestrel Outdoor Inc.")
+    for same in ("Kestrel Outdoor LLC", "KESTREL OUTDOOR, L.L.C.", "Kestrel Outdoor", "株式会社さくら", "㈱さくら"):
+        assert "ACP_REGISTERED" in codes(same), same
+
 def test_status_change_is_picked_up_and_history_kept(fba_jp_store):
     fba_jp_store.add_acp("sakura", Acp(name="Sakura ACP", status="pending", notified_on="2026-11-20"), [])
     assert "ACP_PENDING" in screen(make_declaration(acp=None, acp_id="sakura"), store=fba_jp_store).codes
