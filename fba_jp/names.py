@@ -524,3 +524,32 @@ def party_tokens(name: str) -> tuple[str, ...]:
             core = _strip_legal_suffix(list(core[: i + 1]), list(parsed.raw[: i + 1]), [])[0]
             break
     return tuple(w for w in core if w not in _ja_legal_words())
+
+
+# One legal form however it is spelt ("K.K.", "Kabushiki Kaisha", "株式会社"; "Limited", "Ltd"), for
+# telling a company from a sister company under another legal form (same_legal_form).
+_JA_FORMS = {"kabushikikaisha": "kk", "株式会社": "kk", "godokaisha": "gk", "合同会社": "gk",
+             "yugenkaisha": "yk", "有限会社": "yk"}
+_FORM_SPELLINGS = {"limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co"}
+
+
+def legal_form(name: str) -> str | None:
+    """The legal form that ends the company name ``name``, one spelling for each ("Co., Ltd." and "Pvt Ltd"
+    are Ltd), or ``None`` if it gives none."""
+    legal = parse_name(addressee(name)).legal
+    if not legal:
+        return None
+    joined = "".join(legal)
+    if joined in _JA_FORMS:
+        return _JA_FORMS[joined]
+    if len(legal) > 1 and all(len(word) <= 2 for word in legal):  # initials: "S.à r.l.", "B.V."
+        return joined
+    return _FORM_SPELLINGS.get(legal[-1], legal[-1])
+
+
+def same_legal_form(a: str, b: str) -> bool:
+    """Whether two names of one party can be one importer: the same legal form, or one of them gives none.
+    "Kestrel Outdoor LLC" and "Kestrel Outdoor GmbH" are the same party to :func:`same_party` (which sets
+    legal forms aside) but two importers, each with its own ACP notification, licences and account."""
+    forms = legal_form(a), legal_form(b)
+    return None in forms or forms[0] == forms[1]

@@ -29,7 +29,7 @@ from .models import (
     Valuation,
     today_jst,
 )
-from .names import normalise_name
+from .names import normalise_name, same_legal_form
 from .plugin_manager import Check, Plugins
 from .store import Store
 
@@ -112,12 +112,14 @@ def input_sha256(declaration: Declaration | str) -> str:
 
 
 def account_for(config: Config, declaration: Declaration, name: str | None = None) -> AccountConfig | None:
-    """The account named ``name``, else the one whose seller name matches the declaration's seller."""
+    """The account named ``name``, else the one whose seller name matches the declaration's seller (legal
+    form included where both give one: a sister company must not get this seller's ACP and licences)."""
     if name:
         return config.account(name)
-    wanted = normalise_name(declaration.seller.name)
+    seller = declaration.seller.name
+    wanted = normalise_name(seller)
     for account in config.accounts:
-        if normalise_name(account.seller.name) == wanted:
+        if normalise_name(account.seller.name) == wanted and same_legal_form(account.seller.name, seller):
             return account
     return None
 

@@ -97,3 +97,21 @@ def test_acp_from_account_profile_when_declaration_has_none():
     }]})
     result = screen(make_declaration(acp=None), config=config)
     assert "ACP_REGISTERED" in result.codes and "account 'acme'" in result.finding("ACP_REGISTERED").evidence
+
+
+def test_a_sister_company_under_another_legal_form_does_not_get_the_account_profile():
+    # an ACP firm's config lists "Acme Trading LLC"; a declaration of "Acme Trading GmbH" is another importer:
+    # it must not be filed under that account nor cleared through its ACP (nor "Acme Trading, L.L.C." refused)
+    config = Config.model_validate({"accounts": [{
+        "name": "acme", "seller": {"name": "Acme Trading LLC", "country": "US"},
+        "acp": {"name": "Profile ACP K.K.", "status": "registered", "accepted_on": "2026-01-05"},
+    }]})
+
+    def screened(seller):
+        return screen(make_declaration(acp=None, seller={"name": seller, "country": "DE"},
+                                       importer_of_record={"name": seller}), config=config)
+
+    sister = screened("Acme Trading GmbH")
+    assert sister.account is None and "ACP_MISSING" in sister.codes
+    same = screened("ACME TRADING, L.L.C.")
+    assert same.account == "acme" and "ACP_REGISTERED" in same.codes

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 from fba_jp import Finding, hookimpl
-from fba_jp.names import addressee, load_name_list, parse_name, same_party
+from fba_jp.names import load_name_list, same_legal_form, same_party
 from fba_jp.plugins.ior import AMAZON_RULE, ior_is_seller
 
 ACP_RULE = "Customs Act Art. 95 (notification on Form C-7500)"
@@ -137,31 +137,8 @@ def _sellers(record):
     return json.loads(record.get("sellers") or "[]")
 
 
-# One legal form however it is spelt ("K.K.", "Kabushiki Kaisha", "株式会社"; "Limited", "Ltd"), so that a
-# served seller matches its own spellings but not a sister company under another legal form.
-_JA_FORMS = {"kabushikikaisha": "kk", "株式会社": "kk", "godokaisha": "gk", "合同会社": "gk",
-             "yugenkaisha": "yk", "有限会社": "yk"}
-_SPELLINGS = {"limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co"}
-
-
-def _legal_form(name: str) -> str | None:
-    legal = parse_name(addressee(name)).legal
-    if not legal:
-        return None
-    joined = "".join(legal)
-    if joined in _JA_FORMS:
-        return _JA_FORMS[joined]
-    if len(legal) > 1 and all(len(word) <= 2 for word in legal):  # initials: "S.à r.l.", "B.V."
-        return joined
-    return _SPELLINGS.get(legal[-1], legal[-1])  # "Co., Ltd." and "Pvt Ltd" are Ltd
-
-
 def _serves(served: str, seller: str) -> bool:
-    """Whether the registry's served name ``served`` is the seller: the same party (:func:`same_party`) and,
-    where both names give one, the same legal form. An ACP is notified to Customs per importer, and
-    "Kestrel Outdoor LLC" and "Kestrel Outdoor GmbH" are two importers; ``same_party`` sets legal forms
-    aside, which here would clear the second through the first one's ACP."""
-    if not same_party(served, seller):
-        return False
-    forms = _legal_form(served), _legal_form(seller)
-    return None in forms or forms[0] == forms[1]
+    """Whether the registry's served name ``served`` is the seller. An ACP is notified to Customs per
+    importer: "Kestrel Outdoor LLC" and "Kestrel Outdoor GmbH" are two importers, so the legal forms count
+    (``same_party`` alone sets them aside and would clear the second through the first one's ACP)."""
+    return same_party(served, seller) and same_legal_form(served, seller)
