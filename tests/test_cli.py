@@ -207,3 +207,15 @@ def test_report_command_shows_latest_verdicts(run_cli, write_declaration, tmp_pa
 @pytest.mark.parametrize("args", [["--help"], ["gate", "--help"], ["--version"]])
 def test_help(run_cli, args):
     assert run_cli(*args).exit_code == 0
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    """`fba-jp schema | head -1`: the pipe closes before fba-jp has written; no "internal error", no traceback."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "fba_jp", "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before the command writes a byte: every write meets a closed pipe
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 3
+    assert stderr == ""

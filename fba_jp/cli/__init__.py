@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import os
 import sys
 import traceback
 
@@ -64,6 +65,11 @@ class FbaJpGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # the reader went away (`fba-jp status | head -1`): nothing more can be said to it, so say nothing;
+            # stdout goes to /dev/null so the interpreter's last flush does not fail as well
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(3)
         except FbaJpError as exc:
             if debug:
                 traceback.print_exc()
