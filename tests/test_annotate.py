@@ -66,3 +66,34 @@ def test_hold_name_fits_amazons_limit():
     long = "Northwind winter restock " * 8
     name = hold_name(long, ["COS_NO_MAH", "ACP_MISSING", "FOOD_NO_IMPORT_NOTIFICATION"])
     assert name.startswith("[JP HOLD: COS_NO_MAH+2] ") and len(name) <= 100
+
+
+def test_a_late_retry_of_an_old_block_does_not_hold_a_shipment_that_has_cleared(tmp_path, monkeypatch):
+    # Amazon refuses the rename while the shipment is blocked; the seller then registers the ACP, and only
+    # afterwards does Amazon accept renames again: the retried "blocked" event must not put the hold back
+    token_client.cache.clear()
+    with Sandbox(seed=3) as sandbox:
+        config = write_demo_config(tmp_path, sandbox)
+        config.write_text("[actions]\nlog = false\n" + config.read_text().replace(
+            'name = "northwind"', 'name = "northwind"\nannotate = true', 1))
+        for name, value in demo_credentials(sandbox).items():
+            monkeypatch.setenv(name, value)
+        db = tmp_path / "a.db"
+        with Store(db) as store:
+            import_rates_csv(store, tmp_path / "demo_rates.csv")
+        original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
+        refuse = lambda *args: (400, {}, b'{"errors": [{"code": "InvalidInput", "message": "not now"}]}')  # noqa: E731
+        monkeypatch.setattr(sandbox, "_updateShipmentName", refuse, raising=False)
+
+        assert tick(config, db)["failed"] == 2
+        config.write_text(config.read_text().replace(
+            'consignee = { name = "Northwind Outdoor LLC" }',
+            'consignee = { name = "Northwind Outdoor LLC" }\n'
+            'acp = { name = "Sakura Customs Advisory K.K.", status = "registered", accepted_on = 2026-09-15 }', 1))
+        tick(config, db)
+        monkeypatch.undo()
+        for name, value in demo_credentials(sandbox).items():
+            monkeypatch.setenv(name, value)
+        tick(config, db)
+
+        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
