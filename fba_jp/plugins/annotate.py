@@ -4,7 +4,8 @@ Opt-in per account (``annotate = true``). A blocked shipment is renamed ``[JP HO
 (``+N`` when more codes block), within Amazon's 100-character limit, through ``updateShipmentName``. When
 the shipment is no longer blocked the seller's own name is restored. The original name is kept in the
 ``annotations`` table, so a name shortened to fit is restored whole, and renaming again is idempotent.
-Shipments that did not come from SP-API (gate files) are left alone.
+Shipments that did not come from SP-API (gate files), and shipments without a name (Amazon refuses an
+empty name, so the seller's could not be restored), are left alone.
 """
 
 import re
@@ -42,6 +43,8 @@ def on_verdict_change(change, context):
         "select 1 from annotations where spapi_shipment_id = ?", [shipment["spapi_shipment_id"]]).fetchone() else None
     # the seller may have renamed the shipment since we annotated it: their new name is the original now
     original = record["original_name"] if record and current == record["applied_name"] else HOLD.sub("", current)
+    if not original:
+        return None  # a shipment without a name of its own: Amazon takes no empty name, so a hold could never be undone
     blocking = change.blocking_codes or (["PLUGIN_ERROR"] if change.verdict == "blocked" else [])
     wanted = hold_name(original, blocking) if change.verdict == "blocked" else original
     if not wanted or wanted == current:
