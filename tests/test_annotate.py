@@ -28,17 +28,31 @@ def tick(config, db):
     return counts
 
 
+def annotating(tmp_path, sandbox, monkeypatch):
+    """The demo config with ``annotate = true`` for northwind, its credentials set, rates imported."""
+    config = write_demo_config(tmp_path, sandbox)
+    config.write_text("[actions]\nlog = false\n" + config.read_text().replace(
+        'name = "northwind"', 'name = "northwind"\nannotate = true', 1))
+    for name, value in demo_credentials(sandbox).items():
+        monkeypatch.setenv(name, value)
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        import_rates_csv(store, tmp_path / "demo_rates.csv")
+    return config, db
+
+
+def register_acp(config):
+    """Northwind's ACP gets registered: its ACP_MISSING block clears."""
+    config.write_text(config.read_text().replace(
+        'consignee = { name = "Northwind Outdoor LLC" }',
+        'consignee = { name = "Northwind Outdoor LLC" }\n'
+        'acp = { name = "Sakura Customs Advisory K.K.", status = "registered", accepted_on = 2026-09-15 }', 1))
+
+
 def test_blocked_shipment_is_prefixed_then_restored(tmp_path, monkeypatch):
     token_client.cache.clear()
     with Sandbox(seed=3) as sandbox:
-        config = write_demo_config(tmp_path, sandbox)
-        config.write_text("[actions]\nlog = false\n" + config.read_text().replace(
-            'name = "northwind"', 'name = "northwind"\nannotate = true', 1))
-        for name, value in demo_credentials(sandbox).items():
-            monkeypatch.setenv(name, value)
-        db = tmp_path / "a.db"
-        with Store(db) as store:
-            import_rates_csv(store, tmp_path / "demo_rates.csv")
+        config, db = annotating(tmp_path, sandbox, monkeypatch)
         original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
 
         tick(config, db)
@@ -56,10 +70,7 @@ def test_blocked_shipment_is_prefixed_then_restored(tmp_path, monkeypatch):
         assert sandbox.calls["updateShipmentName"] == renames
 
         # the seller's ACP gets registered: the shipment is no longer blocked and its own name comes back
-        config.write_text(config.read_text().replace(
-            'consignee = { name = "Northwind Outdoor LLC" }',
-            'consignee = { name = "Northwind Outdoor LLC" }\n'
-            'acp = { name = "Sakura Customs Advisory K.K.", status = "registered", accepted_on = 2026-09-15 }', 1))
+        register_acp(config)
         tick(config, db)
         assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
 
@@ -75,27 +86,16 @@ def test_a_late_retry_of_an_old_block_does_not_hold_a_shipment_that_has_cleared(
     # afterwards does Amazon accept renames again: the retried "blocked" event must not put the hold back
     token_client.cache.clear()
     with Sandbox(seed=3) as sandbox:
-        config = write_demo_config(tmp_path, sandbox)
-        config.write_text("[actions]\nlog = false\n" + config.read_text().replace(
-            'name = "northwind"', 'name = "northwind"\nannotate = true', 1))
-        for name, value in demo_credentials(sandbox).items():
-            monkeypatch.setenv(name, value)
-        db = tmp_path / "a.db"
-        with Store(db) as store:
-            import_rates_csv(store, tmp_path / "demo_rates.csv")
+        config, db = annotating(tmp_path, sandbox, monkeypatch)
         original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
-        refuse = lambda *args: (400, {}, b'{"errors": [{"code": "InvalidInput", "message": "not now"}]}')  # noqa: E731
-        monkeypatch.setattr(sandbox, "_updateShipmentName", refuse, raising=False)
+        # the handler, shadowed on the instance: Amazon answers 400 until it is deleted
+        sandbox._updateShipmentName = lambda *args: (
+            400, {}, b'{"errors": [{"code": "InvalidInput", "message": "not now"}]}')
 
         assert tick(config, db)["failed"] == 1
-        config.write_text(config.read_text().replace(
-            'consignee = { name = "Northwind Outdoor LLC" }',
-            'consignee = { name = "Northwind Outdoor LLC" }\n'
-            'acp = { name = "Sakura Customs Advisory K.K.", status = "registered", accepted_on = 2026-09-15 }', 1))
+        register_acp(config)
         tick(config, db)
-        monkeypatch.undo()
-        for name, value in demo_credentials(sandbox).items():
-            monkeypatch.setenv(name, value)
+        del sandbox._updateShipmentName
         tick(config, db)
 
         assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
