@@ -123,20 +123,32 @@ class FakeSMTP(socketserver.StreamRequestHandler):
                 self.wfile.write(b"250 ok\r\n")
 
 
-def test_email_action_sends_one_message(setup):
+@pytest.fixture
+def smtp():
+    """An ``[actions.email]`` table for a fake SMTP server on loopback (plain, no STARTTLS)."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeSMTP)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     FakeSMTP.received = []
-    try:
-        run = setup(email={"smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "starttls": False,
-                           "sender": "fba-jp@example.test", "to": ["ops@example.test"]})
-        _, counts = run(make_declaration(importer_of_record={"name": "Amazon Japan G.K."}))
-        assert counts["sent"] == 1 and len(FakeSMTP.received) == 1
-        message = FakeSMTP.received[0]
-        assert "Subject: [fba-jp] FBA15TEST001 BLOCKED: IOR_AMAZON" in message and "Fix:" in message
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield {"smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "starttls": False,
+           "sender": "fba-jp@example.test", "to": ["ops@example.test"]}
+    server.shutdown()
+    server.server_close()
+
+
+def test_email_action_sends_one_message(setup, smtp):
+    run = setup(email=smtp)
+    _, counts = run(make_declaration(importer_of_record={"name": "Amazon Japan G.K."}))
+    assert counts["sent"] == 1 and len(FakeSMTP.received) == 1
+    message = FakeSMTP.received[0]
+    assert "Subject: [fba-jp] FBA15TEST001 BLOCKED: IOR_AMAZON" in message and "Fix:" in message
+
+
+def test_email_login_without_a_password_names_the_missing_key(setup, smtp, fba_jp_store):
+    run = setup(email={**smtp, "username": "ops"})
+    _, counts = run(make_declaration(acp=None))
+    assert counts["failed"] == 1 and FakeSMTP.received == []
+    [error] = [r["last_error"] for r in fba_jp_store.db["notifications"].rows if r["action"] == "notify_email"]
+    assert "[actions.email] password" in error and "None" not in error
 
 
 def test_literal_webhook_secret_is_refused():

@@ -47,7 +47,10 @@ def on_verdict_change(change, context):
         if email.username:
             password = resolve_env(email.password)
             if password is None:
-                raise RuntimeError(f"SMTP password {email.password} is not set in the environment")
+                raise RuntimeError(
+                    f"[actions.email] password: {email.password} is not set in the environment"
+                    if email.password else
+                    '[actions.email] password: username is set but password is not; add password = "env:NAME"')
             smtp.login(email.username, password)
         smtp.send_message(message)
     return True
