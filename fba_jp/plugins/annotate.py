@@ -34,7 +34,8 @@ def on_verdict_change(change, context):
     ))
     if not rows:
         return None
-    latest = store.db.execute("select screening_id from notified_states where shipment_id = ?", [change.shipment_id]).fetchone()
+    latest = store.db.execute(
+        "select screening_id from notified_states where shipment_id = ?", [change.shipment_id]).fetchone()
     if latest is not None and latest[0] != change.result.screening_id:
         return None  # a retry of an older state: the newer state's own event names the shipment as it is now
     shipment = rows[0]
