@@ -248,6 +248,14 @@ class EmailConfig(Section):
     to: Annotated[list[str], Field(min_length=1)]
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
 
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> "EmailConfig":
+        # a login without STARTTLS sends the password readable to anyone on the path; a relay on this machine is fine
+        if self.username and not self.starttls and self.smtp_host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError(f"starttls = false with a username would send the SMTP password unencrypted to "
+                             f"{self.smtp_host}: set starttls = true (port 587), or use a relay on this machine")
+        return self
+
 
 class ActionsConfig(Section):
     log: bool = True

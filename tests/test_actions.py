@@ -151,6 +151,16 @@ def test_email_login_without_a_password_names_the_missing_key(setup, smtp, fba_j
     assert "[actions.email] password" in error and "None" not in error
 
 
+def test_an_smtp_login_without_starttls_to_another_host_is_refused():
+    """The password would cross the network in clear; a relay on this machine may take it."""
+    email = {"smtp_host": "smtp.example.com", "starttls": False, "username": "ops", "password": "env:SMTP_PASSWORD",
+             "sender": "fba-jp@example.test", "to": ["ops@example.test"]}
+    with pytest.raises(ValueError, match="would send the SMTP password unencrypted to smtp.example.com"):
+        Config.model_validate({"actions": {"email": email}})
+    Config.model_validate({"actions": {"email": {**email, "starttls": True}}})
+    Config.model_validate({"actions": {"email": {**email, "smtp_host": "127.0.0.1"}}})
+
+
 def test_literal_webhook_secret_is_refused():
     with pytest.raises(ValueError, match="env:"):
         Config.model_validate({"actions": {"webhook": {"url": URL, "secret": "plain-text"}}})
