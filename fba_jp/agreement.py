@@ -50,6 +50,9 @@ class Agreed:
     notes: dict[str, str] = field(default_factory=dict)  # msku → note added to the method's reason
     missing: dict[str, str] = field(default_factory=dict)  # msku → why the agreed method has no figure
     worksheets: dict[str, dict] = field(default_factory=dict)  # msku → the deductive working, step by step
+    # msku → (exact deductive value of a unit, quantity): the line's yen are summed from it, fractions dropped
+    # once (DOMAIN §4.1), not a unit at a time
+    exact_units: dict[str, tuple[Fraction, int]] = field(default_factory=dict)
 
 
 def agreed_items(
@@ -83,14 +86,18 @@ def agreed_items(
                 agreed.missing[item.msku] = (amazon.problem if amazon and amazon.problem else
                                              "no Amazon.co.jp price and fees for this SKU")
             else:
-                unit, steps = deductive_from_amazon(amazon, agreement, duty_rate(item), reduced(item),
-                                                    specific_duty=item.specific_duty is not None)
+                exact, steps = deductive_from_amazon(amazon, agreement, duty_rate(item), reduced(item),
+                                                     specific_duty=item.specific_duty is not None)
+                unit = math.floor(exact)
+                # whole-yen fields say whether the method applies (a positive value); the value itself is exact
                 update = {"domestic_unit_price_jpy": amazon.price_jpy,
                           "domestic_unit_deductions_jpy": amazon.price_jpy - max(unit, 0)}
-                agreed.worksheets[item.msku] = {"steps": steps, "unit_value_jpy": unit}
+                if exact > 0:
+                    agreed.exact_units[item.msku] = (exact, item.quantity)
+                agreed.worksheets[item.msku] = {"steps": steps, "unit_value_jpy": unit, "unit_value_exact_jpy": _yen(exact)}
                 agreed.notes[item.msku] = (f"from Amazon: the seller's Amazon.co.jp price ¥{amazon.price_jpy:,} (since "
                                            f"{amazon.price_as_of}) less tax, Amazon's fees, the agreed profit and "
-                                           f"expenses, domestic costs and duty: ¥{unit:,} a unit, as agreed "
+                                           f"expenses, domestic costs and duty: {_yen(exact)} a unit, as agreed "
                                            f"({agreement.reference}); the steps are in the worksheet")
         items.append(item.model_copy(update={"valuation": data.model_copy(update=update)}) if update else item)
     if agreed.notes:
@@ -99,13 +106,13 @@ def agreed_items(
 
 
 def deductive_from_amazon(amazon: AmazonFigures, agreement: ValuationAgreement, duty_rate: Decimal | None,
-                          reduced: bool, specific_duty: bool = False) -> tuple[int, list[dict]]:
-    """The deductive value of one unit in whole yen, and every step as an ACP checks it by hand.
+                          reduced: bool, specific_duty: bool = False) -> tuple[Fraction, list[dict]]:
+    """The exact deductive value of one unit in yen, and every step as an ACP checks it by hand.
 
     Amazon.co.jp price (tax included) − the consumption tax in it (10/110, or 8/108 at the reduced
     rate) − Amazon's fees − profit and general expenses and domestic costs (agreed % of the price
     before tax, plus yen a unit) − duty (ad valorem: what is left ÷ (1 + rate)). Exact rational
-    arithmetic; fractions of a yen dropped once, at the end. An unknown duty rate deducts no duty (the
+    arithmetic; fractions of a yen are dropped once, from the line's customs value (unit × quantity). An unknown duty rate deducts no duty (the
     value is then the higher, cautious one, and the estimate already says the rate is unknown); neither
     does a specific duty (``specific_duty``), and the step says so.
     """
@@ -118,7 +125,6 @@ def deductive_from_amazon(amazon: AmazonFigures, agreement: ValuationAgreement, 
     before_duty = before_tax - fees - profit - domestic
     rate = Fraction(duty_rate) if duty_rate is not None else Fraction(0)
     value = before_duty / (1 + rate / 100) if before_duty > 0 else before_duty
-    unit = math.floor(value)
     fee_detail = ", ".join(f"{k} ¥{v}" for k, v in amazon.fees.items())
     domestic_words = " + ".join(filter(None, [
         f"{agreement.domestic_costs_percent}% of the price before tax" if agreement.domestic_costs_percent else "",
@@ -136,9 +142,9 @@ def deductive_from_amazon(amazon: AmazonFigures, agreement: ValuationAgreement, 
         (f"Less domestic costs after import: {domestic_words} (agreed)", -domestic),
         ("Before duty", before_duty),
         (_duty_step(duty_rate, specific_duty), value - before_duty),
-        ("Deductive value a unit, fractions of a yen dropped", Fraction(unit)),
+        ("Deductive value a unit (fractions of a yen are dropped from unit × quantity)", value),
     ]
-    return unit, [{"label": label, "amount": _yen(amount)} for label, amount in steps]
+    return value, [{"label": label, "amount": _yen(amount)} for label, amount in steps]
 
 
 def _duty_step(duty_rate: Decimal | None, specific_duty: bool) -> str:
@@ -176,6 +182,16 @@ def with_notes(choice, agreed: Agreed):
     from .valuation import PREFER_COMPUTED_NOTE
 
     reason = choice.reason
+    if choice.method == "deductive" and choice.sku in agreed.exact_units:
+        exact, quantity = agreed.exact_units[choice.sku]
+        yen = math.floor(exact * quantity)
+        floored = math.floor(exact)
+        price = next(i.valuation.domestic_unit_price_jpy for i in agreed.shipment.items if i.msku == choice.sku)
+        reason = reason.replace(
+            f"minus deductions ¥{price - floored:,} = ¥{floored:,} × {quantity} = ¥{floored * quantity:,}",
+            f"minus deductions {_yen(price - exact)} = {_yen(exact)} × {quantity} = ¥{yen:,} (fractions of a yen "
+            "dropped once)")
+        choice = choice._replace(yen=yen, yen_fraction=exact * quantity - yen)
     if prefers_computed(agreed.shipment):
         reason = reason.replace(PREFER_COMPUTED_NOTE, AGREED_ORDER)
     if (note := agreed.notes.get(choice.sku)) and choice.method is not None:

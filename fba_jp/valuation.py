@@ -316,6 +316,9 @@ class MethodChoice(NamedTuple):
     skipped: tuple[tuple[str, str], ...]
     amount: Decimal = Decimal(0)
     yen: int = 0
+    # what an exact yen value (deductive from Amazon's figures) has beyond ``yen``: added to its line before the
+    # line's fractions are dropped, once (DOMAIN §4.1)
+    yen_fraction: Fraction = Fraction(0)
 
     @property
     def adds_costs(self) -> bool:
@@ -706,7 +709,8 @@ def valuate(
     values = {}
     for key, items in groups.items():
         values[key] = _line_value([choices[i.msku] for i in items], rate if rate is not None else Decimal(0),
-                                  additions, weights, total_weight, costs.of(i.msku for i in items))
+                                  additions, weights, total_weight,
+                                  costs.of(i.msku for i in items) + sum(choices[i.msku].yen_fraction for i in items))
     total_value = sum(v for v, _ in values.values())
     complete_values = len(valued) == len(shipment.items)
     small, exempt_keys = _small_value(groups, total_value, complete_values, costs.complete, excluded)
@@ -1017,8 +1021,8 @@ def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weig
     exact_yen = None
     if choice.method is not None and (rate is not None or not choice.adds_costs):
         exact_yen = (choice.amount + (share or 0)) * (rate or 0) + choice.yen
-        if costs_share is not None:
-            exact_yen = Fraction(exact_yen) + costs_share
+        if costs_share is not None or choice.yen_fraction:
+            exact_yen = Fraction(exact_yen) + (costs_share or 0) + choice.yen_fraction
             exact_yen = Decimal(exact_yen.numerator) / Decimal(exact_yen.denominator)
     sheet = {
         "sku": item.msku,

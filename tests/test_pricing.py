@@ -3,6 +3,7 @@ per day, worked into the customs value step by step; Amazon answers off the mode
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from sp_api.auth.access_token_client import cache as token_cache
@@ -29,11 +30,11 @@ def figures(price=1080, fees="300"):
 
 def test_the_deductive_value_of_a_unit_worked_out_as_an_acp_checks_it():
     # food at the reduced rate: ¥1,080 incl. 8 % → ¥1,000 before tax; − fees ¥300 − 10 % ¥100 − (5 % ¥50 + ¥10)
-    # = ¥540 before duty; duty 6 %: 540 ÷ 1.06 = 509.43… → ¥509 a unit (¥30.566 of duty deducted)
+    # = ¥540 before duty; duty 6 %: 540 ÷ 1.06 = ¥509.4339… a unit, exact (¥30.566 of duty deducted)
     unit, steps = deductive_from_amazon(figures(), ValuationAgreement.model_validate(AGREEMENT), Decimal(6), True)
-    assert unit == 509
+    assert unit == Fraction(540) / Fraction("1.06")
     assert [s["amount"] for s in steps] == ["¥1,080", "−¥80", "¥1,000", "−¥300", "−¥100", "−¥60", "¥540",
-                                            "−¥30.566", "¥509"]
+                                            "−¥30.566", "¥509.4339"]
     assert steps[1]["label"].startswith("Less the consumption tax in it (8 % reduced rate: × 8/108)")
     assert "ReferralFee ¥162, FBAFees ¥138" in steps[3]["label"]
     # an unknown duty rate deducts no duty: the cautious, higher value
@@ -46,7 +47,8 @@ def test_a_declaration_with_amazon_figures_is_valued_by_the_agreed_deductive_met
             "unit_value": "2", "valuation": {"amazon": figures().model_dump(mode="json")}}
     result = screen(declaration_data(items=[item], valuation_agreement=AGREEMENT))
     v = result.valuation
-    assert v.methods == {"TEA": "deductive"} and v.customs_value_jpy == 50_900  # ¥509 × 100, no freight
+    # ¥509.4339… × 100 = ¥50,943.39, fractions dropped once (not ¥509 × 100 = ¥50,900); no freight
+    assert v.methods == {"TEA": "deductive"} and v.customs_value_jpy == 50_943
     assert "VAL_FALLBACK" not in result.codes
     assert "from Amazon: the seller's Amazon.co.jp price ¥1,080 (since 2026-11-20)" in v.model_extra["items"][0]["reason"]
     assert v.model_extra["agreement"]["deductive_from_amazon"]["TEA"]["unit_value_jpy"] == 509
@@ -116,9 +118,14 @@ def test_prices_and_fees_come_from_amazon_once_a_day_and_value_the_shipments(hin
     results = {r.shipment_id: r for r in screen_synced(app, ["hinode"]).results}
     cleared, annotated = results["FBA15HD0001A"], results["FBA15HD0002A"]
     assert cleared.verdict == "cleared" and cleared.valuation.methods == {"NOTEBOOK-A5": "deductive", "PEN-GEL": "deductive"}
-    # ¥482 × 500 + ¥50 × 1,000: the worksheet's own steps (see the demo's worksheet in the README)
-    assert cleared.valuation.customs_value_jpy == 291_000
+    # ¥482.7272… × 500 = ¥241,363 (fractions dropped from the line, not from each unit: ¥241,000) + ¥50 × 1,000
+    assert cleared.valuation.customs_value_jpy == 291_363
+    [notebook] = [i for i in cleared.valuation.model_extra["items"] if i["sku"] == "NOTEBOOK-A5"]
+    assert "= ¥482.7272 × 500 = ¥241,363 (fractions of a yen dropped once)" in notebook["reason"]
     assert annotated.verdict == "annotated"
+    # one line (4820.10) of ¥482.7272… × 200 = ¥96,545.45 and MEMO-CUBE's ¥27,000 + ¥5,785.71 freight share:
+    # summed exactly, then fractions dropped once: ¥129,331 (dropping them item by item gave ¥129,330)
+    assert annotated.valuation.customs_value_jpy == 129_331
     [fallback] = [f for f in annotated.findings if f.code == "VAL_FALLBACK"]
     assert "MEMO-CUBE: no Amazon.co.jp price and fees to deduct from: Amazon.co.jp has no offer of the seller for " \
            "this SKU yet" in fallback.message
