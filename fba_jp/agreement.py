@@ -50,9 +50,9 @@ class Agreed:
     notes: dict[str, str] = field(default_factory=dict)  # msku → note added to the method's reason
     missing: dict[str, str] = field(default_factory=dict)  # msku → why the agreed method has no figure
     worksheets: dict[str, dict] = field(default_factory=dict)  # msku → the deductive working, step by step
-    # msku → (exact deductive value of a unit, quantity): the line's yen are summed from it, fractions dropped
-    # once (DOMAIN §4.1), not a unit at a time
-    exact_units: dict[str, tuple[Fraction, int]] = field(default_factory=dict)
+    # msku → (exact deductive value of a unit, quantity, Amazon price): the line's yen are summed from it,
+    # fractions dropped once (DOMAIN §4.1), not a unit at a time
+    exact_units: dict[str, tuple[Fraction, int, int]] = field(default_factory=dict)
 
 
 def agreed_items(
@@ -93,7 +93,7 @@ def agreed_items(
                 update = {"domestic_unit_price_jpy": amazon.price_jpy,
                           "domestic_unit_deductions_jpy": amazon.price_jpy - max(unit, 0)}
                 if exact > 0:
-                    agreed.exact_units[item.msku] = (exact, item.quantity)
+                    agreed.exact_units[item.msku] = (exact, item.quantity, amazon.price_jpy)
                 agreed.worksheets[item.msku] = {"steps": steps, "unit_value_jpy": unit, "unit_value_exact_jpy": _yen(exact)}
                 agreed.notes[item.msku] = (f"from Amazon: the seller's Amazon.co.jp price ¥{amazon.price_jpy:,} (since "
                                            f"{amazon.price_as_of}) less tax, Amazon's fees, the agreed profit and "
@@ -183,14 +183,14 @@ def with_notes(choice, agreed: Agreed):
 
     reason = choice.reason
     if choice.method == "deductive" and choice.sku in agreed.exact_units:
-        exact, quantity = agreed.exact_units[choice.sku]
-        yen = math.floor(exact * quantity)
-        floored = math.floor(exact)
-        price = next(i.valuation.domestic_unit_price_jpy for i in agreed.shipment.items if i.msku == choice.sku)
+        from .valuation import deductive_reason
+
+        # the method ran on the whole-yen fields agreed_items filled in; say and carry the exact value instead
+        exact, quantity, price = agreed.exact_units[choice.sku]
+        whole, yen = math.floor(exact), math.floor(exact * quantity)
         reason = reason.replace(
-            f"minus deductions ¥{price - floored:,} = ¥{floored:,} × {quantity} = ¥{floored * quantity:,}",
-            f"minus deductions {_yen(price - exact)} = {_yen(exact)} × {quantity} = ¥{yen:,} (fractions of a yen "
-            "dropped once)")
+            deductive_reason(price, f"¥{price - whole:,}", f"¥{whole:,}", quantity, whole * quantity),
+            deductive_reason(price, _yen(price - exact), _yen(exact), quantity, yen, " (fractions of a yen dropped once)"))
         choice = choice._replace(yen=yen, yen_fraction=exact * quantity - yen)
     if prefers_computed(agreed.shipment):
         reason = reason.replace(PREFER_COMPUTED_NOTE, AGREED_ORDER)

@@ -428,11 +428,14 @@ def _deductive(item: Item, shipment: Declaration, window_days: int) -> _Applies 
             f"¥{data.domestic_unit_price_jpy:,}"
         )
     yen = unit * item.quantity
-    return _Applies(
-        f"Japan selling price ¥{data.domestic_unit_price_jpy:,} minus deductions "
-        f"¥{data.domestic_unit_deductions_jpy:,} = ¥{unit:,} × {item.quantity} = ¥{yen:,}; no freight added",
-        yen=yen,
-    )
+    return _Applies(deductive_reason(data.domestic_unit_price_jpy, f"¥{data.domestic_unit_deductions_jpy:,}",
+                                     f"¥{unit:,}", item.quantity, yen), yen=yen)
+
+
+def deductive_reason(price: int, deductions: str, unit: str, quantity: int, yen: int, rounding: str = "") -> str:
+    """Why the deductive method gives ``yen``; ``deductions`` and ``unit`` come formatted (whole or exact yen)."""
+    return (f"Japan selling price ¥{price:,} minus deductions {deductions} = {unit} × {quantity} = ¥{yen:,}"
+            f"{rounding}; no freight added")
 
 
 def _computed(item: Item, shipment: Declaration, window_days: int) -> _Applies | str:

@@ -97,47 +97,48 @@ def test_a_webhook_killed_mid_delivery_is_delivered_again_with_the_same_event_id
     assert query(db, WEBHOOK_ROW.format("status, attempts, lease_until, claimed_by")) == [("sent", 2, None, None)]
 
 
-def test_a_claim_held_by_a_live_process_is_left_alone_until_its_lease_runs_out(tmp_path, receiver):
+@pytest.fixture
+def claimed(tmp_path, receiver):
+    """A store with one webhook notification queued, a function that marks it ``sending`` under a claim
+    (``lease_until``, ``claimed_by`` and optionally ``updated_at``), and a delivery run."""
     from fba_jp.actions import queue_changes
     from fba_jp.runner import Screener
     from fba_jp.testing import make_declaration
 
     config = Config.model_validate({"actions": {"log": False, "webhook": {"url": receiver, "retries": 0}}})
     plugins = get_plugins(load_entrypoints=False)
-    with Store(tmp_path / "lease.db") as store:
+    with Store(tmp_path / "claims.db") as store:
         result = Screener(plugins, config, store).screen(make_declaration(acp=None), "x.json")
         queue_changes(store, [result], ["notify_webhook"])
-        later = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat(timespec="seconds")
-        store.db.execute("update notifications set status = 'sending', attempts = 1, lease_until = ?, claimed_by = ?",
-                         [later, os.getppid()])  # a live process (our parent) delivering it
-        store.db.conn.commit()
-        assert deliver_pending(store, plugins, config) == {"sent": 0, "skipped": 0, "failed": 0}
-        store.db.execute("update notifications set lease_until = '2000-01-01T00:00:00+00:00'")  # it hangs past its lease
-        store.db.conn.commit()
-        assert deliver_pending(store, plugins, config)["sent"] == 1
+
+        def claim(**columns):
+            columns = {"status": "sending", "attempts": 1, **columns}
+            store.db.execute(f"update notifications set {', '.join(f'{k} = ?' for k in columns)}", list(columns.values()))
+            store.db.conn.commit()
+
+        yield claim, lambda: deliver_pending(store, plugins, config)
+
+
+def in_minutes(minutes: int) -> str:
+    return (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat(timespec="seconds")
+
+
+def test_a_claim_held_by_a_live_process_is_left_alone_until_its_lease_runs_out(claimed):
+    claim, deliver = claimed
+    claim(lease_until=in_minutes(5), claimed_by=os.getppid())  # a live process (our parent) delivering it
+    assert deliver() == {"sent": 0, "skipped": 0, "failed": 0}
+    claim(lease_until="2000-01-01T00:00:00+00:00")  # it hangs past its lease
+    assert deliver()["sent"] == 1
     assert len(Receiver.events) == 1
 
 
-def test_a_claim_left_by_an_earlier_process_with_this_pid_is_delivered_now_not_after_its_lease(tmp_path, receiver):
+def test_a_claim_left_by_an_earlier_process_with_this_pid_is_delivered_now_not_after_its_lease(claimed):
     """A container restarts its daemon as pid 1 again: the claims the killed pid 1 left are not this one's."""
-    from fba_jp.actions import queue_changes
-    from fba_jp.runner import Screener
-    from fba_jp.testing import make_declaration
-
-    config = Config.model_validate({"actions": {"log": False, "webhook": {"url": receiver, "retries": 0}}})
-    plugins = get_plugins(load_entrypoints=False)
-    with Store(tmp_path / "reused.db") as store:
-        result = Screener(plugins, config, store).screen(make_declaration(acp=None), "x.json")
-        queue_changes(store, [result], ["notify_webhook"])
-        later = (datetime.now(timezone.utc) + timedelta(minutes=25)).isoformat(timespec="seconds")
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        store.db.execute("update notifications set status = 'sending', attempts = 1, lease_until = ?, claimed_by = ?,"
-                         " updated_at = ?", [later, os.getpid(), now])  # claimed by another thread of ours: left
-        store.db.conn.commit()
-        assert deliver_pending(store, plugins, config)["sent"] == 0
-        store.db.execute("update notifications set updated_at = '2000-01-01T00:00:00+00:00'")  # before we started
-        store.db.conn.commit()
-        assert deliver_pending(store, plugins, config)["sent"] == 1
+    claim, deliver = claimed
+    claim(lease_until=in_minutes(25), claimed_by=os.getpid(), updated_at=in_minutes(0))  # another thread of ours
+    assert deliver()["sent"] == 0
+    claim(updated_at="2000-01-01T00:00:00+00:00")  # claimed before this process started
+    assert deliver()["sent"] == 1
     assert len(Receiver.events) == 1
 
 
