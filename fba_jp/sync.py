@@ -56,6 +56,7 @@ from .freight import latest_invoices, load_quotes
 from .models import JST, Declaration, Finding, ShipmentResult
 from .pricing import amazon_figures, refresh_for_account
 from .processes import process_exists
+from .redact import redact
 from .products import ProductMaster, load_products
 from .spapi import MARKETPLACES, PlanUnavailable, SpApi
 from .store import Store, record_alias, to_json, utcnow
@@ -608,8 +609,6 @@ def declaration_or_error(
         # fail closed for this one shipment (INPUT_INVALID, unwaivable) and screen the others: a TypeError on
         # one off-model payload stopped screening for every account of the run
         log.debug("building the declaration of %s failed", synced.shipment_id, exc_info=exc)
-        from .redact import redact
-
         return None, InputError(f"{synced.source}: its SP-API data could not be turned into a declaration "
                                 f"({type(exc).__name__}: {redact(str(exc))[:200]}); run with --debug for the traceback")
 
