@@ -508,9 +508,63 @@ def _match(filename: str, name: str) -> Entity | None:
 def same_party(a: str, b: str) -> bool:
     """Whether two names denote the same company once normalised (skeletons, legal forms aside), each read
     as the party it is addressed to ("Acme Trading LLC c/o Amazon FSZ1" is Acme Trading LLC: :func:`addressee`)
-    without the address after its name (:func:`party_tokens`)."""
-    a_tokens, b_tokens = party_tokens(a), party_tokens(b)
-    return bool(a_tokens) and a_tokens == b_tokens
+    without the address after its name (:func:`party_tokens`) or a branch of it (:func:`_without_branch`):
+    a branch is no other legal person."""
+    a_tokens, b_tokens = _without_branch(party_tokens(a)), _without_branch(party_tokens(b))
+    if not a_tokens or not b_tokens:
+        return False
+    return a_tokens == b_tokens or _run_in_branch(a_tokens, b_tokens) or _run_in_branch(b_tokens, a_tokens)
+
+
+# what names a branch office of a company, as the last word(s) after its name; not the site words of the name
+# lists ("center", 倉庫, "FC"), which name a warehouse that may be another company's ("Acme Logistics Center")
+_BRANCH_WORDS = ("支店", "営業所", "支社", "出張所", "事業所", "本店", "本社")
+_BRANCH_PLACE_LENGTH = 6  # "東京", "新宿", "横浜みなとみらい" cut short: a place name before 支店, not a company name
+
+
+def _without_branch(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """``tokens`` without a branch written after the company's name as words of their own: "… Branch",
+    "… Tokyo Branch (Office)", "… Tokyo Office" (a place before "office"), "… 東京支店"; a closing legal form
+    before the branch goes too ("Acme Trading LLC Japan Branch" is Acme Trading)."""
+    words = list(tokens)
+    if len(words) > 2 and words[-2:] == ["branch", "office"]:
+        words.pop()
+    places = _load_places()[0]
+    if len(words) > 1 and words[-1] == "branch":
+        words.pop()
+        if len(words) > 1 and (skeleton(words[-1]) in places or words[-1] == "japan"):
+            words.pop()
+    elif len(words) > 2 and words[-1] == "office" and (skeleton(words[-2]) in places or words[-2] == "japan"):
+        del words[-2:]
+    elif len(words) > 1 and _branch_suffix(words[-1]) is not None:
+        words.pop()
+    else:
+        return tokens
+    if len(words) > 1 and _closes_name(words[-1]):
+        words.pop()
+    return tuple(words)
+
+
+def _branch_suffix(word: str) -> str | None:
+    """The branch word ``word`` ends with, if what comes before it is short enough to be a place ("東京支店")."""
+    for suffix in _BRANCH_WORDS:
+        if word.endswith(suffix) and len(word) - len(suffix) <= _BRANCH_PLACE_LENGTH:
+            return suffix
+    return None
+
+
+def _run_in_branch(company: tuple[str, ...], name: tuple[str, ...]) -> bool:
+    """Whether ``name`` is ``company`` with a branch run into its last Japanese word, as a 前株 name is written
+    without a space ("株式会社日新食品東京支店" is 日新食品's 東京支店)."""
+    if len(company) != len(name) or company[:-1] != name[:-1] or company[-1].isascii():
+        return False
+    last, whole = company[-1], name[-1]
+    if not whole.startswith(last) or (suffix := _branch_suffix(whole[len(last):])) is None:
+        return False
+    # without a space, only a known place or a municipality with its unit tells the branch from more name:
+    # "日新食品東京支店" is not 日新's branch "食品東京"
+    place = whole[len(last):-len(suffix)]
+    return not place or place in _japanese_places() or _ADDRESS_WORD.fullmatch(place) is not None
 
 
 def party_tokens(name: str) -> tuple[str, ...]:

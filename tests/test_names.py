@@ -229,7 +229,7 @@ def test_a_japanese_legal_form_is_set_apart_wherever_it_stands_for_the_seller_co
     assert same_party("さくら合同会社", "株式会社さくら")
     # an address after the name is not part of it (docs/rules.md); another word is
     assert same_party("さくら株式会社", "さくら株式会社 東京都港区") and same_party("さくら株式会社", "株式会社さくら 港区芝1-1")
-    assert not same_party("さくら株式会社", "さくら株式会社 東京支店") and not same_party("さくら株式会社", "さくら商事株式会社 東京都港区")
+    assert not same_party("さくら株式会社", "さくら商事株式会社 東京都港区")
     result = screen(make_declaration(seller={"name": "さくら株式会社 東京支店", "country": "US", "japan_resident": False},
                                      importer_of_record={"name": "株式会社さくら 東京支店"}))
     assert "IOR_NOMINAL" not in result.codes and "ACP_REGISTERED" in result.codes
@@ -255,3 +255,33 @@ def test_a_site_after_a_legal_form_first_is_still_a_site():
     # 成田支店 is a branch, not an address: the legal form stays set apart as before
     assert parse_name("株式会社日新 成田支店").legal == ("株式会社",)
     assert parse_name("株式会社日新 東京都千代田区").legal == ()
+
+
+@pytest.mark.parametrize("importer", [
+    "日新食品株式会社 東京支店", "日新食品株式会社東京支店", "株式会社日新食品 大阪営業所", "株式会社日新食品東京支店",
+    "(株)日新食品 横浜市支店", "日新食品株式会社 本社",
+])
+def test_the_sellers_own_branch_as_importer_is_the_seller(importer):
+    # a branch (支店, 営業所) is no other legal person: the seller imports, judged by the ACP rule, not IOR_NOMINAL
+    result = screen(make_declaration(seller={"name": "日新食品株式会社", "country": "JP", "japan_resident": True},
+                                     importer_of_record={"name": importer}))
+    assert not {"IOR_NOMINAL", "IOR_AMAZON", "IOR_CARRIER"} & set(result.codes)
+
+
+@pytest.mark.parametrize("seller, importer", [
+    ("Acme Trading LLC", "Acme Trading LLC Japan Branch"), ("Acme Trading LLC", "Acme Trading Tokyo Branch"),
+    ("Acme Trading LLC", "Acme Trading LLC, Japan Branch Office"), ("さくら株式会社 東京支店", "株式会社さくら 大阪支店"),
+])
+def test_a_branch_written_after_the_sellers_name_is_the_seller(seller, importer):
+    assert same_party(seller, importer) and same_party(importer, seller)
+
+
+@pytest.mark.parametrize("seller, importer", [
+    ("さくら株式会社", "さくら食品東京支店"),  # さくら's name runs on: さくら食品 is another company, whatever branch follows
+    ("さくら株式会社", "さくら商事株式会社 大阪支店"), ("さくら株式会社", "さくら物流センター"),
+    ("Acme Trading LLC", "Acme Trading Kestrel Branch"), ("Acme Trading LLC", "Acme Trading Logistics Center"),
+])
+def test_another_companys_branch_is_still_a_third_party(seller, importer):
+    result = screen(make_declaration(seller={"name": seller, "country": "JP", "japan_resident": True},
+                                     importer_of_record={"name": importer}))
+    assert result.finding("IOR_NOMINAL").severity == "block"
