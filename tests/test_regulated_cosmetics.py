@@ -91,6 +91,14 @@ def test_quasi_drug_claim_warns_even_when_licensed():
     assert [f.evidence for f in found] == ["title contains '薬用'"]
 
 
+@pytest.mark.parametrize("title", ["Multi-purpose contact lens solution 360 ml", "コンタクトレンズ用 洗浄保存液"])
+def test_contact_lens_solution_is_told_it_is_a_quasi_drug(title):
+    # 3307.90 makes it a cosmetic by HS, but a cosmetics notification cannot be filed for it: the seller must hear
+    # that it needs quasi-drug (or drug) approval
+    _, found = cosmetics([MAH, MFG], title=title, hs_code="3307.90")
+    assert [f.code for f in found] == ["REG_POSSIBLY_REGULATED"] and "quasi-drug" in found[0].message
+
+
 def test_makeup_brush_is_not_a_cosmetic():
     _, found = cosmetics(categories=[], hs_code="9603.29", title="Kabuki makeup brush set", cosmetics_notification=None)
     assert found == []
