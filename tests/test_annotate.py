@@ -75,6 +75,23 @@ def test_blocked_shipment_is_prefixed_then_restored(tmp_path, monkeypatch):
         assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
 
 
+def test_a_hold_is_lifted_after_annotate_was_turned_off_but_no_new_one_is_put_on(tmp_path, monkeypatch):
+    token_client.cache.clear()
+    with Sandbox(seed=3) as sandbox:
+        config, db = annotating(tmp_path, sandbox, monkeypatch)
+        original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
+        tick(config, db)
+        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"].startswith("[JP HOLD: ACP_MISSING] ")
+
+        config.write_text(config.read_text().replace("annotate = true", "annotate = false", 1))
+        tick(config, db)  # still blocked: annotate is off, nothing is written
+        assert sandbox.calls["updateShipmentName"] == 1
+        register_acp(config)
+        tick(config, db)
+        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
+        assert sandbox.calls["updateShipmentName"] == 2
+
+
 def test_hold_name_fits_amazons_limit():
     long = "Northwind winter restock " * 8
     name = hold_name(long, ["COS_NO_MAH", "ACP_MISSING", "FOOD_NO_IMPORT_NOTIFICATION"])

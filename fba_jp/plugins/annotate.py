@@ -2,7 +2,8 @@
 
 Opt-in per account (``annotate = true``). A blocked shipment is renamed ``[JP HOLD: ACP_MISSING] <name>``
 (``+N`` when more codes block), within Amazon's 100-character limit, through ``updateShipmentName``. When
-the shipment is no longer blocked the seller's own name is restored. The original name is kept in the
+the shipment is no longer blocked the seller's own name is restored, also after ``annotate`` was turned
+off (a hold fba-jp put on is always lifted; nothing new is written). The original name is kept in the
 ``annotations`` table, so a name shortened to fit is restored whole, and renaming again is idempotent.
 Shipments that did not come from SP-API (gate files), and shipments without a name (Amazon refuses an
 empty name, so the seller's could not be restored), are left alone.
@@ -26,7 +27,7 @@ def hold_name(original: str, codes: list[str]) -> str:
 @hookimpl
 def on_verdict_change(change, context):
     account, store = context.account, context.store
-    if account is None or not account.annotate or store is None:
+    if account is None or store is None:
         return None
     rows = list(store.db.query(
         "select spapi_shipment_id, inbound_plan_id, name from spapi_shipments where shipment_id = ? and account = ?",
@@ -42,8 +43,13 @@ def on_verdict_change(change, context):
     current = shipment["name"] or ""
     record = store.db["annotations"].get(shipment["spapi_shipment_id"]) if store.db.execute(
         "select 1 from annotations where spapi_shipment_id = ?", [shipment["spapi_shipment_id"]]).fetchone() else None
+    ours = record is not None and current == record["applied_name"]
+    if not account.annotate and not (ours and change.verdict != "blocked"):
+        # annotate is off: nothing new is written to Amazon, but a hold fba-jp put on while it was on is still
+        # lifted when the shipment clears, or the seller's shipment would keep "[JP HOLD]" for good
+        return None
     # the seller may have renamed the shipment since we annotated it: their new name is the original now
-    original = record["original_name"] if record and current == record["applied_name"] else HOLD.sub("", current)
+    original = record["original_name"] if ours else HOLD.sub("", current)
     if not original:
         return None  # a shipment without a name of its own: Amazon takes no empty name, so a hold could never be undone
     blocking = change.blocking_codes or (["PLUGIN_ERROR"] if change.verdict == "blocked" else [])
