@@ -292,8 +292,15 @@ def test_a_seller_sees_its_acp_but_not_the_other_sellers_that_acp_serves(site):
     assert record["id"] == "sakura" and record["sellers"] == ["Kyoto Botanica Inc."]
     page = c.get("/acps").text
     assert "Kyoto Botanica Inc." in page and "Northwind" not in page and "Rival" not in page
+    # what the firm writes in the record's history may be about any client: withheld from a shared record's clients
+    with Store(db) as store:
+        store.set_acp_status("sakura", "suspended", note="suspended for Rival Cosmetics: invoices unpaid")
+    [record] = c.get("/acps.json").json()["acps"]
+    assert record["events"][0]["status"] == "suspended" and "Rival" not in record["events"][0]["note"]
+    assert "Rival" not in c.get("/acps").text
     login(c, "ops")
     assert {a["id"]: len(a["sellers"]) for a in c.get("/acps.json").json()["acps"]} == {"other": 1, "sakura": 3}
+    assert "Rival" in c.get("/acps.json").json()["acps"][1]["events"][0]["note"]
 
 
 def test_status_page_and_its_fragment(site):

@@ -215,6 +215,11 @@ def acps(store: Store, user: User, sellers_in_scope: set[str] | None, acp_ids_in
     for record in records:
         record["events"] = list(store.rows(
             "select at, status, accepted_on, note from acp_events where acp_id = ? order by id desc", [record["id"]]))
+        if record.get("others_served"):
+            # the firm's notes are free text about any of its clients ("suspended: Rival's invoices unpaid"):
+            # a client of a shared record sees each change's status and date, not what the firm wrote
+            for event in record["events"]:
+                event["note"] = "(note withheld: this ACP also serves other sellers)" if event["note"] else None
     return records
 
 
