@@ -459,3 +459,23 @@ def test_freight_from_a_plans_boxes_before_placement_names_listinboundplanboxes_
         declaration = json.loads(store.latest_declaration(row))
     [freight] = [c for c in declaration["costs"] if c["kind"] == "freight"]
     assert "listInboundPlanBoxes" in freight["source"] and "listShipmentBoxes" not in freight["source"]
+
+
+def test_screen_again_says_why_when_the_accounts_product_master_cannot_be_read(world, tmp_path):
+    """Not a bare "cannot be screened again": the products.csv problem `fba-jp screen` would print, and nothing recorded."""
+    import re
+
+    from starlette.testclient import TestClient
+
+    from fba_jp.web.app import create_app
+
+    sandbox, app = world()
+    sync_accounts(app, ["hinode"], lookback_days=None, api_options=FAST)
+    screen_synced(app, ["hinode"])
+    before = app.store.latest_screening("FBA15HD0001A")["id"]
+    app.config.account("hinode").products = str(tmp_path / "gone.csv")
+    site = TestClient(create_app(app.config, app.store.path), base_url="http://127.0.0.1", follow_redirects=False)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', site.get("/shipments/FBA15HD0001A").text).group(1)
+    refused = site.post("/shipments/FBA15HD0001A/rescreen", data={"csrf": csrf})
+    assert refused.status_code == 400 and "gone.csv" in refused.text and "products" in refused.text
+    assert app.store.latest_screening("FBA15HD0001A")["id"] == before

@@ -211,19 +211,20 @@ def release(ctx: Ctx):
         waiver = store.add_waiver(row["shipment_id"], code, reason, by, expires)
         _audit(ctx, "release", row["account"], row["shipment_id"], waiver)
     message = f"Waived {code} on this input" + (f" until {waiver['expires_on']}" if waiver["expires_on"] else "") + "."
-    if _rescreen(ctx, row):
+    if not ctx.server.config.serve.rescreen_on_release:
+        message += " It applies at the next screening (the daemon's next run, or `fba-jp screen`)."
+    elif (why := _rescreen(ctx, row)) is None:
         message += " Screened again: the waiver is applied."
     else:
-        message += " It applies at the next screening (the daemon's next run, or `fba-jp screen`)."
+        message += f" Not screened again: {why} The waiver applies at the next screening that succeeds."
     return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
 
 
 def rescreen(ctx: Ctx):
     """Screen the shipment again now (after an ACP, licence or rate change), from its stored declaration."""
     row = _shipment_row(ctx, ctx.path_params["shipment_id"])
-    if not _rescreen(ctx, row, always=True):
-        raise Problem(400, "This shipment cannot be screened again from the dashboard: it has no valid stored "
-                           "declaration, or its account is not in this config. Use `fba-jp screen --all`.")
+    if (why := _rescreen(ctx, row)) is not None:
+        raise Problem(400, f"This shipment could not be screened again: {why}")
     latest = queries.shipment(ctx.store, ctx.user, row["shipment_id"])
     with ctx.store.write():
         _audit(ctx, "rescreen", row["account"], row["shipment_id"],
@@ -232,30 +233,34 @@ def rescreen(ctx: Ctx):
                     flash=f"Screened again: {row['latest_verdict']} → {latest['latest_verdict']}.")
 
 
-def _rescreen(ctx: Ctx, row: dict, always: bool = False) -> bool:
-    """Screen the shipment again, when the config allows it: rescreening is on, and the shipment's account
-    (whose profile the checks read) is in this config, or it has none. A synced shipment is screened as
-    ``fba-jp screen`` does, from its stored SP-API data, the current product master and profile (which can
-    block it: an unreadable plan, a bad products.csv row, a revoked ACP); a gate file's from its declaration."""
+def _rescreen(ctx: Ctx, row: dict) -> str | None:
+    """Screen the shipment again; ``None`` when done, else why it could not be (a sentence to show).
+
+    Its account (whose profile the checks read) must be in this config, unless it has none. A synced
+    shipment is screened as ``fba-jp screen`` does, from its stored SP-API data, the current product master
+    and profile (which can block it: an unreadable plan, a bad products.csv row, a revoked ACP); a gate
+    file's from its declaration."""
     config = ctx.server.config
-    if not (always or config.serve.rescreen_on_release):
-        return False
     if row["account"] and row["account"] not in {a.name for a in config.accounts}:
-        return False
+        return f"its account {row['account']!r} is not in this dashboard's config."
     if row["source"].startswith("spapi:") and row["account"]:
         from ..app import App
         from ..sync import screen_synced
 
         app = App(None, ctx.server.db_path, plugins=ctx.server.get_plugins())
         app.config, app.store = config, ctx.store
-        return bool(screen_synced(app, [row["account"]], force=True, only={row["shipment_id"]}).results)
+        report = screen_synced(app, [row["account"]], force=True, only={row["shipment_id"]})
+        if report.results:
+            return None
+        # the account's product master or freight quotes could not be read: say what, as `fba-jp screen` does
+        return (" ".join(report.errors) or "its SP-API data is no longer stored.") + " Fix it, or run `fba-jp screen`."
     if not row["declaration"]:
-        return False
+        return "it has no valid stored declaration; screen its file again with `fba-jp gate`."
     from ..runner import Screener
 
     declaration = Declaration.model_validate_json(row["declaration"])
     Screener(ctx.server.get_plugins(), config, ctx.store).screen(declaration, row["source"], row["account"])
-    return True
+    return None
 
 
 # --------------------------------------------------------------------------- status
