@@ -44,11 +44,15 @@ import json, sqlite3, sys, zlib
 conn = sqlite3.connect(sys.argv[1])
 out = open(sys.argv[2], "w")
 zdicts = dict(conn.execute("select id, body from zdicts"))
+primed = {}
 def inflate(data):  # zlib, with the preset dictionary its header names (FDICT)
     if not data[1] & 0x20:
         return zlib.decompress(data)
-    d = zlib.decompressobj(zdict=zdicts[int.from_bytes(data[2:6], "big")])
-    return d.decompress(data) + d.flush()
+    if data[:6] not in primed:  # as fba-jp does: a copy of a decompressor past the header is cheaper than a new one
+        primed[data[:6]] = zlib.decompressobj(zdict=zdicts[int.from_bytes(data[2:6], "big")])
+        primed[data[:6]].decompress(data[:6])
+    d = primed[data[:6]].copy()
+    return d.decompress(data[6:]) + d.flush()
 latest = "from screenings s join shipments sh on sh.latest_screening_id = s.id"
 cursor = conn.execute(f"select s.* {latest} order by s.id")
 names = [d[0] for d in cursor.description]

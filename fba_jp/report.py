@@ -24,13 +24,17 @@ import tempfile
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
+from pydantic_core import to_json
 
 from . import __version__
 from .errors import OutputError
 from .files import atomic_output, write_atomically
 from .models import RESULT_SCHEMA, ShipmentResult, Summary
+
+if TYPE_CHECKING:
+    from jinja2 import BaseLoader, Environment
 
 
 def yen(value: int | None) -> str:
@@ -39,6 +43,9 @@ def yen(value: int | None) -> str:
 
 def template_environment(loader: BaseLoader | None = None) -> Environment:
     """The Jinja environment of the report's templates (``loader`` may add more in front of them)."""
+    # here, not at the top: `fba-jp report -o json` renders no template
+    from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+
     templates = PackageLoader("fba_jp", "templates")
     env = Environment(
         loader=ChoiceLoader([loader, templates]) if loader is not None else templates,
@@ -271,24 +278,32 @@ def _index_rows(store, account: str | None):
                "codes": codes.split("\x1f") if codes else []}
 
 
-def stream_json_report(pairs, out) -> Summary:
-    """Write the ``fba-jp/result/v1`` document to ``out`` one result at a time, one result a line.
+def stream_json_report(documents, out) -> Summary:
+    """Write the ``fba-jp/result/v1`` document to the binary stream ``out`` one result at a time, one result a line.
 
-    ``pairs`` are ``(result, worksheet)`` from :meth:`Store.iter_latest_results` with ``worksheets="json"``:
-    the stored worksheet is copied into the result as it is (it was written by the same model's JSON
-    encoder, so it is the ``valuation`` the in-memory document would hold). The same document as
+    ``documents`` are ``(result, worksheet)`` from :meth:`Store.iter_latest_documents`: each result, plain data
+    in the models' field order, is written by pydantic's JSON encoder, the one ``model_dump_json`` uses, so
+    its bytes are those of the result model; the stored worksheet is copied into it as it is (it was written
+    by the same encoder, so it is the ``valuation`` the in-memory document would hold). The same document as
     ``--output json`` elsewhere, laid out compactly; any JSON reader sees no difference.
     """
-    summary = Summary()
-    out.write(f'{{"schema":"{RESULT_SCHEMA}","results":[')
-    separator = "\n"
-    for result, worksheet in pairs:
-        text = result.model_dump_json(by_alias=True)
+    counts = Counter()
+    out.write(f'{{"schema":"{RESULT_SCHEMA}","results":['.encode())
+    separator = b"\n"
+    for result, worksheet in documents:
+        data = to_json(result)
         if worksheet is not None:
             # inside a JSON string a quote is always escaped, so this key can only be the result's own
-            text = text.replace(',"valuation":null,', f',"valuation":{worksheet},', 1)
-        out.write(separator + text)
-        separator = ",\n"
-        summary.add(result)
-    out.write(f'\n],"errors":[],"summary":{summary.model_dump_json()}}}\n')  # errors: inputs not screened (none here)
+            data = data.replace(b',"valuation":null,', b',"valuation":' + worksheet + b",", 1)
+        out.write(separator)
+        out.write(data)
+        separator = b",\n"
+        # what Summary.add counts, from the plain data
+        counts["shipments"] += 1
+        counts[result["verdict"]] += 1
+        counts["waived"] += sum(f["waived"] for f in result["findings"])
+        counts["errors"] += len(result["errors"])
+    summary = Summary(**counts)
+    # errors: inputs not screened (none here)
+    out.write(f'\n],"errors":[],"summary":{summary.model_dump_json()}}}\n'.encode())
     return summary

@@ -4,14 +4,18 @@ by account and verdict, and the worksheet stored deflated yet shown the same eve
 import io
 import json
 import re
+import zlib
 
 import pytest
+
+from fba_jp import hookimpl
+from fba_jp.errors import StoreError
 
 from fba_jp.models import ResultDocument, Summary
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.report import render_html_report, stream_json_report, write_html_report_from_store
 from fba_jp.runner import Screener
-from fba_jp.store import Store, unpack_worksheet
+from fba_jp.store import Store, unpack_worksheet, worksheet_bytes
 from fba_jp.testing import make_declaration
 
 AMAZON_IOR = {"name": "Amazon Japan G.K."}
@@ -37,10 +41,48 @@ def store(tmp_path):
 def test_streamed_json_is_the_document_built_in_memory(store):
     results = store.latest_results()
     expected = json.loads(ResultDocument(results=results, summary=Summary.of(results)).model_dump_json(by_alias=True))
-    out = io.StringIO()
-    stream_json_report(store.iter_latest_results(worksheets="json", chunk=3), out)  # several chunks
+    out = io.BytesIO()
+    stream_json_report(store.iter_latest_documents(chunk=3), out)  # several chunks
     assert json.loads(out.getvalue()) == expected
-    assert out.getvalue().count("\n") == len(results) + 2  # one result a line
+    assert out.getvalue().count(b"\n") == len(results) + 2  # one result a line
+
+
+class FailingCheck:
+    """A plugin whose check raises: its screenings carry an error (and the PLUGIN_ERROR finding)."""
+
+    @hookimpl
+    def register_checks(self, register):
+        def broken(shipment):
+            raise RuntimeError("the broken check")
+
+        register(broken, name="broken", codes=["BROKEN"])
+
+
+def test_each_streamed_result_is_the_bytes_of_its_model(store):
+    # the plain data is written by the same encoder as the model: byte for byte, with a waiver, an error,
+    # None and non-ASCII text among the values
+    screener = Screener(get_plugins(load_entrypoints=False, extra=(FailingCheck(),)), store=store)
+    screener.screen(make_declaration(shipment_id="FBA15R0099"), 'ファイル "9"\t\u2028\x7f.json')
+    out = io.BytesIO()
+    stream_json_report(store.iter_latest_documents(chunk=3), out)
+    lines = out.getvalue().split(b"\n")[1:-2]
+    pairs = list(store.iter_latest_results(worksheets="json"))
+    assert len(lines) == len(pairs) == 8
+    assert any(r.errors for r, _ in pairs) and any(f.waiver for r, _ in pairs for f in r.findings)
+    for line, (result, worksheet) in zip(lines, pairs):
+        expected = result.model_dump_json(by_alias=True).replace(',"valuation":null,', f',"valuation":{worksheet},', 1)
+        assert line.removesuffix(b",") == expected.encode()
+
+
+def test_a_damaged_worksheet_is_an_error_not_a_wrong_report(store):
+    [(screening_id, stored)] = store.conn.execute("select screening_id, worksheet from valuations limit 1").fetchall()
+    damaged = stored[:-1] + bytes([stored[-1] ^ 1])  # its Adler-32 no longer matches
+    with pytest.raises(zlib.error, match="incorrect data check"):
+        worksheet_bytes(damaged)
+    unknown = stored[:2] + b"\0\0\0\0" + stored[6:]  # names a preset dictionary fba-jp does not have
+    with pytest.raises(StoreError, match="does not have"):
+        worksheet_bytes(unknown)
+    assert worksheet_bytes(stored).decode() == unpack_worksheet(stored)
 
 
 def test_report_command_streams_json(run_cli, store):

@@ -152,8 +152,9 @@ def report(app: App, account, html_path, per_page, output, verbose):
     if (output or ("table" if sys.stdout.isatty() else "json")) == "json":
         from ..report import stream_json_report
 
-        # streamed: flat memory and no re-validation of stored worksheets, at any number of shipments
-        stream_json_report(app.store.iter_latest_results(account, worksheets="json"), sys.stdout)
+        # streamed: flat memory, no models built and no worksheet decoded, at any number of shipments
+        sys.stdout.flush()  # bytes from here on, straight to the stream under it
+        stream_json_report(app.store.iter_latest_documents(account), sys.stdout.buffer)
         return
     emit(app.store.latest_results(account), output, app, verbose=verbose)
 
