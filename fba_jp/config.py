@@ -26,7 +26,9 @@ DEFAULT_LOOKBACK_DAYS = 90
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built on first validation, not on import: `fba-jp gate` without a config file validates none of them
+    # (load_config constructs the defaults), and ~20 ms of a gate's start is building these models
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class StorageConfig(Section):
@@ -295,16 +297,16 @@ class ServeConfig(Section):
 
 
 class Config(Section):
-    storage: StorageConfig = StorageConfig()
-    schedule: ScheduleConfig = ScheduleConfig()
-    sync: SyncConfig = SyncConfig()
+    storage: StorageConfig = StorageConfig.model_construct()
+    schedule: ScheduleConfig = ScheduleConfig.model_construct()
+    sync: SyncConfig = SyncConfig.model_construct()
     accounts: list[AccountConfig] = []
-    policy: PolicyConfig = PolicyConfig()
-    valuation: ValuationConfig = ValuationConfig()
-    regulated: RegulatedConfig = RegulatedConfig()
-    rules: RulesConfig = RulesConfig()
-    actions: ActionsConfig = ActionsConfig()
-    serve: ServeConfig = ServeConfig()
+    policy: PolicyConfig = PolicyConfig.model_construct()
+    valuation: ValuationConfig = ValuationConfig.model_construct()
+    regulated: RegulatedConfig = RegulatedConfig.model_construct()
+    rules: RulesConfig = RulesConfig.model_construct()
+    actions: ActionsConfig = ActionsConfig.model_construct()
+    serve: ServeConfig = ServeConfig.model_construct()
     # [plugins.NAME]: each plugin's settings, validated by the model it registers (fba_jp.plugin_manager)
     plugins: dict[str, dict[str, Any]] = {}
     # the directory relative paths (products.csv, storage.path) are resolved against
@@ -327,7 +329,7 @@ def load_config(path: str | Path | None) -> Config:
     """Read ``path`` (or ``./config.toml`` if it exists; else defaults). Bad config → ``ConfigError``."""
     if path is None:
         if not Path(DEFAULT_CONFIG).exists():
-            return Config()
+            return Config.model_construct()  # what Config() gives (every default), without building the models
         path = DEFAULT_CONFIG
     path = Path(path)
     try:
