@@ -278,8 +278,9 @@ def _index_rows(store, account: str | None):
                "codes": codes.split("\x1f") if codes else []}
 
 
-def stream_json_report(documents, out) -> Summary:
-    """Write the ``fba-jp/result/v1`` document to the binary stream ``out`` one result at a time, one result a line.
+def stream_json_report(documents, write) -> Summary:
+    """Write the ``fba-jp/result/v1`` document as UTF-8 bytes with ``write`` (a binary stream's ``write``), one
+    result at a time, one result a line.
 
     ``documents`` are ``(result, worksheet)`` from :meth:`Store.iter_latest_documents`: each result, plain data
     in the models' field order, is written by pydantic's JSON encoder, the one ``model_dump_json`` uses, so
@@ -288,15 +289,15 @@ def stream_json_report(documents, out) -> Summary:
     ``--output json`` elsewhere, laid out compactly; any JSON reader sees no difference.
     """
     counts = Counter()
-    out.write(f'{{"schema":"{RESULT_SCHEMA}","results":['.encode())
+    write(f'{{"schema":"{RESULT_SCHEMA}","results":['.encode())
     separator = b"\n"
     for result, worksheet in documents:
         data = to_json(result)
         if worksheet is not None:
             # inside a JSON string a quote is always escaped, so this key can only be the result's own
             data = data.replace(b',"valuation":null,', b',"valuation":' + worksheet + b",", 1)
-        out.write(separator)
-        out.write(data)
+        write(separator)
+        write(data)
         separator = b",\n"
         # what Summary.add counts, from the plain data
         counts["shipments"] += 1
@@ -305,5 +306,5 @@ def stream_json_report(documents, out) -> Summary:
         counts["errors"] += len(result["errors"])
     summary = Summary(**counts)
     # errors: inputs not screened (none here)
-    out.write(f'\n],"errors":[],"summary":{summary.model_dump_json()}}}\n'.encode())
+    write(f'\n],"errors":[],"summary":{summary.model_dump_json()}}}\n'.encode())
     return summary

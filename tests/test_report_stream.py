@@ -42,7 +42,7 @@ def test_streamed_json_is_the_document_built_in_memory(store):
     results = store.latest_results()
     expected = json.loads(ResultDocument(results=results, summary=Summary.of(results)).model_dump_json(by_alias=True))
     out = io.BytesIO()
-    stream_json_report(store.iter_latest_documents(chunk=3), out)  # several chunks
+    stream_json_report(store.iter_latest_documents(chunk=3), out.write)  # several chunks
     assert json.loads(out.getvalue()) == expected
     assert out.getvalue().count(b"\n") == len(results) + 2  # one result a line
 
@@ -64,7 +64,7 @@ def test_each_streamed_result_is_the_bytes_of_its_model(store):
     screener = Screener(get_plugins(load_entrypoints=False, extra=(FailingCheck(),)), store=store)
     screener.screen(make_declaration(shipment_id="FBA15R0099"), 'ファイル "9"\t\u2028\x7f.json')
     out = io.BytesIO()
-    stream_json_report(store.iter_latest_documents(chunk=3), out)
+    stream_json_report(store.iter_latest_documents(chunk=3), out.write)
     lines = out.getvalue().split(b"\n")[1:-2]
     pairs = list(store.iter_latest_results(worksheets="json"))
     assert len(lines) == len(pairs) == 8

@@ -154,7 +154,9 @@ def report(app: App, account, html_path, per_page, output, verbose):
 
         # streamed: flat memory, no models built and no worksheet decoded, at any number of shipments
         sys.stdout.flush()  # bytes from here on, straight to the stream under it
-        stream_json_report(app.store.iter_latest_documents(account), sys.stdout.buffer)
+        binary = getattr(sys.stdout, "buffer", None)  # None: a text-only stdout (io.StringIO, in-process)
+        write = binary.write if binary is not None else (lambda data: sys.stdout.write(data.decode("utf-8")))
+        stream_json_report(app.store.iter_latest_documents(account), write)
         return
     emit(app.store.latest_results(account), output, app, verbose=verbose)
 
