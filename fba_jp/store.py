@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 BUSY_TIMEOUT_S = 30
+# finding texts whose ids a Store keeps (Store._texts); a few hundred are in use at a time
+TEXT_IDS_KEPT = 20_000
 
 
 def utcnow() -> str:
@@ -130,6 +132,7 @@ class Store:
         except ValueError:
             raise StoreError(f"FBA_JP_BUSY_TIMEOUT must be a number of seconds such as 30 (got {timeout!r:.40})") from None
         self.timeout = timeout
+        self._text_ids: dict[str, int] = {}
         try:
             _create_private(self.path)
             # a file: URI (e.g. "file:fba_jp.db?mode=ro" to only read) is taken as one
@@ -228,35 +231,41 @@ class Store:
         """
         now = utcnow()
         plugins = to_json(sorted(plugin_names))
+        # text ids this transaction stored or found: known to the next screening only once it is committed
+        # (a rollback takes the rows away), and only when this is the outermost transaction
+        outermost = not self.conn.in_transaction
+        found: dict[str, int] = {}
         with self.write():
-            return [self._write_screening(result, declaration, canonical, plugins, now)
-                    for result, declaration, canonical in screenings]
+            recorded = [self._write_screening(result, declaration, canonical, plugins, now, found)
+                        for result, declaration, canonical in screenings]
+        if outermost:
+            if len(self._text_ids) + len(found) > TEXT_IDS_KEPT:
+                self._text_ids.clear()
+            self._text_ids.update(found)
+        return recorded
 
     def _write_screening(self, result: ShipmentResult, declaration: Declaration | None, canonical: str | None,
-                         plugins: str, now: str) -> ShipmentResult:
+                         plugins: str, now: str, found: dict[str, int]) -> ShipmentResult:
         conn = self.conn
         sha = result.input_sha256
         if canonical is None and declaration is not None:
             canonical = declaration.canonical_json()
-        if canonical is not None and conn.execute(  # a re-screening of the same input adds no bytes here
-                "select 1 from declarations where sha256 = ?", [sha]).fetchone() is None:
-            conn.execute("insert into declarations (sha256, body, stored_at) values (?, ?, ?)",
-                         [sha, pack_input(canonical), now])
+        if canonical is not None:  # a re-screening of the same input adds no bytes here
+            conn.execute(_INSERT_DECLARATION, [sha, pack_input(canonical), now])
         screening_id = conn.execute(_INSERT_SCREENING, [
             result.shipment_id, result.inbound_plan_id, result.account, result.source, result.verdict, sha, now,
-            plugins, to_json([e.model_dump() for e in result.errors]), _version(),
+            plugins, to_json([e.model_dump() for e in result.errors]) if result.errors else "[]", _version(),
             to_json(result.rule_overrides) if result.rule_overrides else None,
         ]).lastrowid
         if result.findings:
-            ids = store_texts(conn, (t for f in result.findings for t in (f.message, f.remedy, f.reference, f.evidence)
-                                     if t is not None))
+            ids = self._texts(result.findings, found)
             conn.executemany(_INSERT_FINDING, [
                 (screening_id, f.code, f.severity, f.plugin, f.sku, ids[f.message], ids.get(f.remedy),
                  ids.get(f.reference), ids.get(f.evidence), int(f.waived), (f.waiver or {}).get("id"))
                 for f in result.findings
             ])
         if result.valuation is not None:
-            _insert(conn, "valuations", [_valuation_row(screening_id, result.valuation)])
+            conn.execute(_INSERT_VALUATION, _valuation_row(screening_id, result.valuation))
         conn.execute(_UPSERT_SHIPMENT, [
             result.shipment_id, result.inbound_plan_id, result.account, result.source, sha, now, screening_id,
             result.verdict, now, sha if declaration is not None else None,
@@ -268,6 +277,33 @@ class Store:
                 "insert or replace into items (shipment_id, msku, asin, fnsku, title, quantity) values (?, ?, ?, ?, ?, ?)",
                 [(result.shipment_id, i.msku, i.asin, i.fnsku, i.title, i.quantity) for i in declaration.items])
         return result.model_copy(update={"screening_id": screening_id, "screened_at": now})
+
+    def _texts(self, findings: list[Finding], found: dict[str, int]) -> dict[str, int]:
+        """The text ids of ``findings``' messages, remedies, references and evidence, storing the new ones.
+
+        The same few hundred texts come back screening after screening, so the ids of texts this connection
+        has seen committed are kept (``_text_ids``) and only the others are looked up. A kept id cannot go
+        stale: a ``texts`` row is never changed or deleted, by any process, and an id is kept only after the
+        transaction that stored or read it has committed.
+        """
+        known = self._text_ids
+        ids: dict[str, int] = {}
+        missing = []
+        for f in findings:
+            for text in (f.message, f.remedy, f.reference, f.evidence):
+                if text is not None and text not in ids:
+                    id_ = known.get(text)
+                    if id_ is None:
+                        id_ = found.get(text)
+                    if id_ is None:
+                        missing.append(text)
+                    else:
+                        ids[text] = id_
+        if missing:
+            new = store_texts(self.conn, missing)
+            found.update(new)
+            ids.update(new)
+        return ids
 
     def latest_declaration(self, row: dict) -> str | None:
         """The JSON of a ``shipments`` row's latest declaration, or ``None`` when its latest input formed none:
@@ -577,6 +613,7 @@ _INSERT_SCREENING = (
     "insert into screenings (shipment_id, inbound_plan_id, account, source, verdict, input_sha256, screened_at,"
     " plugins, errors, fba_jp_version, rule_overrides) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_DECLARATION = "insert into declarations (sha256, body, stored_at) values (?, ?, ?) on conflict (sha256) do nothing"
 _INSERT_FINDING = (
     "insert into finding_rows (screening_id, code, severity, plugin, sku, message_id, remedy_id, reference_id,"
     " evidence_id, waived, waiver_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -626,22 +663,29 @@ def _real_text(value: str, option: str) -> str:
     return text
 
 
-def _valuation_row(screening_id: int, valuation: Valuation) -> dict:
-    return {
-        "screening_id": screening_id,
-        "currency": valuation.currency,
-        "exchange_rate": None if valuation.exchange_rate is None else str(valuation.exchange_rate),
-        "rate_week_start": valuation.rate_week_start and valuation.rate_week_start.isoformat(),
-        "customs_value_jpy": valuation.customs_value_jpy,
-        "duty_jpy": valuation.duty_jpy,
-        "national_consumption_tax_jpy": valuation.national_consumption_tax_jpy,
-        "local_consumption_tax_jpy": valuation.local_consumption_tax_jpy,
-        "total_tax_jpy": valuation.total_tax_jpy,
-        "small_value_exemption": int(valuation.small_value_exemption),
-        "complete": int(valuation.complete),
+_INSERT_VALUATION = (
+    "insert into valuations (screening_id, currency, exchange_rate, rate_week_start, customs_value_jpy, duty_jpy,"
+    " national_consumption_tax_jpy, local_consumption_tax_jpy, total_tax_jpy, small_value_exemption, complete,"
+    " worksheet) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _valuation_row(screening_id: int, valuation: Valuation) -> tuple:
+    return (
+        screening_id,
+        valuation.currency,
+        None if valuation.exchange_rate is None else str(valuation.exchange_rate),
+        valuation.rate_week_start and valuation.rate_week_start.isoformat(),
+        valuation.customs_value_jpy,
+        valuation.duty_jpy,
+        valuation.national_consumption_tax_jpy,
+        valuation.local_consumption_tax_jpy,
+        valuation.total_tax_jpy,
+        int(valuation.small_value_exemption),
+        int(valuation.complete),
         # pydantic's own JSON encoder (a third of the time of model_dump + json.dumps), then deflated
-        "worksheet": pack_worksheet(valuation.model_dump_json()),
-    }
+        pack_worksheet(valuation.model_dump_json()),
+    )
 
 
 # deflate level of stored worksheets: with the preset dictionary, 6 stores a 10-item worksheet in ~1.9 KB (two

@@ -54,6 +54,24 @@ def test_a_failed_write_leaves_no_half_screening(tmp_path, monkeypatch):
         assert store.db[table].count == 0, table
     screener.screen(make_declaration(), "x.json")  # the store still works afterwards
     assert store.db["screenings"].count == 1 and store.db["shipments"].count == 1
+    # the texts the failed write had stored are stored again, not taken as already there
+    findings = list(store.db.query("select message, remedy from findings"))
+    assert findings and all(f["message"] and f["remedy"] is not None for f in findings)
+
+
+def test_finding_texts_are_stored_once_whichever_connection_wrote_them(tmp_path):
+    first, second = Store(tmp_path / "a.db"), Store(tmp_path / "a.db")  # as two processes would
+    declaration = make_declaration(acp=None)
+    results = [Screener(get_plugins(load_entrypoints=False), store=store).screen(declaration, f"{n}.json")
+               for n, store in enumerate((first, second, first))]
+    messages = [[(f.code, f.message, f.remedy) for f in r.findings] for r in results]
+    assert messages[0] and messages[0] == messages[1] == messages[2]
+    for result in results:
+        stored = list(first.db.query("select code, message, remedy from findings where screening_id = ? order by id",
+                                     [result.screening_id]))
+        assert [(f["code"], f["message"], f["remedy"]) for f in stored] == messages[0]
+    distinct = {t for f in results[0].findings for t in (f.message, f.remedy, f.reference, f.evidence) if t is not None}
+    assert first.db["texts"].count == len(distinct)
 
 
 def test_locked_database_waits_then_fails_with_a_clear_message(tmp_path, monkeypatch):
