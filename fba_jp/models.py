@@ -76,13 +76,14 @@ def _decimal(limit: int) -> BeforeValidator:
     """An amount or rate as ``Decimal``, finite and within ``limit``, checked before pydantic rounds it."""
 
     def parse(value: Any) -> Any:
-        value = _decimal_amount(value)
+        if type(value) is not str:  # a string ("12.50") is the usual form; the checks are for the others
+            value = _decimal_amount(value)
         if isinstance(value, str):
             try:
                 value = Decimal(value.strip())
             except InvalidOperation:
                 return value  # pydantic says what is wrong with it
-        _check_magnitude(Decimal(value), limit)
+        _check_magnitude(value if type(value) is Decimal else Decimal(value), limit)
         return value
 
     return BeforeValidator(parse)
@@ -137,6 +138,12 @@ def _printable_id(value: Any) -> Any:
 def _empty(value: Any) -> bool:
     return value is None or value == [] or value == {}
 
+
+# An empty list or dict made fresh for each declaration or item that omits the field: pydantic deep-copies
+# a mutable default (``Field([])``) for each of them instead, a dozen copies a declaration. The schema
+# (``fba-jp schema``) still shows the default.
+NO_ITEMS: dict[str, Any] = {"default_factory": list, "json_schema_extra": {"default": []}}
+NO_KEYS: dict[str, Any] = {"default_factory": dict, "json_schema_extra": {"default": {}}}
 
 Day = Annotated[date, BeforeValidator(_iso_day)]
 Amount = Annotated[Decimal, _decimal(MAX_AMOUNT), Field(ge=0, allow_inf_nan=False)]
@@ -342,7 +349,7 @@ class Item(Strict):
     reduced_tax_rate: StrictBool | None = Field(None, description=(
         "true for the reduced consumption-tax rate (food and drink, not alcohol); omitted: decided from "
         "the food table"))
-    categories: list[Category] = Field([], description=(
+    categories: list[Category] = Field(**NO_ITEMS, description=(
         "regulated categories the item belongs to: cosmetics, pse, food, tableware, radio, psc"))
     product_type: str | None = Field(None, description=(
         "Amazon's product type (from SP-API), which suggests regulated products"))
@@ -374,7 +381,7 @@ class Item(Strict):
         default=None, exclude_if=_empty, description="the preferential duty rate in percent, lower than the MFN rate")
     # plugins' own item data, one table per plugin, validated by the item model that plugin registered
     extensions: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$", max_length=100)], dict[str, Any]] = Field(
-        default={}, exclude_if=_empty, description=(
+        **NO_KEYS, exclude_if=_empty, description=(
             "data for plugins: extensions.NAME is validated by the item model plugin NAME declares (docs/plugins.md)"))
 
     @field_validator("preferential_agreement")
@@ -639,24 +646,24 @@ class Declaration(Strict):
         "paid"))
     other_additions: Amount = Field(Decimal(0), description=(
         "other costs to the port not included in the item values (packing, commissions), in currency"))
-    fx_rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Rate] = Field({}, description=(
+    fx_rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Rate] = Field(**NO_KEYS, description=(
         "customs exchange rates for this shipment (yen per unit of the currency); override the stored "
         "weekly rate"))
-    licences: list[Licence] = Field([], description=(
+    licences: list[Licence] = Field(**NO_ITEMS, description=(
         "licences held for this shipment's goods (cosmetics_mah, pse_importer_notification, giteki, …); "
         "the account's are added"))
-    filings: list[Filing] = Field([], description=(
+    filings: list[Filing] = Field(**NO_ITEMS, description=(
         "per-shipment filings such as a food import notification; without skus a filing covers every item"))
     items: Annotated[list[Item], Field(min_length=1)] = Field(description=(
         "the items (one line per msku), at least one"))
     # Fields added after v1 shipped are left out of dumps while empty, so the input hash of a declaration
     # that does not use them (and with it every stored waiver) is what it was.
-    boxes: list[Box] = Field(default=[], exclude_if=_empty, description="the cartons and their contents (packing list)")
+    boxes: list[Box] = Field(**NO_ITEMS, exclude_if=_empty, description="the cartons and their contents (packing list)")
     valuation_agreement: ValuationAgreement | None = Field(default=None, exclude_if=_empty, description=(
         "the valuation basis agreed with the ACP and Customs ([accounts.valuation] on the SP-API path)"))
-    origin_proofs: list[OriginProof] = Field(default=[], exclude_if=_empty, max_length=1000, description=(
+    origin_proofs: list[OriginProof] = Field(**NO_ITEMS, exclude_if=_empty, max_length=1000, description=(
         "proofs of origin held for EPA preferential rates"))
-    costs: list[Cost] = Field(default=[], exclude_if=_empty, description=(
+    costs: list[Cost] = Field(**NO_ITEMS, exclude_if=_empty, description=(
         "freight, insurance and other costs to the Japanese port, each with its basis, source and date "
         "(in addition to freight, insurance and other_additions)"))
 
@@ -677,7 +684,10 @@ class Declaration(Strict):
         foreign = self.freight + self.insurance + self.other_additions
         yen = 0
         for item in self.items:
-            basis = item.valuation or ItemValuation()
+            basis = item.valuation
+            if basis is None:  # most items: no other basis (and no ItemValuation() made for each)
+                foreign += item.quantity * (item.unit_value or 0)
+                continue
             computed = (basis.production_unit_cost or 0) + (basis.production_unit_profit_and_expenses or 0)
             foreign += item.quantity * max(item.unit_value or 0, computed)
             yen += item.quantity * max(basis.identical_goods_unit_value_jpy or 0, basis.domestic_unit_price_jpy or 0)

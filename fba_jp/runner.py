@@ -275,6 +275,10 @@ class Screener:
         ]
 
     def _apply_waivers(self, shipment_id: str, sha: str, findings: list[Finding], today: date) -> list[Finding]:
+        # a waiver changes only a blocking finding that can be waived: without one, the look-up (two
+        # queries) cannot change anything, and most screenings have none
+        if not any(f.severity == "block" and f.code not in COULD_NOT_SCREEN for f in findings):
+            return findings
         return apply_waivers(findings, self.store.active_waivers(shipment_id, sha, today))
 
 
