@@ -250,8 +250,10 @@ class Store:
         sha = result.input_sha256
         if canonical is None and declaration is not None:
             canonical = declaration.canonical_json()
-        if canonical is not None:  # a re-screening of the same input adds no bytes here
-            conn.execute(_INSERT_DECLARATION, [sha, pack_input(canonical), now])
+        if canonical is not None and conn.execute(  # a re-screening of the same input adds no bytes here
+                "select 1 from declarations where sha256 = ?", [sha]).fetchone() is None:
+            conn.execute("insert into declarations (sha256, body, stored_at) values (?, ?, ?)",
+                         [sha, pack_input(canonical), now])
         screening_id = conn.execute(_INSERT_SCREENING, [
             result.shipment_id, result.inbound_plan_id, result.account, result.source, result.verdict, sha, now,
             plugins, to_json([e.model_dump() for e in result.errors]) if result.errors else "[]", _version(),
@@ -613,7 +615,6 @@ _INSERT_SCREENING = (
     "insert into screenings (shipment_id, inbound_plan_id, account, source, verdict, input_sha256, screened_at,"
     " plugins, errors, fba_jp_version, rule_overrides) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_DECLARATION = "insert into declarations (sha256, body, stored_at) values (?, ?, ?) on conflict (sha256) do nothing"
 _INSERT_FINDING = (
     "insert into finding_rows (screening_id, code, severity, plugin, sku, message_id, remedy_id, reference_id,"
     " evidence_id, waived, waiver_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
