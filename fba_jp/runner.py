@@ -116,6 +116,8 @@ def account_for(config: Config, declaration: Declaration, name: str | None = Non
     form included where both give one: a sister company must not get this seller's ACP and licences)."""
     if name:
         return config.account(name)
+    if not config.accounts:  # a declaration file screened without a config: nothing to match
+        return None
     seller = declaration.seller.name
     wanted = normalise_name(seller)
     for account in config.accounts:
