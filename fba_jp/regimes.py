@@ -45,6 +45,7 @@ from typing import Iterable, Iterator
 from .models import Finding, Item, Licence
 
 REGIMES = ("cosmetics", "pse", "food", "tableware", "radio", "psc")
+_REGIME_INDEX = {name: i for i, name in enumerate(REGIMES)}
 DATA_PACKAGE = "fba_jp.data.regimes"
 
 
@@ -119,12 +120,22 @@ class Headings(tuple):
             index.setdefault(prefix.digits, (position, prefix))
         headings._index = index
         headings._lengths = tuple(sorted({len(d) for d in index}))
+        headings._found = {}
         return headings
 
     def find(self, digits: str) -> HsPrefix | None:
         """The first heading that the bare-digit HS code ``digits`` starts with."""
+        # memoised per table (the headings never change once built): every regime, check and the valuation
+        # asks every table about the same few HS codes, screening after screening
+        try:
+            return self._found[digits]
+        except KeyError:
+            pass
         found = [self._index[digits[:n]] for n in self._lengths if digits[:n] in self._index]
-        return min(found, key=lambda hit: hit[0])[1] if found else None
+        heading = min(found, key=lambda hit: hit[0])[1] if found else None
+        if len(self._found) < 4096:  # bounded: a long-running daemon sees many codes
+            self._found[digits] = heading
+        return heading
 
 
 @dataclass(frozen=True)
@@ -169,10 +180,15 @@ class Regime:
 
     def classify(self, item: Item) -> Match | None:
         """The strongest evidence that ``item`` belongs to this regime, or ``None``."""
-        product = (tuple(item.categories), item.hs_code, item.product_type, item.title)
-        if self.name not in REGIMES:
-            return _classify(self.name, *product)
-        return _classify_product(*product)[REGIMES.index(self.name)]
+        return self.classify_product(tuple(item.categories), item.hs_code, item.product_type, item.title)
+
+    def classify_product(self, categories: tuple[str, ...], hs_code: str | None, product_type: str | None,
+                         title: str | None) -> Match | None:
+        """:meth:`classify` of an item with these fields (for callers that memoise on them)."""
+        index = _REGIME_INDEX.get(self.name)
+        if index is None:
+            return _classify(self.name, categories, hs_code, product_type, title)
+        return _classify_product(categories, hs_code, product_type, title)[index]
 
     def hint(self, item: Item) -> str | None:
         """Product-type or title-keyword evidence (the weak kinds), or ``None``."""
@@ -403,8 +419,10 @@ def override_for(rules, regime_name: str, item: Item) -> tuple[str, str] | None:
     """``(action, heading)`` of the most specific ``[rules.regimes.<regime_name>]`` heading the item's HS
     code is under, or ``None``. A declared category is the seller's own word and is not overridden."""
     overrides = rules.regimes.get(regime_name) if rules is not None else None
+    if overrides is None:  # the usual case: asked for every item of every regime
+        return None
     digits = item.hs_digits
-    if overrides is None or not digits or regime_name in item.categories:
+    if not digits or regime_name in item.categories:
         return None
     hits = [(len(d), action, heading)
             for action in ("block", "warn", "ignore") for heading in getattr(overrides, action)

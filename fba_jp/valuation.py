@@ -593,8 +593,20 @@ def food_by_hs(item: Item) -> bool | None:
     digits = item.hs_digits
     if not digits:
         return None
+    return food_by_digits(digits, is_liquor(item))
+
+
+@lru_cache(maxsize=4096)
+def food_by_digits(digits: str, liquor: bool) -> bool:
+    """:func:`food_by_hs` of an item with HS code ``digits`` (not empty) that is or is not liquor.
+
+    Memoised: the food plugin, the default hook and the valuation ask it of every item, sellers ship
+    the same HS codes again and again, and the answer depends on nothing else (the food table is
+    package data, loaded once)."""
+    if liquor:
+        return False
     food = load_regime("food")
-    if is_liquor(item) or food.table_hs("reduced_rate_exclude_hs", item) is not None:
+    if food.tables["reduced_rate_exclude_hs"].find(digits) is not None:
         return False
     return food.hs_exclude.find(digits) is None and food.hs.find(digits) is not None
 

@@ -11,9 +11,11 @@ expired (a planned-import notification past its period) → ``LICENCE_EXPIRED``.
 → ``REG_POSSIBLY_REGULATED`` (warn), so a title that merely says "coffee" is never blocked.
 """
 
+from functools import lru_cache
+
 from fba_jp import hookimpl
 from fba_jp.regimes import classify_items, load_regime, lookup, require
-from fba_jp.valuation import food_by_hs, is_liquor
+from fba_jp.valuation import food_by_digits, is_liquor
 
 RULE = "Food Sanitation Act Art. 27; Customs Act Art. 70; Customs FAQ 1802"
 NEEDS = "a food import notification (食品等輸入届出) to the quarantine station for every shipment"
@@ -37,13 +39,23 @@ def reduced_tax_rate(item, shipment):
     """Food and drink as the Food Labelling Act defines it → reduced rate: declared, or by the food table
     (edible salt and gelatin by their title); liquor (1 % alcohol or more, HS 2203–2208) and a drug or
     quasi-drug under a food heading → standard."""
-    regime = load_regime("food")
-    if is_liquor(item) or regime.table_hs("reduced_rate_exclude_hs", item) is not None:
+    return _reduced(is_liquor(item), tuple(item.categories), item.hs_code, item.product_type, item.title)
+
+
+@lru_cache(maxsize=16384)
+def _reduced(liquor, categories, hs_code, product_type, title):
+    # Memoised on everything the answer depends on (the tables are package data, loaded once): the
+    # valuation asks about every item of every screening, and sellers ship the same products again and again.
+    if liquor:
         return False
-    match = regime.classify(item)
+    digits = (hs_code or "").replace(".", "")  # Item.hs_digits
+    regime = load_regime("food")
+    if digits and regime.tables["reduced_rate_exclude_hs"].find(digits) is not None:
+        return False
+    match = regime.classify_product(categories, hs_code, product_type, title)
     if match is not None and match.applies:
         return True
-    if match is None and food_by_hs(item):
+    if match is None and digits and food_by_digits(digits, liquor):
         return False  # a food heading, but the title says it is not food (医薬部外品)
     return None
 
