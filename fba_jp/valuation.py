@@ -557,11 +557,14 @@ def load_liquor_table(filename: str = "liquor_tax.toml") -> tuple[str, str, tupl
     return str(data["as_of"]), data["source"], rates
 
 
+_NOT_LIQUOR = (Decimal(0), "")
+
+
 def liquor_tax(item: Item, on: date) -> tuple[Decimal | None, str]:
     """The liquor tax of an item line (unrounded yen) and where it came from; ``(0, "")`` for an item that
     is not liquor, ``None`` with the reason when it cannot be worked out."""
     if not is_liquor(item):
-        return Decimal(0), ""
+        return _NOT_LIQUOR
     liquor = item.liquor
     if liquor is None:
         return None, "no items[].liquor (category and litres per item) is declared"
@@ -714,8 +717,10 @@ def valuate(
             entry = overrides_used.setdefault(heading, {"table": "duty_rates", "heading": heading, "action": "rate",
                                                         "rate": str(override_rate), "skus": []})
             entry["skus"].append(item.msku)
-    tax_rates = {item.msku: _reduced(item, reduced) for item in valued}
-    excise = {item.msku: liquor_tax(item, shipment.declaration_date) for item in valued}
+    liquor = {item.msku: is_liquor(item) for item in valued}
+    tax_rates = {item.msku: _reduced(item, reduced, liquor[item.msku]) for item in valued}
+    excise = {item.msku: liquor_tax(item, shipment.declaration_date) if liquor[item.msku] else _NOT_LIQUOR
+              for item in valued}
     groups: dict[tuple, list[Item]] = {}
     for item in valued:
         key = (item.hs_code, duty_rates[item.msku][0], _specific_key(item), tax_rates[item.msku][0])
@@ -723,9 +728,12 @@ def valuate(
 
     values = {}
     for key, items in groups.items():
-        values[key] = _line_value([choices[i.msku] for i in items], rate if rate is not None else Decimal(0),
-                                  additions, weights, total_weight,
-                                  costs.of(i.msku for i in items) + sum(choices[i.msku].yen_fraction for i in items))
+        line_choices = [choices[i.msku] for i in items]
+        exact_yen = costs.of(i.msku for i in items)
+        if any(c.yen_fraction for c in line_choices):  # Fraction sums only where there is a fraction
+            exact_yen += sum(c.yen_fraction for c in line_choices)
+        values[key] = _line_value(line_choices, rate if rate is not None else Decimal(0),
+                                  additions, weights, total_weight, exact_yen)
     total_value = sum(v for v, _ in values.values())
     complete_values = len(valued) == len(shipment.items)
     small, exempt_keys = _small_value(groups, total_value, complete_values, costs.complete, excluded)
@@ -757,8 +765,8 @@ def valuate(
     lines, lines_worksheet = [], []
     for key, items in groups.items():
         exact = _plain(values[key][1], 4)
-        lines.append(_valuation_line(key[0], items, taxes[key], exact, duty_rates, tax_rates, excise))
-        lines_worksheet.append(_steps(key[0], lines[-1].skus, taxes[key], exact))
+        lines.append(_valuation_line(key[0], items, taxes[key], exact, duty_rates, tax_rates, excise, liquor))
+        lines_worksheet.append(_steps(key[0], lines[-1].skus, taxes[key], values[key][1]))
     if totals.total_jpy is not None:
         lines_worksheet.append(_total_steps(totals, all(t.exempt for t in taxes.values())))
     methods_used = dict.fromkeys(c.method for c in choices.values() if c.method is not None)
@@ -819,7 +827,7 @@ def valuate(
         small_value=small,
         **({"rule_overrides": list(overrides_used.values())} if overrides_used else {}),
         **({"liquor_tax_jpy": totals.excise_jpy, "liquor_tax_table": load_liquor_table()[0]}
-           if any(is_liquor(i) for i in valued) else {}),
+           if any(liquor.values()) else {}),
         duty_rate_table={"file": duty_table.file, "as_of": duty_table.as_of, "source": duty_table.source},
         documents_by_method={m: [*COMMON_DOCUMENTS, *METHOD_DOCUMENTS[m]] for m in methods_used},
         documents_to_keep=list(dict.fromkeys(documents)),
@@ -934,8 +942,9 @@ def is_liquor(item: Item) -> bool:
 LIQUOR_HS = frozenset({"2203", "2204", "2205", "2206", "2208"})
 
 
-def _reduced(item: Item, reduced: Mapping[str, tuple[bool, str]] | None) -> tuple[bool, str]:
-    if is_liquor(item):
+def _reduced(item: Item, reduced: Mapping[str, tuple[bool, str]] | None,
+             liquor: bool | None = None) -> tuple[bool, str]:
+    if is_liquor(item) if liquor is None else liquor:
         # the reduced rate covers food and drink, never liquor (Consumption Tax Act Suppl. Art. 34 (2016))
         return False, "standard: an alcoholic beverage (1 % alcohol or more) is never taxed at the reduced rate"
     if reduced is not None and item.msku in reduced:
@@ -992,7 +1001,7 @@ def _small_value(groups: Mapping[tuple, list[Item]], total_value: int, complete_
     return sheet, exempt
 
 
-def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, excise) -> ValuationLine:
+def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, excise, liquor) -> ValuationLine:
     first = items[0].msku
     extra = {}
     if tax.specific is not None:  # only on lines that have one, so other outputs stay as they were
@@ -1000,7 +1009,7 @@ def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, 
                                   "units": _plain(tax.specific.units), "combine": tax.specific.combine,
                                   "minimum_yen_per_unit": _plain(tax.specific.minimum_yen_per_unit)}
         extra["duty_basis"] = tax.duty_basis
-    if any(is_liquor(i) for i in items):
+    if any(liquor[i.msku] for i in items):
         extra["liquor_tax_jpy"] = tax.excise_jpy
         extra["liquor_tax_unrounded_jpy"] = _plain(tax.excise_unrounded_jpy)
         extra["liquor_tax_source"] = "; ".join(f"{i.msku}: {excise[i.msku][1]}" for i in items)
@@ -1063,43 +1072,49 @@ def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weig
     return sheet
 
 
-def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: str) -> dict:
-    """The rounding steps of one line, as a person checks them."""
+def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: Decimal) -> dict:
+    """The rounding steps of one line, as a person checks them. ``exact`` is the line's value before its
+    fractions of a yen are dropped (shown to 4 decimals)."""
     steps = [
-        ("Customs value: items converted to yen and summed", _yen(exact)),
-        ("Customs value, fractions of a yen dropped", _yen(tax.customs_value_jpy)),
+        _step("Customs value: items converted to yen and summed", _yen(_cut(exact))),
+        _step("Customs value, fractions of a yen dropped", _yen(tax.customs_value_jpy)),
     ]
     liquor = tax.excise_unrounded_jpy != 0
     if tax.exempt:
-        steps.append(("Small-value exemption: no duty and no consumption tax", _yen(0)))
+        steps.append(_step("Small-value exemption: no duty and no consumption tax", "¥0"))
     elif tax.duty_unrounded_jpy is None:
-        steps.append(("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)))
-        steps.append(("Duty: rate unknown, so duty and consumption tax are unknown", "unknown"))
+        steps.append(_step("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)))
+        steps.append(_step("Duty: rate unknown, so duty and consumption tax are unknown", "unknown"))
     else:
         duty_label = f"Duty: {tax.duty_basis}" if tax.specific is not None else f"Duty at {tax.duty_rate}%"
         steps += [
-            ("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)),
-            (duty_label, _yen(tax.duty_unrounded_jpy)),
-            ("Duty, rounded down to ¥100", _yen(tax.duty_jpy)),
+            _step("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)),
+            _step(duty_label, _yen(tax.duty_unrounded_jpy)),
+            _step("Duty, rounded down to ¥100", _yen(tax.duty_jpy)),
         ]
         if liquor:
-            steps += [("Liquor tax", _yen(tax.excise_unrounded_jpy)),
-                      ("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
+            steps += [_step("Liquor tax", _yen(tax.excise_unrounded_jpy)),
+                      _step("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
         if tax.national_unrounded_jpy is None:
-            steps.append(("Consumption tax: the liquor tax is unknown, so the consumption tax is unknown", "unknown"))
+            steps.append(_step("Consumption tax: the liquor tax is unknown, so the consumption tax is unknown",
+                               "unknown"))
         else:
             base_label = "customs value + duty + liquor tax" if liquor else "customs value + duty"
             steps += [
-                (f"Consumption-tax base: {base_label}", _yen(tax.consumption_tax_base_unrounded_jpy)),
-                ("Consumption-tax base, rounded down to ¥1,000", _yen(tax.consumption_tax_base_jpy)),
-                (f"National consumption tax at {tax.consumption_tax_rate}%", _yen(tax.national_unrounded_jpy)),
-                ("National consumption tax, rounded down to ¥100", _yen(tax.national_jpy)),
-                ("Local consumption tax: national × 22/78, fractions of a yen dropped", _yen(tax.local_jpy)),
+                _step(f"Consumption-tax base: {base_label}", _yen(tax.consumption_tax_base_unrounded_jpy)),
+                _step("Consumption-tax base, rounded down to ¥1,000", _yen(tax.consumption_tax_base_jpy)),
+                _step(f"National consumption tax at {tax.consumption_tax_rate}%", _yen(tax.national_unrounded_jpy)),
+                _step("National consumption tax, rounded down to ¥100", _yen(tax.national_jpy)),
+                _step("Local consumption tax: national × 22/78, fractions of a yen dropped", _yen(tax.local_jpy)),
             ]
     if tax.exempt and liquor:
-        steps += [("Liquor tax (still due under the exemption)", _yen(tax.excise_unrounded_jpy)),
-                  ("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
-    return {"hs_code": hs_code, "skus": skus, "steps": [{"label": a, "amount": b} for a, b in steps]}
+        steps += [_step("Liquor tax (still due under the exemption)", _yen(tax.excise_unrounded_jpy)),
+                  _step("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
+    return {"hs_code": hs_code, "skus": skus, "steps": steps}
+
+
+def _step(label: str, amount: str) -> dict:
+    return {"label": label, "amount": amount}
 
 
 def _total_steps(totals: Totals, exempt: bool) -> dict:
@@ -1118,7 +1133,7 @@ def _total_steps(totals: Totals, exempt: bool) -> dict:
             steps += [("Liquor tax: sum of the unrounded line amounts", _yen(totals.excise_unrounded_jpy)),
                       ("Liquor tax payable, rounded down to ¥100", _yen(totals.excise_jpy))]
     steps.append(("Total payable", _yen(totals.total_jpy)))
-    return {"hs_code": "declaration total", "skus": [], "steps": [{"label": a, "amount": b} for a, b in steps]}
+    return {"hs_code": "declaration total", "skus": [], "steps": [_step(a, b) for a, b in steps]}
 
 
 _QUANTUM = {4: Decimal("0.0001")}
@@ -1134,6 +1149,11 @@ def _plain(amount: Decimal | int | None, places: int | None = None) -> str | Non
         amount = amount.quantize(_QUANTUM.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
     text = format(amount, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _cut(amount: Decimal) -> Decimal:
+    """``amount`` cut to 4 decimals, as :func:`_plain` with ``places=4`` shows it."""
+    return amount.quantize(_QUANTUM[4], rounding=ROUND_DOWN)
 
 
 def _yen(amount: Decimal | int | str | None) -> str:
