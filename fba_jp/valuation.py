@@ -557,7 +557,8 @@ def load_liquor_table(filename: str = "liquor_tax.toml") -> tuple[str, str, tupl
     return str(data["as_of"]), data["source"], rates
 
 
-_NOT_LIQUOR = (Decimal(0), "")
+_ZERO = Decimal(0)
+_NOT_LIQUOR = (_ZERO, "")
 
 
 def liquor_tax(item: Item, on: date) -> tuple[Decimal | None, str]:
@@ -742,7 +743,8 @@ def valuate(
     for key, items in groups.items():
         hs, duty_rate, _, is_reduced = key
         value = values[key][0]
-        excise_raw = _sum_or_none(excise[i.msku][0] for i in items)
+        # a line without liquor has no liquor tax (Decimal 0 as the sum of its items' zeros would be)
+        excise_raw = _sum_or_none(excise[i.msku][0] for i in items) if any(liquor[i.msku] for i in items) else _ZERO
         excise_line = None if excise_raw is None else round_down(excise_raw, 100)
         if key in exempt_keys:
             taxes[key] = exempt_line(value, duty_rate, is_reduced, excise_line, excise_unrounded_jpy=excise_raw)
@@ -1074,23 +1076,25 @@ def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weig
 
 def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: Decimal) -> dict:
     """The rounding steps of one line, as a person checks them. ``exact`` is the line's value before its
-    fractions of a yen are dropped (shown to 4 decimals)."""
+    fractions of a yen are dropped (shown to 4 decimals). Amounts that are whole yen (``int``: the
+    customs value, bases, and rounded figures, in the branches where they are known) are formatted in
+    place, as :func:`_yen` would: ten per line, in every screening."""
     steps = [
         _step("Customs value: items converted to yen and summed", _yen(_cut(exact))),
-        _step("Customs value, fractions of a yen dropped", _yen(tax.customs_value_jpy)),
+        _step("Customs value, fractions of a yen dropped", f"¥{tax.customs_value_jpy:,}"),
     ]
     liquor = tax.excise_unrounded_jpy != 0
     if tax.exempt:
         steps.append(_step("Small-value exemption: no duty and no consumption tax", "¥0"))
     elif tax.duty_unrounded_jpy is None:
-        steps.append(_step("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)))
+        steps.append(_step("Duty base, rounded down to ¥1,000", f"¥{tax.duty_base_jpy:,}"))
         steps.append(_step("Duty: rate unknown, so duty and consumption tax are unknown", "unknown"))
     else:
         duty_label = f"Duty: {tax.duty_basis}" if tax.specific is not None else f"Duty at {tax.duty_rate}%"
         steps += [
-            _step("Duty base, rounded down to ¥1,000", _yen(tax.duty_base_jpy)),
+            _step("Duty base, rounded down to ¥1,000", f"¥{tax.duty_base_jpy:,}"),
             _step(duty_label, _yen(tax.duty_unrounded_jpy)),
-            _step("Duty, rounded down to ¥100", _yen(tax.duty_jpy)),
+            _step("Duty, rounded down to ¥100", f"¥{tax.duty_jpy:,}"),
         ]
         if liquor:
             steps += [_step("Liquor tax", _yen(tax.excise_unrounded_jpy)),
@@ -1101,11 +1105,11 @@ def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: Decimal) -
         else:
             base_label = "customs value + duty + liquor tax" if liquor else "customs value + duty"
             steps += [
-                _step(f"Consumption-tax base: {base_label}", _yen(tax.consumption_tax_base_unrounded_jpy)),
-                _step("Consumption-tax base, rounded down to ¥1,000", _yen(tax.consumption_tax_base_jpy)),
+                _step(f"Consumption-tax base: {base_label}", f"¥{tax.consumption_tax_base_unrounded_jpy:,}"),
+                _step("Consumption-tax base, rounded down to ¥1,000", f"¥{tax.consumption_tax_base_jpy:,}"),
                 _step(f"National consumption tax at {tax.consumption_tax_rate}%", _yen(tax.national_unrounded_jpy)),
-                _step("National consumption tax, rounded down to ¥100", _yen(tax.national_jpy)),
-                _step("Local consumption tax: national × 22/78, fractions of a yen dropped", _yen(tax.local_jpy)),
+                _step("National consumption tax, rounded down to ¥100", f"¥{tax.national_jpy:,}"),
+                _step("Local consumption tax: national × 22/78, fractions of a yen dropped", f"¥{tax.local_jpy:,}"),
             ]
     if tax.exempt and liquor:
         steps += [_step("Liquor tax (still due under the exemption)", _yen(tax.excise_unrounded_jpy)),
@@ -1225,9 +1229,16 @@ def _method_finding(method: str, skipped: tuple[tuple[str, str], ...], skus: lis
     )
 
 
+@lru_cache(maxsize=1024)
+def _same_party(a: str, b: str) -> bool:
+    # memoised: a seller ships again and again under the same names, and parsing them is a tenth of the
+    # cost of a fallback valuation (the name lists are package data, loaded once)
+    return same_party(a, b)
+
+
 def _fallback_finding(shipment: Declaration, skus: list[str]) -> Finding:
     ior = shipment.importer_of_record
-    seller_is_ior = ior is not None and (ior.is_seller or same_party(ior.name, shipment.seller.name))
+    seller_is_ior = ior is not None and (ior.is_seller or _same_party(ior.name, shipment.seller.name))
     who = (
         "You ship your own stock to Amazon's warehouse and are your own importer, so nobody in Japan buys the "
         "goods at import"

@@ -73,7 +73,7 @@ def _valuate(shipment, context):
         shipment,
         exchange_rate=rate,
         rate_source=source,
-        reduced={item.msku: reduced_rate_of(item, shipment, context) for item in shipment.items},
+        reduced=reduced_rates(shipment, context),
         window_days=config.identical_goods_window_days,
         prefer_computed=config.prefer_computed,
         excluded=excluded_goods(config.small_value_excluded_hs),
@@ -104,20 +104,27 @@ def cost_rates(shipment, context):
     return {c: shipment.fx_rates.get(c) or context.exchange_rate(c, week) for c in sorted(currencies)}
 
 
-def reduced_rate_of(item, shipment, context):
-    """(reduced rate?, who said so): the declaration, else a ``[rules.regimes.food]`` override, else the
-    ``reduced_tax_rate`` hook."""
-    if item.reduced_tax_rate is not None:
-        return item.reduced_tax_rate, "declaration (items[].reduced_tax_rate)"
-    match = overridden_match(load_regime("food"), item, context)
-    if match is OUT:
-        return False, "standard rate: config [rules.regimes.food] takes the item out of the food table"
-    if match is not None:
-        return match.applies and not is_liquor(item), f"food by {match.evidence}"
-    if context.hook is None:
-        answer, source = food_by_hs(item), "fba-jp default by HS chapter"
-    else:
-        answer, source = context.hook.reduced_tax_rate(item=item, shipment=shipment), "reduced_tax_rate hook"
-    if answer is None:
-        return False, "standard rate: no plugin classed the item as food"
-    return bool(answer), source
+def reduced_rates(shipment, context):
+    """Each item's (reduced rate?, who said so): the declaration, else a ``[rules.regimes.food]`` override,
+    else the ``reduced_tax_rate`` hook, asked about each item in turn."""
+    food = load_regime("food")
+    ask = context.hook.reduced_tax_rate if context.hook is not None else None
+    rates = {}
+    for item in shipment.items:
+        if item.reduced_tax_rate is not None:
+            rates[item.msku] = item.reduced_tax_rate, "declaration (items[].reduced_tax_rate)"
+            continue
+        match = overridden_match(food, item, context)
+        if match is OUT:
+            rates[item.msku] = False, "standard rate: config [rules.regimes.food] takes the item out of the food table"
+            continue
+        if match is not None:
+            rates[item.msku] = match.applies and not is_liquor(item), f"food by {match.evidence}"
+            continue
+        if ask is None:
+            answer, source = food_by_hs(item), "fba-jp default by HS chapter"
+        else:
+            answer, source = ask(item=item, shipment=shipment), "reduced_tax_rate hook"
+        rates[item.msku] = (False, "standard rate: no plugin classed the item as food") if answer is None \
+            else (bool(answer), source)
+    return rates
