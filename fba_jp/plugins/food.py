@@ -52,12 +52,24 @@ def _reduced(liquor, categories, hs_code, product_type, title):
     regime = load_regime("food")
     if digits and regime.tables["reduced_rate_exclude_hs"].find(digits) is not None:
         return False
+    if "food" not in categories and not (digits and _food_heading(regime, digits)):
+        # only a declared category or a food heading can class an item as food (a title alone is at most
+        # "possibly" food, see regimes.py), and without a food heading food_by_hs is False: no opinion,
+        # whatever the title says, so the title is not classified here
+        return None
     match = regime.classify_product(categories, hs_code, product_type, title)
     if match is not None and match.applies:
         return True
     if match is None and digits and food_by_digits(digits, liquor):
         return False  # a food heading, but the title says it is not food (医薬部外品)
     return None
+
+
+def _food_heading(regime, digits):
+    """Whether the HS code is under a heading of the food table that, with or without title evidence,
+    puts an item in the regime (``hs``, ``hs_broad``, ``hs_keyword_only``)."""
+    return any(headings.find(digits) is not None
+               for headings in (regime.hs, regime.hs_broad, regime.hs_keyword_only))
 
 
 def check_food(shipment, context):
