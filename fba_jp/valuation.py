@@ -72,6 +72,7 @@ METHOD_RULE = {
 }
 STANDARD_RATE = Decimal("7.8")  # national consumption tax; with 2.2 % local tax, 10 %
 REDUCED_RATE = Decimal("6.24")  # food and drink except alcohol; with 1.76 % local tax, 8 %
+_STANDARD_TEXT, _REDUCED_TEXT = str(STANDARD_RATE), str(REDUCED_RATE)
 SMALL_VALUE_LIMIT_JPY = 10_000
 RECORD_KEEPING = {
     "books_years": 7,
@@ -787,29 +788,29 @@ def valuate(
     for item, agreement, mfn_rate, why in prefs.missing:
         value = exact_values.get(item.msku)
         findings.append(proof_missing(item, agreement, mfn_rate, why, int(Decimal(value)) if value else None))
-    valuation = Valuation(
-        currency=currency,
-        exchange_rate=exchange_rate if currency != "JPY" else None,
-        rate_week_start=week,
-        methods={c.sku: c.method for c in choices.values() if c.method is not None},
-        lines=lines,
-        customs_value_jpy=total_value,
-        duty_jpy=totals.duty_jpy,
-        national_consumption_tax_jpy=totals.national_jpy,
-        local_consumption_tax_jpy=totals.local_jpy,
-        total_tax_jpy=totals.total_jpy,
-        small_value_exemption=small["applies"],
-        complete=complete_values and totals.total_jpy is not None and costs.complete,
+    valuation = Valuation.model_validate({  # from a dict, as the lines
+        "currency": currency,
+        "exchange_rate": exchange_rate if currency != "JPY" else None,
+        "rate_week_start": week,
+        "methods": {c.sku: c.method for c in choices.values() if c.method is not None},
+        "lines": lines,
+        "customs_value_jpy": total_value,
+        "duty_jpy": totals.duty_jpy,
+        "national_consumption_tax_jpy": totals.national_jpy,
+        "local_consumption_tax_jpy": totals.local_jpy,
+        "total_tax_jpy": totals.total_jpy,
+        "small_value_exemption": small["applies"],
+        "complete": complete_values and totals.total_jpy is not None and costs.complete,
         # the worksheet (extra keys, kept in every output and in the valuations table)
-        rate_week_end=week_end(shipment.declaration_date).isoformat() if week else None,
-        rate_source=("not needed: the shipment is in yen" if currency == "JPY" else rate_source
-                     if exchange_rate is not None else f"no customs rate for {currency} in the week from {week}"),
-        declaration_date=shipment.declaration_date.isoformat(),
-        ship_date=shipment.ship_date.isoformat(),
-        items=item_sheets,
-        earlier_methods=[[{"method": m, "reason": r} for m, r in skipped] for skipped in earlier_methods],
-        unvalued_skus=[sku for sku in choices if sku not in valued_skus],
-        additions={
+        "rate_week_end": week_end(shipment.declaration_date).isoformat() if week else None,
+        "rate_source": ("not needed: the shipment is in yen" if currency == "JPY" else rate_source
+                        if exchange_rate is not None else f"no customs rate for {currency} in the week from {week}"),
+        "declaration_date": shipment.declaration_date.isoformat(),
+        "ship_date": shipment.ship_date.isoformat(),
+        "items": item_sheets,
+        "earlier_methods": [[{"method": m, "reason": r} for m, r in skipped] for skipped in earlier_methods],
+        "unvalued_skus": [sku for sku in choices if sku not in valued_skus],
+        "additions": {
             "freight": str(shipment.freight),
             "insurance": str(shipment.insurance),
             "other_additions": str(shipment.other_additions),
@@ -820,22 +821,22 @@ def valuate(
         **({"costs": costs.sheet} if shipment.costs else {}),
         **({"agreement": agreement_sheet(agreed, choices.values())} if shipment.valuation_agreement else {}),
         **({"preferential": prefs.sheet} if prefs.sheet else {}),
-        lines_worksheet=lines_worksheet,
-        totals_unrounded={
+        "lines_worksheet": lines_worksheet,
+        "totals_unrounded": {
             "duty_jpy": _plain(totals.duty_unrounded_jpy),
             "national_consumption_tax_jpy": _plain(totals.national_unrounded_jpy),
             "local_consumption_tax_sum_jpy": totals.local_sum_jpy,
         },
-        small_value=small,
+        "small_value": small,
         **({"rule_overrides": list(overrides_used.values())} if overrides_used else {}),
         **({"liquor_tax_jpy": totals.excise_jpy, "liquor_tax_table": load_liquor_table()[0]}
            if any(liquor.values()) else {}),
-        duty_rate_table={"file": duty_table.file, "as_of": duty_table.as_of, "source": duty_table.source},
-        documents_by_method={m: [*COMMON_DOCUMENTS, *METHOD_DOCUMENTS[m]] for m in methods_used},
-        documents_to_keep=list(dict.fromkeys(documents)),
-        record_keeping=RECORD_KEEPING,
-        notes=list(NOTES),
-    )
+        "duty_rate_table": {"file": duty_table.file, "as_of": duty_table.as_of, "source": duty_table.source},
+        "documents_by_method": {m: [*COMMON_DOCUMENTS, *METHOD_DOCUMENTS[m]] for m in methods_used},
+        "documents_to_keep": list(dict.fromkeys(documents)),
+        "record_keeping": RECORD_KEEPING,
+        "notes": list(NOTES),
+    })
     valuation.findings = findings
     return Outcome(valuation, findings)
 
@@ -1045,11 +1046,12 @@ def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weig
                 earlier_methods: dict[tuple, int], costs_share: Fraction | None = None) -> dict:
     """One item's valuation. ``earlier_methods`` numbers each distinct list of methods that did not apply;
     ``costs_share`` is its exact share in yen of the declaration's ``costs``."""
+    adds_costs = choice.adds_costs
     share = None
-    if choice.adds_costs and additions and total_weight:
+    if adds_costs and additions and total_weight:
         share = additions * weights[item.msku] / total_weight
     exact_yen = None
-    if choice.method is not None and (rate is not None or not choice.adds_costs):
+    if choice.method is not None and (rate is not None or not adds_costs):
         exact_yen = (choice.amount + (share or 0)) * (rate or 0) + choice.yen
         if costs_share is not None or choice.yen_fraction:
             exact_yen = Fraction(exact_yen) + (costs_share or 0) + choice.yen_fraction
@@ -1064,13 +1066,13 @@ def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weig
         "rule": METHOD_RULE.get(choice.method),
         "earlier_methods": earlier_methods.setdefault(choice.skipped, len(earlier_methods)),
         "declared_value": None if item.unit_value is None else str(item.unit_value * item.quantity),
-        "value": str(choice.amount) if choice.adds_costs else None,
-        "value_jpy": choice.yen if choice.method and not choice.adds_costs else None,
+        "value": str(choice.amount) if adds_costs else None,
+        "value_jpy": choice.yen if choice.method and not adds_costs else None,
         "additions_share": _plain(share, 4) if share is not None else None,
         "customs_value_before_truncation_jpy": _plain(exact_yen, 4),
         "duty_rate": None if duty is None or duty[0] is None else str(duty[0]),
         "duty_rate_source": None if duty is None else duty[1],
-        "consumption_tax_rate": None if tax is None else str(REDUCED_RATE if tax[0] else STANDARD_RATE),
+        "consumption_tax_rate": None if tax is None else _REDUCED_TEXT if tax[0] else _STANDARD_TEXT,
         "reduced_tax_rate_source": None if tax is None else tax[1],
     }
     if costs_share is not None:

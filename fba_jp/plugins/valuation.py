@@ -99,8 +99,10 @@ def customs_rate(shipment, context):
 def cost_rates(shipment, context):
     """Customs rates of the other currencies the declaration's costs are in (freight invoiced in USD for
     goods priced in EUR): the declaration's ``fx_rates``, else the stored rate for the week."""
-    week = week_start(shipment.declaration_date)
     currencies = {c.currency for c in shipment.costs} - {None, "JPY", shipment.currency}
+    if not currencies:  # the usual case: no costs, or all in yen or the shipment's currency
+        return {}
+    week = week_start(shipment.declaration_date)
     return {c: shipment.fx_rates.get(c) or context.exchange_rate(c, week) for c in sorted(currencies)}
 
 
