@@ -193,28 +193,33 @@ def duty_amount(duty_base_jpy: int, duty_rate: Decimal | None,
     sum of the two, then any minimum per unit.
     """
     with localcontext(_EXACT):
-        ad = None if duty_rate is None else duty_base_jpy * duty_rate / 100
-        if specific is None:
-            return ad, "" if ad is None else f"{duty_rate}% of the duty base"
-        per = f"¥{specific.yen_per_unit:,}/{specific.unit} × {specific.units:,} {specific.unit}"
-        sp = specific.units * specific.yen_per_unit
-        if specific.combine == "specific_only":
-            duty, basis = sp, per
-        elif ad is None:
-            return None, ""
-        elif specific.combine == "lesser":
-            duty = min(ad, sp)
-            basis = f"{duty_rate}% or {per}, whichever is less"
-        elif specific.combine == "greater":
-            duty = max(ad, sp)
-            basis = f"{duty_rate}% or {per}, whichever is greater"
-        else:
-            duty, basis = ad + sp, f"{duty_rate}% plus {per}"
-        if specific.minimum_yen_per_unit is not None:
-            floor = specific.units * specific.minimum_yen_per_unit
-            if floor > duty:
-                duty = floor
-            basis += f", at least ¥{specific.minimum_yen_per_unit:,}/{specific.unit}"
+        return _duty_amount(duty_base_jpy, duty_rate, specific)
+
+
+def _duty_amount(duty_base_jpy, duty_rate, specific):
+    # duty_amount, in the caller's exact context
+    ad = None if duty_rate is None else duty_base_jpy * duty_rate / 100
+    if specific is None:
+        return ad, "" if ad is None else f"{duty_rate}% of the duty base"
+    per = f"¥{specific.yen_per_unit:,}/{specific.unit} × {specific.units:,} {specific.unit}"
+    sp = specific.units * specific.yen_per_unit
+    if specific.combine == "specific_only":
+        duty, basis = sp, per
+    elif ad is None:
+        return None, ""
+    elif specific.combine == "lesser":
+        duty = min(ad, sp)
+        basis = f"{duty_rate}% or {per}, whichever is less"
+    elif specific.combine == "greater":
+        duty = max(ad, sp)
+        basis = f"{duty_rate}% or {per}, whichever is greater"
+    else:
+        duty, basis = ad + sp, f"{duty_rate}% plus {per}"
+    if specific.minimum_yen_per_unit is not None:
+        floor = specific.units * specific.minimum_yen_per_unit
+        if floor > duty:
+            duty = floor
+        basis += f", at least ¥{specific.minimum_yen_per_unit:,}/{specific.unit}"
     return duty, basis
 
 
@@ -229,21 +234,23 @@ def line_tax(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, e
     """
     tax_rate = REDUCED_RATE if reduced else STANDARD_RATE
     duty_base = round_down(customs_value_jpy, 1000)
-    duty_raw, basis = duty_amount(duty_base, duty_rate, specific)
     excise_raw = Decimal(excise_jpy) if excise_unrounded_jpy is None and excise_jpy is not None else excise_unrounded_jpy
+    with localcontext(_EXACT):  # one exact context for the duty and the tax (entering one costs as much as a step)
+        duty_raw, basis = _duty_amount(duty_base, duty_rate, specific)
+        if duty_raw is not None:
+            duty = round_down(duty_raw, 100)
+            if excise_jpy is not None:
+                tax_base_raw = customs_value_jpy + duty + excise_jpy
+                tax_base = round_down(tax_base_raw, 1000)
+                national_raw = tax_base * tax_rate / 100
+                national = round_down(national_raw, 100)
     extra = {"specific": specific, "duty_basis": basis, "excise_unrounded_jpy": excise_raw, "excise_jpy": excise_jpy}
     if duty_raw is None:
         return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, None, None, None, None, None, None, None,
                        **extra)
-    with localcontext(_EXACT):
-        duty = round_down(duty_raw, 100)
-        if excise_jpy is None:
-            return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty, None, None, None,
-                           None, None, **extra)
-        tax_base_raw = customs_value_jpy + duty + excise_jpy
-        tax_base = round_down(tax_base_raw, 1000)
-        national_raw = tax_base * tax_rate / 100
-        national = round_down(national_raw, 100)
+    if excise_jpy is None:
+        return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty, None, None, None,
+                       None, None, **extra)
     local = national * 22 // 78
     return LineTax(
         customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty,
@@ -1155,10 +1162,15 @@ def _plain(amount: Decimal | int | None, places: int | None = None) -> str | Non
         return None
     if isinstance(amount, int):
         return str(amount)
-    if places is not None:
-        amount = amount.quantize(_QUANTUM.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
     text = format(amount, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    dot = text.find(".")
+    if dot < 0:
+        return text
+    if places is not None:
+        # rounding down to ``places`` decimals is cutting the plain digits there (a quantize costs twice as
+        # much, and this runs three times an item)
+        text = text[:dot + 1 + places]
+    return text.rstrip("0").rstrip(".")
 
 
 def _cut(amount: Decimal) -> Decimal:
