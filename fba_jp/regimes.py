@@ -238,8 +238,11 @@ def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, produ
     regime = load_regime(name)
     if name in categories:
         return Match(regime, True, f"declared category {name!r}", from_table=False)
-    if title and regime.not_keywords and any(k.search(normalise_text(title)) for k in regime.not_keywords):
-        return None
+    if title and regime.not_keywords:
+        text = normalise_text(title)
+        # the substring test first, as Keyword.search does, without a call per keyword for a new title
+        if any(k.literal in text and k.search(text) for k in regime.not_keywords):
+            return None
     hint = regime._hint(product_type, title)
     digits = (hs_code or "").replace(".", "")
     if digits:
@@ -270,8 +273,14 @@ def _raw_hits(regime_name: str, title: str) -> tuple[str, ...]:
     for phrase in regime.exclude:
         if phrase.literal in text:
             text = phrase.pattern.sub(" | ", text)
-    candidates = [k for k in regime.keywords if k.literal in text]  # see Keyword: most titles stop here
+    candidates = [k for literal, k in _literals(regime_name) if literal in text]  # see Keyword: most titles stop here
     return tuple(sorted((k.text for k in candidates if k.search(text)), key=len, reverse=True))
+
+
+@lru_cache(maxsize=None)
+def _literals(regime_name: str) -> tuple[tuple[str, Keyword], ...]:
+    # (literal, keyword) pairs of a regime's keywords: the substring scan of a new title reads no attributes
+    return tuple((k.literal, k) for k in load_regime(regime_name).keywords)
 
 
 @lru_cache(maxsize=8192)
