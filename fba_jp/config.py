@@ -242,8 +242,11 @@ class WebhookConfig(Section):
 
 class EmailConfig(Section):
     smtp_host: str
-    smtp_port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    # 587 with STARTTLS, 465 with implicit_tls (SMTPS) unless given
+    smtp_port: Annotated[int, Field(gt=0, lt=65536)] | None = None
     starttls: bool = True
+    # TLS from the first byte (SMTPS, port 465), as many providers offer; starttls is then not used
+    implicit_tls: bool = False
     username: str | None = None
     password: EnvRef | None = None
     sender: str
@@ -252,10 +255,19 @@ class EmailConfig(Section):
 
     @model_validator(mode="after")
     def _no_password_in_clear(self) -> "EmailConfig":
-        # a login without STARTTLS sends the password readable to anyone on the path; a relay on this machine is fine
-        if self.username and not self.starttls and self.smtp_host not in ("127.0.0.1", "::1", "localhost"):
+        if self.implicit_tls and self.starttls and "starttls" in self.model_fields_set:
+            raise ValueError("implicit_tls = true and starttls = true: the connection is TLS from the start "
+                             "(port 465); remove starttls, or set implicit_tls = false for STARTTLS (port 587)")
+        if self.implicit_tls:
+            self.starttls = False
+        if self.smtp_port is None:
+            self.smtp_port = 465 if self.implicit_tls else 587
+        # a login without TLS sends the password readable to anyone on the path; a relay on this machine is fine
+        if self.username and not (self.starttls or self.implicit_tls) and self.smtp_host not in (
+                "127.0.0.1", "::1", "localhost"):
             raise ValueError(f"starttls = false with a username would send the SMTP password unencrypted to "
-                             f"{self.smtp_host}: set starttls = true (port 587), or use a relay on this machine")
+                             f"{self.smtp_host}: set starttls = true (port 587) or implicit_tls = true (port 465), "
+                             "or use a relay on this machine")
         return self
 
 

@@ -94,11 +94,24 @@ def test_unconfigured_actions_are_skipped_not_sent(setup, fba_jp_store):
 
 
 class FakeSMTP(socketserver.StreamRequestHandler):
-    """Just enough SMTP to receive one message on loopback."""
+    """Just enough SMTP to receive one message on loopback; with ``tls`` (an ``ssl.SSLContext``) it offers
+    STARTTLS and AUTH, or with ``implicit`` speaks TLS from the first byte (SMTPS)."""
 
     received: list = []
+    logins: list = []
+    tls = None
+    implicit = False
+
+    def _secure(self):
+        self.request = self.tls.wrap_socket(self.request, server_side=True)
+        self.rfile, self.wfile = self.request.makefile("rb"), self.request.makefile("wb", buffering=0)
 
     def handle(self):
+        if self.implicit:
+            try:
+                self._secure()
+            except OSError:  # the client refused our certificate
+                return
         self.wfile.write(b"220 fake ESMTP\r\n")
         data_mode, lines = False, []
         while line := self.rfile.readline():
@@ -112,7 +125,17 @@ class FakeSMTP(socketserver.StreamRequestHandler):
                 continue
             verb = line[:4].upper()
             if verb == b"EHLO":
-                self.wfile.write(b"250 fake\r\n")
+                offers = b"250-STARTTLS\r\n" if self.tls and not self.implicit else b""
+                self.wfile.write(b"250-fake\r\n" + offers + b"250 AUTH PLAIN\r\n")
+            elif line.upper().startswith(b"STARTTLS"):
+                self.wfile.write(b"220 go ahead\r\n")
+                try:
+                    self._secure()
+                except OSError:  # the client refused our certificate
+                    return
+            elif verb == b"AUTH":
+                FakeSMTP.logins.append(line.decode().strip())
+                self.wfile.write(b"235 ok\r\n")
             elif verb == b"DATA":
                 data_mode = True
                 self.wfile.write(b"354 go\r\n")
@@ -128,7 +151,7 @@ def smtp():
     """An ``[actions.email]`` table for a fake SMTP server on loopback (plain, no STARTTLS)."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeSMTP)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    FakeSMTP.received = []
+    FakeSMTP.received, FakeSMTP.logins, FakeSMTP.tls, FakeSMTP.implicit = [], [], None, False
     yield {"smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "starttls": False,
            "sender": "fba-jp@example.test", "to": ["ops@example.test"]}
     server.shutdown()
@@ -159,6 +182,61 @@ def test_an_smtp_login_without_starttls_to_another_host_is_refused():
         Config.model_validate({"actions": {"email": email}})
     Config.model_validate({"actions": {"email": {**email, "starttls": True}}})
     Config.model_validate({"actions": {"email": {**email, "smtp_host": "127.0.0.1"}}})
+
+
+@pytest.fixture
+def tls_smtp(smtp, tmp_path, monkeypatch):
+    """The fake server with a certificate for 127.0.0.1 from a throwaway CA; ``trust()`` makes this process
+    trust that CA (SSL_CERT_FILE, which the system's default verify paths read)."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    FakeSMTP.tls = context
+    monkeypatch.setenv("SMTP_PASSWORD", "smtp-pa55word")
+
+    def trust():
+        ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+
+    return {**smtp, "starttls": True, "username": "ops", "password": "env:SMTP_PASSWORD"}, trust
+
+
+def test_starttls_checks_the_servers_certificate_before_the_password_is_sent(setup, tls_smtp, fba_jp_store):
+    email, trust = tls_smtp
+    run = setup(email=email)
+    _, counts = run(make_declaration(acp=None))  # a server whose certificate no trusted CA signed: a stranger
+    assert counts["failed"] == 1 and FakeSMTP.logins == [] and FakeSMTP.received == []
+    [error] = [r["last_error"] for r in fba_jp_store.db["notifications"].rows if r["action"] == "notify_email"]
+    assert "CERTIFICATE_VERIFY_FAILED" in error and "smtp-pa55word" not in error
+    trust()  # the same server, now known: the failed message goes out with the next one
+    run = setup(email=email)
+    _, counts = run(make_declaration(importer_of_record={"name": "Amazon Japan G.K."}))
+    assert counts["sent"] == 2 and counts["failed"] == 0 and len(FakeSMTP.logins) == 2
+    assert any("IOR_AMAZON" in message for message in FakeSMTP.received)
+
+
+def test_implicit_tls_sends_over_smtps(setup, tls_smtp):
+    email, trust = tls_smtp
+    FakeSMTP.implicit = True
+    del email["starttls"]
+    trust()
+    run = setup(email={**email, "implicit_tls": True})
+    _, counts = run(make_declaration(importer_of_record={"name": "Amazon Japan G.K."}))
+    assert counts["sent"] == 1 and len(FakeSMTP.logins) == 1 and "IOR_AMAZON" in FakeSMTP.received[0]
+
+
+def test_smtps_defaults_to_port_465_and_cannot_also_ask_for_starttls():
+    email = {"smtp_host": "smtp.example.com", "username": "ops", "password": "env:SMTP_PASSWORD",
+             "sender": "fba-jp@example.test", "to": ["ops@example.test"]}
+    assert Config.model_validate({"actions": {"email": email}}).actions.email.smtp_port == 587
+    smtps = Config.model_validate({"actions": {"email": {**email, "implicit_tls": True}}}).actions.email
+    assert smtps.smtp_port == 465 and not smtps.starttls
+    with pytest.raises(ValueError, match="implicit_tls = true and starttls = true"):
+        Config.model_validate({"actions": {"email": {**email, "implicit_tls": True, "starttls": True}}})
 
 
 def test_literal_webhook_secret_is_refused():
