@@ -41,12 +41,17 @@ from fba_jp.store import Store  # noqa: E402
 
 FLOOR = r"""
 import json, sqlite3, sys, zlib
+import zstandard
 conn = sqlite3.connect(sys.argv[1])
 out = open(sys.argv[2], "w")
 zdicts = dict(conn.execute("select id, body from zdicts"))
+unzstd = {key - 2**32: zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(body))
+          for key, body in zdicts.items() if key >= 2**32}  # Zstandard dictionaries: 2**32 + their dict_id
 primed = {}
-def inflate(data):  # zlib, with the preset dictionary its header names (FDICT)
-    if not data[1] & 0x20:
+def inflate(data):
+    if data[:4] == b"\x28\xb5\x2f\xfd":  # a Zstandard frame, with the dictionary its header names
+        return unzstd[zstandard.get_frame_parameters(data).dict_id].decompress(data)
+    if not data[1] & 0x20:  # older rows: zlib, with the preset dictionary its header names (FDICT) or none
         return zlib.decompress(data)
     if data[:6] not in primed:  # as fba-jp does: a copy of a decompressor past the header is cheaper than a new one
         primed[data[:6]] = zlib.decompressobj(zdict=zdicts[int.from_bytes(data[2:6], "big")])

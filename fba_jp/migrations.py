@@ -528,6 +528,23 @@ def m017_compact_screenings(db: sqlite_utils.Database) -> None:
     conn.execute("create index idx_items_msku on items (msku)")
 
 
+@migration
+def m018_zstd_worksheet_dict(db: sqlite_utils.Database) -> None:
+    """``zdicts`` also holds the Zstandard dictionary worksheets are now compressed with
+    (``fba_jp/data/worksheet.zstd-dict``, named by the dict_id in each frame's header), so the database holds
+    what it takes to read every row, old and new.
+
+    Its key is 2**32 + that dict_id: a zlib dictionary's key is its Adler-32, a 32-bit
+    number, below 2**32, so the keys of the two kinds cannot collide. Rows already written stay as they are.
+    """
+    from importlib import resources
+
+    body = resources.files("fba_jp.data").joinpath("worksheet.zstd-dict").read_bytes()
+    # a trained dictionary: its magic number, then its dict_id (RFC 8878 §5), little-endian
+    dict_id = int.from_bytes(body[4:8], "little")
+    db.conn.execute("insert into zdicts values (?, ?, ?)", [2**32 + dict_id, body, "fba_jp/data/worksheet.zstd-dict"])
+
+
 class SchemaError(Exception):
     """A database whose schema fba-jp must not touch; ``str()`` says why in a phrase."""
 

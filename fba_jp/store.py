@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import zlib
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -39,6 +40,7 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import StoreError, WaiverError
@@ -691,22 +693,29 @@ def _valuation_row(screening_id: int, valuation: Valuation) -> tuple:
     )
 
 
-# deflate level of stored worksheets: with the preset dictionary, 6 stores a 10-item worksheet in ~1.9 KB (two
-# to a database page) where 1 takes ~2.8 KB (one to a page), for ~0.1 ms more per screening
-WORKSHEET_LEVEL = 6
+# Zstandard level of stored worksheets, picked by measurement (300 10-item worksheets of the realistic mix,
+# python-zstandard 0.25, with the trained dictionary): level 3 stores one in ~1.87 KB for ~0.04 ms (zlib at level 6
+# with its preset dictionary: ~1.94 KB for ~0.24 ms); 4 is bigger, 5 ~2% smaller for twice the time
+WORKSHEET_LEVEL = 3
+WORKSHEET_DICT = "worksheet.zstd-dict"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # never the start of a zlib stream: 0x28b5 is not a multiple of 31 (RFC 1950)
+# a frame header claiming more than this is damaged (a 50-item worksheet is ~110 KB): decompress() would
+# allocate what it claims before finding out
+MAX_WORKSHEET_BYTES = 2**28
 
 
 def pack_worksheet(json_bytes: bytes) -> bytes:
-    """The worksheet as stored: its JSON (UTF-8), deflated with the preset dictionary ``fba_jp/data/worksheet.zdict``.
+    """The worksheet as stored: its JSON (UTF-8), a Zstandard frame compressed with the dictionary
+    ``fba_jp/data/worksheet.zstd-dict`` and carrying its checksum.
 
     A 10-item worksheet is ~22 KB of JSON made of the same keys, labels, rules and document lists again and
-    again: ~1.9 KB deflated against the dictionary, which holds most of them (``scripts/make_worksheet_dict.py``).
-    The zlib header names the dictionary (its Adler-32), and the database keeps a copy of it (table ``zdicts``),
-    so a row can always be read back. Rows written before are deflated without one, or older still JSON text;
-    :func:`unpack_worksheet` reads all three.
+    again: ~1.9 KB compressed against the trained dictionary, which holds most of them
+    (``scripts/make_worksheet_dict.py``). The frame header names the dictionary (its dict_id), and the database
+    keeps a copy of it (table ``zdicts``), so a row can always be read back. Rows written before are zlib
+    streams, deflated with the preset dictionary ``worksheet.zdict`` or without one, or older still JSON text;
+    :func:`unpack_worksheet` reads them all.
     """
-    compressor = _primed_compressor().copy()  # a copy is cheaper than priming a new one with 32 KB
-    return compressor.compress(json_bytes) + compressor.flush()
+    return _zstd_codecs().compressor.compress(json_bytes)
 
 
 def _errors(stored: str | None) -> list[dict]:
@@ -722,17 +731,77 @@ def unpack_worksheet(value: bytes | str | None) -> str | None:
 
 
 def worksheet_bytes(value: bytes | str | None) -> bytes | None:
-    """The worksheet's JSON as UTF-8 bytes from its stored form (see :func:`unpack_worksheet`)."""
+    """The worksheet's JSON as UTF-8 bytes from its stored form (see :func:`unpack_worksheet`).
+
+    A stored worksheet that is damaged (its checksum no longer matches) or names a dictionary this fba-jp
+    does not have raises :class:`StoreError`: a report never shows a wrong worksheet.
+    """
     if value is None or isinstance(value, str):
         return None if value is None else value.encode("utf-8")
-    if value[1] & 0x20:  # FDICT: deflated with a preset dictionary, named by the 4 bytes that follow
-        primed = _past_header(value[:6])
-        if primed is None:
-            raise StoreError(f"a worksheet was deflated with a dictionary this fba-jp does not have "
-                             f"(Adler-32 {value[2:6].hex()}); the database's zdicts table holds it")
-        decompressor = primed.copy()
-        return decompressor.decompress(value[6:]) + decompressor.flush()
-    return zlib.decompress(value)
+    try:
+        if value[:4] == ZSTD_MAGIC:
+            return _unzstd(value)
+        if value[1] & 0x20:  # FDICT: deflated with a preset dictionary, named by the 4 bytes that follow
+            primed = _past_header(value[:6])
+            if primed is None:
+                raise StoreError(f"a worksheet was deflated with a dictionary this fba-jp does not have "
+                                 f"(Adler-32 {value[2:6].hex()}); the database's zdicts table holds it")
+            decompressor = primed.copy()
+            data = decompressor.decompress(value[6:]) + decompressor.flush()
+            if not decompressor.eof:
+                raise zlib.error("the stream is cut short")
+            return data
+        return zlib.decompress(value)
+    except zlib.error as exc:
+        raise StoreError(f"a stored worksheet is damaged ({exc}); restore the database from a backup") from None
+
+
+def _unzstd(frame: bytes) -> bytes:
+    import zstandard
+
+    try:
+        header = zstandard.get_frame_parameters(frame)
+        decompressor = _zstd_codecs().decompressors.get(header.dict_id)
+        if decompressor is None:
+            raise StoreError(f"a worksheet was compressed with a Zstandard dictionary this fba-jp does not have "
+                             f"(dict_id {header.dict_id}); the database's zdicts table holds it")
+        if header.content_size > MAX_WORKSHEET_BYTES:
+            raise zstandard.ZstdError(f"its header claims {header.content_size} bytes")
+        return decompressor.decompress(frame)
+    except zstandard.ZstdError as exc:
+        raise StoreError(f"a stored worksheet is damaged ({exc}); restore the database from a backup") from None
+
+
+_codecs = threading.local()
+
+
+def _zstd_codecs():
+    """This thread's Zstandard compressor and decompressors (by the dict_id they read; 0: no dictionary).
+
+    They are reused, because making one costs about half as much again as compressing a worksheet, and kept
+    per thread, because one may not be used by two threads at once. The dictionaries themselves are
+    shared, digested once (:func:`_zstd_dicts`).
+    """
+    codecs = getattr(_codecs, "zstd", None)
+    if codecs is None:
+        import zstandard
+
+        dictionary = _zstd_dicts()[0]
+        codecs = _codecs.zstd = SimpleNamespace(
+            compressor=zstandard.ZstdCompressor(level=WORKSHEET_LEVEL, dict_data=dictionary, write_checksum=True),
+            decompressors={0: zstandard.ZstdDecompressor(),
+                           **{d.dict_id(): zstandard.ZstdDecompressor(dict_data=d) for d in _zstd_dicts()}})
+    return codecs
+
+
+@lru_cache(maxsize=1)
+def _zstd_dicts() -> tuple:
+    """Every Zstandard dictionary a stored worksheet may name (one so far), the one to compress with first."""
+    import zstandard
+
+    dictionary = zstandard.ZstdCompressionDict(resources.files("fba_jp.data").joinpath(WORKSHEET_DICT).read_bytes())
+    dictionary.precompute_compress(level=WORKSHEET_LEVEL)
+    return (dictionary,)
 
 
 @lru_cache(maxsize=16)
@@ -753,19 +822,10 @@ def _past_header(header: bytes):
 
 
 @lru_cache(maxsize=1)
-def _worksheet_dict() -> bytes:
-    return resources.files("fba_jp.data").joinpath("worksheet.zdict").read_bytes()
-
-
-@lru_cache(maxsize=1)
-def _primed_compressor():
-    return zlib.compressobj(WORKSHEET_LEVEL, zdict=_worksheet_dict())
-
-
-@lru_cache(maxsize=1)
 def _preset_dictionaries() -> dict[int, bytes]:
-    """Every dictionary a stored worksheet may name, by Adler-32 (one so far)."""
-    dictionary = _worksheet_dict()
+    """Every zlib preset dictionary a stored worksheet may name, by Adler-32 (one: worksheets written by
+    fba-jp before Zstandard)."""
+    dictionary = resources.files("fba_jp.data").joinpath("worksheet.zdict").read_bytes()
     return {zlib.adler32(dictionary): dictionary}
 
 
