@@ -568,6 +568,31 @@ class Store:
             )
         return self.get_acp_record(acp_id)
 
+    def remove_acp_sellers(self, acp_id: str, sellers: list[str], note: str | None = None) -> dict:
+        """Stop recording ``sellers`` (names as the record lists them) as served by the ACP: the firm no longer
+        acts for them, so their shipments naming this ACP get ``ACP_MISSING``. The change is an ``acp_events``
+        row. The last seller cannot go: a record that lists no seller serves any (records from before
+        sellers were listed), so the ACP would clear everyone; revoke it instead."""
+        record = self.get_acp_record(acp_id)
+        if record is None:
+            raise StoreError(f"no ACP {acp_id!r} in the registry; add it with `fba-jp acp add`")
+        served = json.loads(record["sellers"] or "[]")
+        if unknown := [s for s in sellers if s not in served]:
+            listed = "; ".join(served) or "none listed (it serves any seller)"
+            raise StoreError(f"ACP {acp_id!r} does not list {unknown[0]!r} as served (it lists: {listed}); "
+                             "give the name exactly as `fba-jp acp list` shows it")
+        remaining = [s for s in served if s not in sellers]
+        if not remaining:
+            raise StoreError(f"removing every seller of ACP {acp_id!r} would make it serve any seller; revoke it "
+                             f"instead: `fba-jp acp set-status {acp_id} revoked`")
+        now = utcnow()
+        what = "stopped serving " + "; ".join(sorted(set(sellers)))
+        with self.write():
+            self.db["acps"].update(acp_id, {"sellers": to_json(remaining), "updated_at": now})
+            self.db["acp_events"].insert({"acp_id": acp_id, "at": now, "status": record["status"], "accepted_on": None,
+                                          "note": f"{what}: {note}" if note else what})
+        return self.get_acp_record(acp_id)
+
     def get_acp_record(self, acp_id: str) -> dict | None:
         rows = self.rows("select * from acps where id = ?", [acp_id])
         return rows[0] if rows else None

@@ -1,5 +1,7 @@
 """ACP rules (DOMAIN §1, rules 5–6), the ACP registry and the account profile."""
 
+import json
+
 from fba_jp.config import Config
 from fba_jp.models import Acp
 from fba_jp.testing import make_declaration, screen
@@ -115,3 +117,31 @@ def test_a_sister_company_under_another_legal_form_does_not_get_the_account_prof
     assert sister.account is None and "ACP_MISSING" in sister.codes
     same = screened("ACME TRADING, L.L.C.")
     assert same.account == "acme" and "ACP_REGISTERED" in same.codes
+
+
+def test_a_seller_the_firm_no_longer_serves_is_missing_from_the_next_screening(tmp_path, run_cli):
+    """`acp remove-seller`: the firm's other clients keep clearing, the former client blocks; the last seller stays."""
+    db = tmp_path / "acp.db"
+    assert run_cli("acp", "add", "sakura", "--name", "Sakura Customs Advisory K.K.", "--status", "registered",
+                   "--accepted-on", "2026-09-15", "--seller", "Acme Trading LLC", "--seller", "Northwind Outdoor LLC",
+                   "--db", db).exit_code == 0
+    from fba_jp.store import Store
+
+    def codes(seller):
+        with Store(db) as store:
+            return screen(make_declaration(acp=None, acp_id="sakura", seller={"name": seller, "country": "US"},
+                                           importer_of_record={"name": seller}), store=store).codes
+
+    assert "ACP_REGISTERED" in codes("Acme Trading LLC") and "ACP_REGISTERED" in codes("Northwind Outdoor LLC")
+    removed = run_cli("acp", "remove-seller", "sakura", "Acme Trading LLC", "--note", "engagement ended", "--db", db)
+    assert removed.exit_code == 0 and json.loads(removed.stdout)["sellers"] == '["Northwind Outdoor LLC"]'
+    assert "ACP_MISSING" in codes("Acme Trading LLC") and "ACP_REGISTERED" in codes("Northwind Outdoor LLC")
+    with Store(db) as store:
+        [event] = store.rows("select status, note from acp_events where acp_id = 'sakura' order by id desc limit 1")
+    assert event == {"status": "registered", "note": "stopped serving Acme Trading LLC: engagement ended"}
+    # a name the record does not list, and its last seller (an empty list serves any seller): refused, one line
+    unknown = run_cli("acp", "remove-seller", "sakura", "Acme Trading", "--db", db)
+    assert unknown.exit_code == 3 and "does not list 'Acme Trading'" in unknown.stderr
+    last = run_cli("acp", "remove-seller", "sakura", "Northwind Outdoor LLC", "--db", db)
+    assert last.exit_code == 3 and "revoke it instead" in last.stderr
+    assert "ACP_REGISTERED" in codes("Northwind Outdoor LLC") and "ACP_MISSING" in codes("Acme Trading LLC")

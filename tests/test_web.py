@@ -263,6 +263,15 @@ def test_acp_registry_and_rates_through_the_cli_store_methods(site):
     record = c.get("/acps.json").json()["acps"][0]
     assert record["status"] == "registered" and record["sellers"] == ["Acme, Inc.", "Northwind Outdoor LLC"]
     assert [e["status"] for e in record["events"]] == ["registered", "pending"]
+    # the firm stops acting for one seller: "Stop serving" takes it off; the last one cannot go (it would serve any)
+    page = c.get("/acps").text
+    assert 'action="/acps/sakura-tokyo/remove-seller"' in page
+    assert c.post("/acps/sakura-tokyo/remove-seller", data={"csrf": csrf, "seller": "Acme, Inc.",
+                                                            "note": "engagement ended"}).status_code == 303
+    assert c.get("/acps.json").json()["acps"][0]["sellers"] == ["Northwind Outdoor LLC"]
+    last = c.post("/acps/sakura-tokyo/remove-seller", data={"csrf": csrf, "seller": "Northwind Outdoor LLC"})
+    assert last.status_code == 400 and "revoke it instead" in last.text
+    assert 'action="/acps/sakura-tokyo/remove-seller"' not in c.get("/acps").text
     bad = c.post("/acps", data={"csrf": csrf, "acp_id": "x", "name": "X", "status": "maybe"})
     assert bad.status_code == 400 and "status" in bad.text
     upload = c.post("/rates/import", data={"csrf": csrf},
@@ -274,7 +283,8 @@ def test_acp_registry_and_rates_through_the_cli_store_methods(site):
     rates = {(r["currency"], r["rate"]) for r in c.get("/rates.json").json()["rates"]}
     assert {("USD", "151.20"), ("EUR", "160.05"), ("GBP", "190.5")} <= rates
     actions = [(a["user"], a["action"]) for a in c.get("/audit.json").json()["audit"]]
-    assert actions == [("ops", "rates.import"), ("ops", "rates.import"), ("ops", "acp.status"), ("ops", "acp.add")]
+    assert actions == [("ops", "rates.import"), ("ops", "rates.import"), ("ops", "acp.remove_seller"),
+                       ("ops", "acp.status"), ("ops", "acp.add")]
 
 
 def test_a_seller_sees_its_acp_but_not_the_other_sellers_that_acp_serves(site):

@@ -61,3 +61,14 @@ def acp_set_status(app: App, acp_id, status, accepted_on, note, sellers):
     click.echo(json.dumps(record, indent=2, ensure_ascii=False))
 
 
+
+
+@acp.command("remove-seller")
+@click.argument("acp_id")
+@click.argument("sellers", nargs=-1, required=True)
+@click.option("--note", help="Why, for the record's history (e.g. engagement ended 2026-11-30).")
+@common_options(existing_db=True)
+def acp_remove_seller(app: App, acp_id, sellers, note):
+    """Stop recording SELLERS as served by the ACP (the firm no longer acts for them)."""
+    record = app.store.remove_acp_sellers(acp_id, list(sellers), note)
+    click.echo(json.dumps(record, indent=2, ensure_ascii=False))

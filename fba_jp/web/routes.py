@@ -331,6 +331,17 @@ def acp_status(ctx: Ctx):
     return Redirect("/acps", flash=f"ACP {acp_id} is now {record['status']}.")
 
 
+def acp_remove_seller(ctx: Ctx):
+    """The firm no longer acts for a seller, as ``fba-jp acp remove-seller`` does."""
+    _unscoped_operator(ctx, "The ACP registry")
+    acp_id = ctx.path_params["acp_id"]
+    seller, note = ctx.field("seller", required=True), ctx.field("note")
+    with ctx.store.write():  # a seller the record does not list, or its last one: a 400 naming it (app.py)
+        ctx.store.remove_acp_sellers(acp_id, [seller], note)
+        _audit(ctx, "acp.remove_seller", None, acp_id, {"seller": seller, "note": note})
+    return Redirect("/acps", flash=f"ACP {acp_id} no longer serves {seller}; it applies at the next screening.")
+
+
 # --------------------------------------------------------------------------- licences and filings
 
 
@@ -482,6 +493,7 @@ ROUTES = [
     ("/acps.json", ["GET"], acps, {}),
     ("/acps", ["POST"], acp_add, {"write": True}),
     ("/acps/{acp_id}/status", ["POST"], acp_status, {"write": True}),
+    ("/acps/{acp_id}/remove-seller", ["POST"], acp_remove_seller, {"write": True}),
     ("/licences", ["GET"], licences, {}),
     ("/licences.json", ["GET"], licences, {}),
     ("/licences", ["POST"], licence_add, {"write": True}),
