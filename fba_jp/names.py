@@ -51,6 +51,16 @@ _WORD_CHAR = re.compile(r"[^\W_]")
 # "-shi") is checked in :func:`_address_start`.
 _ADDRESS_WORD = re.compile(r"\d|[^\x00-\x7f]*\d|[\u4e00-\u9fff々ヶ]{1,4}?[都道府県市区郡]")
 _ROMAJI_UNITS = frozenset({"ku", "shi", "ken", "cho", "machi", "gun"})
+# Words that start what follows a company's name, not more of it: an address line ("Suite 400", "Room 201",
+# "PO Box 12", "Attn: Logistics"), the role it is written in ("(Importer of Record)", "- IOR") and the
+# seller's country ("Acme Trading LLC, USA"). Not "Japan": "Acme Trading LLC Japan" may be the Japanese
+# subsidiary, another importer (docs/rules.md). (changed 2026-12-02)
+_AFTER_NAME_WORDS = frozenset({
+    "suite", "ste", "room", "rm", "unit", "floor", "fl", "flat", "apt", "po", "pobox", "box", "attn",
+    "attention", "dept", "department", "importer", "ior",
+    "usa", "us", "uk", "china", "prc", "germany", "deutschland", "france", "italy", "spain", "netherlands",
+    "canada", "australia", "singapore", "korea", "taiwan", "vietnam", "india",
+})
 _SEPARATORS = re.compile(r"[^\w]+", re.UNICODE)
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _LEGAL_SUFFIXES = [
@@ -231,12 +241,16 @@ def _strip_legal_suffix(core: list[str], raw: list[str], legal: list[str]) -> tu
 def _address_start(words: list[str] | tuple[str, ...], start: int) -> int | None:
     """The index of the first of the folded ``words`` from ``start`` on where an address begins (a number,
     a Japanese word with a number or a municipality with its unit, a place as the whole word: "Tokyo", 東京,
-    not 東京支店; a romaji "Meguro-ku"), or ``None``."""
+    not 東京支店; a romaji "Meguro-ku" or "Shimomeguro 1-8-1"; an address line, role or country word of
+    ``_AFTER_NAME_WORDS``: "Suite", "Attn", "Importer", "USA"), or ``None``."""
     places = _load_places()[0]
     for i in range(start, len(words)):
         word = words[i].casefold()
-        if _ADDRESS_WORD.match(word) or skeleton(word) in places or (
-                word.isascii() and i + 1 < len(words) and words[i + 1].casefold() in _ROMAJI_UNITS):
+        if _ADDRESS_WORD.match(word) or word in _AFTER_NAME_WORDS or skeleton(word) in places or (
+                word.isascii() and i + 1 < len(words) and words[i + 1].casefold() in _ROMAJI_UNITS) or (
+                # a romaji neighbourhood before its block number: "Shimomeguro 1-8-1" (chōme-banchi-gō)
+                word.isascii() and word.isalpha() and i + 2 < len(words) and words[i + 1].isdigit()
+                and words[i + 2].isdigit()):
             return i
     return None
 

@@ -285,3 +285,19 @@ def test_another_companys_branch_is_still_a_third_party(seller, importer):
     result = screen(make_declaration(seller={"name": seller, "country": "JP", "japan_resident": True},
                                      importer_of_record={"name": importer}))
     assert result.finding("IOR_NOMINAL").severity == "block"
+
+
+@pytest.mark.parametrize("importer", [
+    "Acme Trading LLC, Suite 400, 100 Main St", "Acme Trading LLC Room 201, 2-3-4 Shibuya", "Acme Trading LLC, PO Box 12",
+    "Acme Trading LLC, P.O. Box 12", "Acme Trading LLC Attn: Logistics", "Acme Trading LLC (Importer of Record)",
+    "Acme Trading LLC - IOR", "Acme Trading LLC, USA", "Acme Trading LLC, Shimomeguro 1-8-1, Meguro-ku, Tokyo",
+])
+def test_the_sellers_name_with_an_address_line_role_or_country_is_the_seller(importer):
+    result = screen(make_declaration(importer_of_record={"name": importer}))
+    assert not {"IOR_NOMINAL", "IOR_AMAZON", "IOR_CARRIER"} & set(result.codes) and "ACP_REGISTERED" in result.codes
+
+
+@pytest.mark.parametrize("importer", ["Acme Trading LLC Japan", "Acme Trading USA LLC", "Acme Trading LLC Japan K.K.",
+                                      "Acme Trading LLC Fund 2"])
+def test_more_name_after_the_legal_form_is_still_another_party(importer):
+    assert not same_party("Acme Trading LLC", importer)
