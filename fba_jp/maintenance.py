@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from .errors import OutputError, StoreError
 from .migrations import MIGRATIONS
-from .store import BUSY_TIMEOUT_S, advice, unpack_input
+from .store import BUSY_TIMEOUT_S, advice, unpack_input, worksheet_bytes
 
 
 @dataclass
@@ -33,6 +33,22 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _damaged_worksheets(conn: sqlite3.Connection, shown: int = 20) -> list[str]:
+    """One problem per stored worksheet that no longer reads: a Zstandard frame or zlib stream whose checksum
+    fails, cut short, or compressed with a dictionary this fba-jp does not have (``PRAGMA integrity_check``
+    sees pages, not what a blob says). The first ``shown``, then how many more."""
+    damaged = []
+    for screening_id, worksheet in conn.execute("select screening_id, worksheet from valuations order by screening_id"):
+        try:
+            worksheet_bytes(worksheet)
+        except StoreError as exc:
+            damaged.append((screening_id, str(exc).split(";")[0]))
+    problems = [f"valuations: the worksheet of screening {sid} does not read back ({why})" for sid, why in damaged[:shown]]
+    if len(damaged) > shown:
+        problems.append(f"valuations: {len(damaged) - shown} more worksheet(s) do not read back")
+    return problems
 
 
 def open_read_only(path: str | Path) -> sqlite3.Connection:
@@ -49,8 +65,8 @@ def open_read_only(path: str | Path) -> sqlite3.Connection:
 
 
 def check_database(path: str | Path) -> CheckReport:
-    """Integrity (every page), foreign keys, the schema's migrations, and that every stored input still
-    hashes to the key its screenings refer to."""
+    """Integrity (every page), foreign keys, the schema's migrations, that every stored input still
+    hashes to the key its screenings refer to, and that every stored worksheet still reads (its checksum)."""
     report = CheckReport()
     conn = open_read_only(path)
     try:
@@ -83,6 +99,8 @@ def check_database(path: str | Path) -> CheckReport:
             ).fetchone()[0]
             if missing:
                 report.notes.append(f"declarations: {missing} screening(s) from before inputs were stored keep only their hash")
+        if "valuations" in tables:
+            report.problems += _damaged_worksheets(conn)
         counts = {t: conn.execute(f"select count(*) from [{t}]").fetchone()[0]
                   for t in ("shipments", "screenings", "waivers") if t in tables}
         report.notes.append(", ".join(f"{n:,} {t}" for t, n in counts.items()))

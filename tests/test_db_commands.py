@@ -76,6 +76,22 @@ def test_db_check_finds_tampered_inputs_and_a_newer_schema_and_changes_nothing(r
     assert db.read_bytes() == before
 
 
+def test_db_check_finds_a_worksheet_that_no_longer_reads_back(run_cli, tmp_path):
+    """A flipped byte inside a stored worksheet: the pages are sound (integrity_check passes) but its checksum is not."""
+    db = tmp_path / "w.db"
+    screen(db, 3)
+    assert run_cli("db", "check", "--db", db).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        [(sid, sheet)] = conn.execute("select screening_id, worksheet from valuations order by screening_id limit 1 offset 1")
+        damaged = bytearray(sheet)
+        damaged[len(damaged) // 2] ^= 0xFF
+        conn.execute("update valuations set worksheet = ? where screening_id = ?", [bytes(damaged), sid])
+    result = run_cli("db", "check", "--db", db)
+    assert result.exit_code == 3
+    [problem] = [line for line in result.stdout.splitlines() if line.startswith("problem:")]
+    assert problem.startswith(f"problem: valuations: the worksheet of screening {sid} does not read back (")
+
+
 def test_db_check_and_backup_name_what_is_wrong_in_one_line(run_cli, tmp_path):
     missing = run_cli("db", "check", "--db", tmp_path / "nope.db")
     assert missing.exit_code == 3 and missing.stderr == f"fba-jp: {tmp_path / 'nope.db'}: no database there (nothing was created)\n"
