@@ -519,6 +519,7 @@ def _match(filename: str, name: str) -> Entity | None:
     return load_name_list(filename)._match(name)
 
 
+@lru_cache(maxsize=4096)  # a seller ships again and again under the same names; every screening asks
 def same_party(a: str, b: str) -> bool:
     """Whether two names denote the same company once normalised (skeletons, legal forms aside), each read
     as the party it is addressed to ("Acme Trading LLC c/o Amazon FSZ1" is Acme Trading LLC: :func:`addressee`)
@@ -544,11 +545,15 @@ def _without_branch(tokens: tuple[str, ...]) -> tuple[str, ...]:
     if len(words) > 2 and words[-2:] == ["branch", "office"]:
         words.pop()
     places = _load_places()[0]
+
+    def is_place(word: str) -> bool:  # "Tokyo", "Japan": where the branch is
+        return word == "japan" or skeleton(word) in places
+
     if len(words) > 1 and words[-1] == "branch":
         words.pop()
-        if len(words) > 1 and (skeleton(words[-1]) in places or words[-1] == "japan"):
+        if len(words) > 1 and is_place(words[-1]):
             words.pop()
-    elif len(words) > 2 and words[-1] == "office" and (skeleton(words[-2]) in places or words[-2] == "japan"):
+    elif len(words) > 2 and words[-1] == "office" and is_place(words[-2]):
         del words[-2:]
     elif len(words) > 1 and _branch_suffix(words[-1]) is not None:
         words.pop()

@@ -1247,16 +1247,9 @@ def _method_finding(method: str, skipped: tuple[tuple[str, str], ...], skus: lis
     )
 
 
-@lru_cache(maxsize=1024)
-def _same_party(a: str, b: str) -> bool:
-    # memoised: a seller ships again and again under the same names, and parsing them is a tenth of the
-    # cost of a fallback valuation (the name lists are package data, loaded once)
-    return same_party(a, b)
-
-
 def _fallback_finding(shipment: Declaration, skus: list[str]) -> Finding:
     ior = shipment.importer_of_record
-    seller_is_ior = ior is not None and (ior.is_seller or _same_party(ior.name, shipment.seller.name))
+    seller_is_ior = ior is not None and (ior.is_seller or same_party(ior.name, shipment.seller.name))
     who = (
         "You ship your own stock to Amazon's warehouse and are your own importer, so nobody in Japan buys the "
         "goods at import"
