@@ -279,9 +279,15 @@ class Screener:
     def _apply_waivers(self, shipment_id: str, sha: str, findings: list[Finding], today: date) -> list[Finding]:
         # a waiver changes only a blocking finding that can be waived: without one, the look-up (two
         # queries) cannot change anything, and most screenings have none
-        if not any(f.severity == "block" and f.code not in COULD_NOT_SCREEN for f in findings):
+        if not any(map(waivable, findings)):
             return findings
         return apply_waivers(findings, self.store.active_waivers(shipment_id, sha, today))
+
+
+def waivable(finding: Finding) -> bool:
+    """Whether a waiver can mark ``finding``: a block, and not a could-not-screen code
+    (:data:`~fba_jp.models.COULD_NOT_SCREEN`), which is never waived: there is no screening to vouch for."""
+    return finding.severity == "block" and finding.code not in COULD_NOT_SCREEN
 
 
 def apply_waivers(findings: list[Finding], waivers: dict[str, dict]) -> list[Finding]:
@@ -294,7 +300,7 @@ def apply_waivers(findings: list[Finding], waivers: dict[str, dict]) -> list[Fin
         return findings
     return [
         f.model_copy(update={"waived": True, "waiver": waivers[f.code]})
-        if f.code in waivers and f.severity == "block" and f.code not in COULD_NOT_SCREEN
+        if f.code in waivers and waivable(f)
         else f
         for f in findings
     ]
