@@ -778,7 +778,11 @@ def worksheet_bytes(value: bytes | str | None) -> bytes | None:
             return data
         return zlib.decompress(value)
     except zlib.error as exc:
-        raise StoreError(f"a stored worksheet is damaged ({exc}); restore the database from a backup") from None
+        raise _damaged(exc) from None
+
+
+def _damaged(exc: Exception) -> StoreError:
+    return StoreError(f"a stored worksheet is damaged ({exc}); restore the database from a backup")
 
 
 def _unzstd(frame: bytes) -> bytes:
@@ -794,7 +798,7 @@ def _unzstd(frame: bytes) -> bytes:
             raise zstandard.ZstdError(f"its header claims {header.content_size} bytes")
         return decompressor.decompress(frame)
     except zstandard.ZstdError as exc:
-        raise StoreError(f"a stored worksheet is damaged ({exc}); restore the database from a backup") from None
+        raise _damaged(exc) from None
 
 
 _codecs = threading.local()
