@@ -39,16 +39,16 @@ def reduced_tax_rate(item, shipment):
     """Food and drink as the Food Labelling Act defines it → reduced rate: declared, or by the food table
     (edible salt and gelatin by their title); liquor (1 % alcohol or more, HS 2203–2208) and a drug or
     quasi-drug under a food heading → standard."""
-    return _reduced(is_liquor(item), tuple(item.categories), item.hs_code, item.product_type, item.title)
+    return _reduced(is_liquor(item), tuple(item.categories), item.hs_code, item.hs_digits, item.product_type,
+                    item.title)
 
 
 @lru_cache(maxsize=16384)
-def _reduced(liquor, categories, hs_code, product_type, title):
+def _reduced(liquor, categories, hs_code, digits, product_type, title):
     # Memoised on everything the answer depends on (the tables are package data, loaded once): the
     # valuation asks about every item of every screening, and sellers ship the same products again and again.
     if liquor:
         return False
-    digits = (hs_code or "").replace(".", "")  # Item.hs_digits
     regime = load_regime("food")
     if digits and regime.tables["reduced_rate_exclude_hs"].find(digits) is not None:
         return False
