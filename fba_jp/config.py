@@ -254,7 +254,7 @@ class EmailConfig(Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
 
     @model_validator(mode="after")
-    def _no_password_in_clear(self) -> "EmailConfig":
+    def _tls_port_and_password(self) -> "EmailConfig":
         if self.implicit_tls and self.starttls and "starttls" in self.model_fields_set:
             raise ValueError("implicit_tls = true and starttls = true: the connection is TLS from the start "
                              "(port 465); remove starttls, or set implicit_tls = false for STARTTLS (port 587)")
