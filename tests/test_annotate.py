@@ -1,5 +1,6 @@
 """Annotate on Amazon: a blocked shipment's name gets a [JP HOLD: CODE] prefix through SP-API, removed when it clears."""
 
+import pytest
 import sp_api.auth.access_token_client as token_client
 
 from fba_jp.actions import action_names, deliver_pending, queue_changes
@@ -49,47 +50,50 @@ def register_acp(config):
         'acp = { name = "Sakura Customs Advisory K.K.", status = "registered", accepted_on = 2026-09-15 }', 1))
 
 
-def test_blocked_shipment_is_prefixed_then_restored(tmp_path, monkeypatch):
+@pytest.fixture
+def northwind(tmp_path, monkeypatch):
+    """``(sandbox, config, db, original)``: the sandbox running, northwind annotating, and the name its
+    blocked shipment FBA15NW0001A has on Amazon before anything is written."""
     token_client.cache.clear()
     with Sandbox(seed=3) as sandbox:
         config, db = annotating(tmp_path, sandbox, monkeypatch)
-        original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
-
-        tick(config, db)
-        held = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
-        assert held == hold_name(original, ["ACP_MISSING"]) and held.startswith("[JP HOLD: ACP_MISSING] ")
-        assert len(held) <= 100
-        # northwind's other shipment (an unknown msku: INPUT_INVALID) has no name: Amazon takes no empty
-        # name, so a hold could never be taken off again; it is left as it is
-        assert None in names_on_amazon(sandbox, "northwind").values()
-        renames = sandbox.calls["updateShipmentName"]
-        assert renames == 1
-
-        # the rename touched the plan on Amazon; the next tick re-syncs it but renames nothing again
-        tick(config, db)
-        assert sandbox.calls["updateShipmentName"] == renames
-
-        # the seller's ACP gets registered: the shipment is no longer blocked and its own name comes back
-        register_acp(config)
-        tick(config, db)
-        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
+        yield sandbox, config, db, names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
 
 
-def test_a_hold_is_lifted_after_annotate_was_turned_off_but_no_new_one_is_put_on(tmp_path, monkeypatch):
-    token_client.cache.clear()
-    with Sandbox(seed=3) as sandbox:
-        config, db = annotating(tmp_path, sandbox, monkeypatch)
-        original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
-        tick(config, db)
-        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"].startswith("[JP HOLD: ACP_MISSING] ")
+def test_blocked_shipment_is_prefixed_then_restored(northwind):
+    sandbox, config, db, original = northwind
+    tick(config, db)
+    held = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
+    assert held == hold_name(original, ["ACP_MISSING"]) and held.startswith("[JP HOLD: ACP_MISSING] ")
+    assert len(held) <= 100
+    # northwind's other shipment (an unknown msku: INPUT_INVALID) has no name: Amazon takes no empty
+    # name, so a hold could never be taken off again; it is left as it is
+    assert None in names_on_amazon(sandbox, "northwind").values()
+    renames = sandbox.calls["updateShipmentName"]
+    assert renames == 1
 
-        config.write_text(config.read_text().replace("annotate = true", "annotate = false", 1))
-        tick(config, db)  # still blocked: annotate is off, nothing is written
-        assert sandbox.calls["updateShipmentName"] == 1
-        register_acp(config)
-        tick(config, db)
-        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
-        assert sandbox.calls["updateShipmentName"] == 2
+    # the rename touched the plan on Amazon; the next tick re-syncs it but renames nothing again
+    tick(config, db)
+    assert sandbox.calls["updateShipmentName"] == renames
+
+    # the seller's ACP gets registered: the shipment is no longer blocked and its own name comes back
+    register_acp(config)
+    tick(config, db)
+    assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
+
+
+def test_a_hold_is_lifted_after_annotate_was_turned_off_but_no_new_one_is_put_on(northwind):
+    sandbox, config, db, original = northwind
+    tick(config, db)
+    assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"].startswith("[JP HOLD: ACP_MISSING] ")
+
+    config.write_text(config.read_text().replace("annotate = true", "annotate = false", 1))
+    tick(config, db)  # still blocked: annotate is off, nothing is written
+    assert sandbox.calls["updateShipmentName"] == 1
+    register_acp(config)
+    tick(config, db)
+    assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
+    assert sandbox.calls["updateShipmentName"] == 2
 
 
 def test_hold_name_fits_amazons_limit():
@@ -98,21 +102,18 @@ def test_hold_name_fits_amazons_limit():
     assert name.startswith("[JP HOLD: COS_NO_MAH+2] ") and len(name) <= 100
 
 
-def test_a_late_retry_of_an_old_block_does_not_hold_a_shipment_that_has_cleared(tmp_path, monkeypatch):
+def test_a_late_retry_of_an_old_block_does_not_hold_a_shipment_that_has_cleared(northwind):
     # Amazon refuses the rename while the shipment is blocked; the seller then registers the ACP, and only
     # afterwards does Amazon accept renames again: the retried "blocked" event must not put the hold back
-    token_client.cache.clear()
-    with Sandbox(seed=3) as sandbox:
-        config, db = annotating(tmp_path, sandbox, monkeypatch)
-        original = names_on_amazon(sandbox, "northwind")["FBA15NW0001A"]
-        # the handler, shadowed on the instance: Amazon answers 400 until it is deleted
-        sandbox._updateShipmentName = lambda *args: (
-            400, {}, b'{"errors": [{"code": "InvalidInput", "message": "not now"}]}')
+    sandbox, config, db, original = northwind
+    # the handler, shadowed on the instance: Amazon answers 400 until it is deleted
+    sandbox._updateShipmentName = lambda *args: (
+        400, {}, b'{"errors": [{"code": "InvalidInput", "message": "not now"}]}')
 
-        assert tick(config, db)["failed"] == 1
-        register_acp(config)
-        tick(config, db)
-        del sandbox._updateShipmentName
-        tick(config, db)
+    assert tick(config, db)["failed"] == 1
+    register_acp(config)
+    tick(config, db)
+    del sandbox._updateShipmentName
+    tick(config, db)
 
-        assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
+    assert names_on_amazon(sandbox, "northwind")["FBA15NW0001A"] == original
