@@ -30,7 +30,6 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import (
-    ROUND_DOWN,
     Context,
     Decimal,
     DivisionByZero,
@@ -47,7 +46,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 from .agreement import agreed_findings, agreed_items, agreement_sheet, evidence_documents, prefers_computed, with_notes
 from .costs import VALUE_STANDS_IN, allocate_costs, no_insurance, unknown_costs
 from .preferential import preferential_rates, proof_missing
-from .models import Declaration, Finding, Item, Valuation, ValuationLine
+from .models import Declaration, Finding, Item, Valuation
 from .names import same_party
 from .regimes import load_regime
 from .rates import week_end, week_start
@@ -290,18 +289,22 @@ def declaration_totals(lines: Iterable[LineTax]) -> Totals:
     """Customs Answer 1111: duty and national tax are the sums of the *unrounded* line amounts rounded
     down to ¥100; local tax is the sum of the per-line yen amounts rounded down to ¥100. Liquor tax, a
     national tax too, is totalled like duty."""
-    lines = list(lines)
-
-    def total(values):
-        raw = _sum_or_none(values)
-        return (None, None) if raw is None else (round_down(raw, 100), raw)
-
-    duty, duty_raw = total(line.duty_unrounded_jpy for line in lines)
-    national, national_raw = total(line.national_unrounded_jpy for line in lines)
-    excise, excise_raw = total(line.excise_unrounded_jpy for line in lines)
-    locals_ = [line.local_jpy for line in lines]
-    local_sum = None if any(v is None for v in locals_) else sum(locals_)
-    local = None if local_sum is None else round_down(local_sum, 100)
+    # one pass in one exact context (three sums and three contexts a screening before): each sum runs left to
+    # right from Decimal 0, as sum() does, and is None once a line's amount is
+    duty_raw = national_raw = excise_raw = _ZERO
+    local_sum = 0
+    with localcontext(_EXACT):
+        for line in lines:
+            if duty_raw is not None:
+                duty_raw = None if line.duty_unrounded_jpy is None else duty_raw + line.duty_unrounded_jpy
+            if national_raw is not None:
+                national_raw = None if line.national_unrounded_jpy is None else national_raw + line.national_unrounded_jpy
+            if excise_raw is not None:
+                excise_raw = None if line.excise_unrounded_jpy is None else excise_raw + line.excise_unrounded_jpy
+            if local_sum is not None:
+                local_sum = None if line.local_jpy is None else local_sum + line.local_jpy
+    duty, national, excise, local = (None if raw is None else round_down(raw, 100)
+                                     for raw in (duty_raw, national_raw, excise_raw, local_sum))
     parts = (duty, national, local, excise)
     grand = None if any(p is None for p in parts) else sum(parts)
     return Totals(duty, national, local, grand, duty_raw, national_raw, local_sum, excise, excise_raw)
@@ -348,7 +351,9 @@ def choose_method(
     the config, or on the item). The identical-goods window is measured from ``shipment.ship_date``.
     """
     data = item.valuation
-    computed_first = prefer_computed or bool(data and data.prefer_computed)
+    if data is None:
+        return _without_data(item, shipment, window_days, prefer_computed)
+    computed_first = prefer_computed or bool(data.prefer_computed)
     skipped: list[tuple[str, str]] = []
     for method in COMPUTED_FIRST if computed_first else METHODS:
         outcome = _ATTEMPTS[method](item, shipment, window_days)
@@ -359,6 +364,21 @@ def choose_method(
             return MethodChoice(item.msku, method, reason, tuple(skipped), outcome.amount, outcome.yen)
         skipped.append((method, outcome))
     return MethodChoice(item.msku, None, "no method applies: no unit_value and no usable valuation data", tuple(skipped))
+
+
+def _without_data(item: Item, shipment: Declaration, window_days: int, computed_first: bool) -> MethodChoice:
+    """:func:`choose_method` of an item that declares no ``valuation`` data, as most FBA items: identical
+    goods, deductive and computed then do not apply, for the same reasons every time (``_NO_DATA``), so
+    only the transaction-value and fallback tests run (every item of every screening goes through here)."""
+    outcome = _transaction_value(item, shipment, window_days)
+    if isinstance(outcome, _Applies):
+        return MethodChoice(item.msku, "transaction_value", outcome.reason, (), outcome.amount, outcome.yen)
+    skipped = (("transaction_value", outcome), *_NO_DATA[computed_first])
+    outcome = _fallback(item, shipment, window_days)
+    if isinstance(outcome, _Applies):
+        return MethodChoice(item.msku, "fallback", outcome.reason, skipped, outcome.amount, outcome.yen)
+    return MethodChoice(item.msku, None, "no method applies: no unit_value and no usable valuation data",
+                        (*skipped, ("fallback", outcome)))
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -484,6 +504,13 @@ _ATTEMPTS: dict[str, Callable[[Item, Declaration, int], _Applies | str]] = {
 }
 PREFER_COMPUTED_NOTE = " (the importer asked for the computed method before deductive: prefer_computed)"
 COMPUTED_FIRST = ("transaction_value", "identical_or_similar_goods", "computed", "deductive", "fallback")
+# Why identical goods, deductive and computed do not apply to an item without valuation data, in the order
+# they are tried (by whether computed comes first): what their tests say of any such item.
+_NO_DATA = {
+    computed_first: tuple((m, _ATTEMPTS[m](Item.model_construct(valuation=None), None, 0))
+                          for m in order if m not in ("transaction_value", "fallback"))
+    for computed_first, order in ((False, METHODS), (True, COMPUTED_FIRST))
+}
 
 
 # --------------------------------------------------------------------------- rate tables (data files)
@@ -774,9 +801,10 @@ def valuate(
 
     lines, lines_worksheet = [], []
     for key, items in groups.items():
-        exact = _plain(values[key][1], 4)
-        lines.append(_valuation_line(key[0], items, taxes[key], exact, duty_rates, tax_rates, excise, liquor))
-        lines_worksheet.append(_steps(key[0], lines[-1].skus, taxes[key], values[key][1]))
+        line = _valuation_line(key[0], items, taxes[key], _plain(values[key][1], 4), duty_rates, tax_rates, excise,
+                               liquor)
+        lines.append(line)
+        lines_worksheet.append(_steps(line, taxes[key]))
     if totals.total_jpy is not None:
         lines_worksheet.append(_total_steps(totals, all(t.exempt for t in taxes.values())))
     methods_used = dict.fromkeys(c.method for c in choices.values() if c.method is not None)
@@ -795,7 +823,7 @@ def valuate(
     for item, agreement, mfn_rate, why in prefs.missing:
         value = exact_values.get(item.msku)
         findings.append(proof_missing(item, agreement, mfn_rate, why, int(Decimal(value)) if value else None))
-    valuation = Valuation.model_validate({  # from a dict, as the lines
+    valuation = Valuation.model_validate({  # from a dict, lines too: one validation, not one per line
         "currency": currency,
         "exchange_rate": exchange_rate if currency != "JPY" else None,
         "rate_week_start": week,
@@ -1014,7 +1042,8 @@ def _small_value(groups: Mapping[tuple, list[Item]], total_value: int, complete_
     return sheet, exempt
 
 
-def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, excise, liquor) -> ValuationLine:
+def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, excise, liquor) -> dict:
+    """A :class:`~fba_jp.models.ValuationLine` as the dict it is validated from (with the whole valuation)."""
     first = items[0].msku
     extra = {}
     if tax.specific is not None:  # only on lines that have one, so other outputs stay as they were
@@ -1026,7 +1055,7 @@ def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, 
         extra["liquor_tax_jpy"] = tax.excise_jpy
         extra["liquor_tax_unrounded_jpy"] = _plain(tax.excise_unrounded_jpy)
         extra["liquor_tax_source"] = "; ".join(f"{i.msku}: {excise[i.msku][1]}" for i in items)
-    return ValuationLine.model_validate({  # from a dict: a fifth cheaper than keyword arguments, same model
+    return {
         **extra,
         "hs_code": hs,
         "skus": [i.msku for i in items],
@@ -1046,7 +1075,7 @@ def _valuation_line(hs, items, tax: LineTax, exact: str, duty_rates, tax_rates, 
         "reduced_tax_rate": tax_rates[first][0],
         "reduced_tax_rate_source": tax_rates[first][1],
         "exempt": tax.exempt,
-    })
+    }
 
 
 def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weight, duty, tax,
@@ -1087,51 +1116,55 @@ def _item_sheet(item, choice: MethodChoice, rate, additions, weights, total_weig
     return sheet
 
 
-def _steps(hs_code: str | None, skus: list[str], tax: LineTax, exact: Decimal) -> dict:
-    """The rounding steps of one line, as a person checks them. ``exact`` is the line's value before its
-    fractions of a yen are dropped (shown to 4 decimals). Amounts that are whole yen (``int``: the
-    customs value, bases, and rounded figures, in the branches where they are known) are formatted in
-    place, as :func:`_yen` would: ten per line, in every screening."""
+def _steps(line: dict, tax: LineTax) -> dict:
+    """The rounding steps of one line (its :func:`_valuation_line` dict), as a person checks them.
+
+    Ten steps a line, in every screening, so they are built in place: whole yen (``int``: the customs
+    value, bases, and rounded figures, in the branches where they are known) formatted as :func:`_yen`
+    would, and the unrounded amounts grouped from the plain digits the line already holds (:func:`_grouped`)
+    instead of being formatted from the Decimal again. The line's value before its fractions of a yen are
+    dropped is shown to 4 decimals."""
     steps = [
-        _step("Customs value: items converted to yen and summed", _yen(_cut(exact))),
-        _step("Customs value, fractions of a yen dropped", f"¥{tax.customs_value_jpy:,}"),
+        {"label": "Customs value: items converted to yen and summed",
+         "amount": _grouped(line["customs_value_before_truncation_jpy"])},
+        {"label": "Customs value, fractions of a yen dropped", "amount": f"¥{tax.customs_value_jpy:,}"},
     ]
     liquor = tax.excise_unrounded_jpy != 0
     if tax.exempt:
-        steps.append(_step("Small-value exemption: no duty and no consumption tax", "¥0"))
+        steps.append({"label": "Small-value exemption: no duty and no consumption tax", "amount": "¥0"})
     elif tax.duty_unrounded_jpy is None:
-        steps.append(_step("Duty base, rounded down to ¥1,000", f"¥{tax.duty_base_jpy:,}"))
-        steps.append(_step("Duty: rate unknown, so duty and consumption tax are unknown", "unknown"))
+        steps.append({"label": "Duty base, rounded down to ¥1,000", "amount": f"¥{tax.duty_base_jpy:,}"})
+        steps.append({"label": "Duty: rate unknown, so duty and consumption tax are unknown", "amount": "unknown"})
     else:
         duty_label = f"Duty: {tax.duty_basis}" if tax.specific is not None else f"Duty at {tax.duty_rate}%"
         steps += [
-            _step("Duty base, rounded down to ¥1,000", f"¥{tax.duty_base_jpy:,}"),
-            _step(duty_label, _yen(tax.duty_unrounded_jpy)),
-            _step("Duty, rounded down to ¥100", f"¥{tax.duty_jpy:,}"),
+            {"label": "Duty base, rounded down to ¥1,000", "amount": f"¥{tax.duty_base_jpy:,}"},
+            {"label": duty_label, "amount": _grouped(line["duty_unrounded_jpy"])},
+            {"label": "Duty, rounded down to ¥100", "amount": f"¥{tax.duty_jpy:,}"},
         ]
         if liquor:
-            steps += [_step("Liquor tax", _yen(tax.excise_unrounded_jpy)),
-                      _step("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
+            steps += [{"label": "Liquor tax", "amount": _yen(tax.excise_unrounded_jpy)},
+                      {"label": "Liquor tax, rounded down to ¥100", "amount": _yen(tax.excise_jpy)}]
         if tax.national_unrounded_jpy is None:
-            steps.append(_step("Consumption tax: the liquor tax is unknown, so the consumption tax is unknown",
-                               "unknown"))
+            steps.append({"label": "Consumption tax: the liquor tax is unknown, so the consumption tax is unknown",
+                          "amount": "unknown"})
         else:
             base_label = "customs value + duty + liquor tax" if liquor else "customs value + duty"
             steps += [
-                _step(f"Consumption-tax base: {base_label}", f"¥{tax.consumption_tax_base_unrounded_jpy:,}"),
-                _step("Consumption-tax base, rounded down to ¥1,000", f"¥{tax.consumption_tax_base_jpy:,}"),
-                _step(f"National consumption tax at {tax.consumption_tax_rate}%", _yen(tax.national_unrounded_jpy)),
-                _step("National consumption tax, rounded down to ¥100", f"¥{tax.national_jpy:,}"),
-                _step("Local consumption tax: national × 22/78, fractions of a yen dropped", f"¥{tax.local_jpy:,}"),
+                {"label": f"Consumption-tax base: {base_label}",
+                 "amount": f"¥{tax.consumption_tax_base_unrounded_jpy:,}"},
+                {"label": "Consumption-tax base, rounded down to ¥1,000", "amount": f"¥{tax.consumption_tax_base_jpy:,}"},
+                {"label": f"National consumption tax at {tax.consumption_tax_rate}%",
+                 "amount": _grouped(line["national_consumption_tax_unrounded_jpy"])},
+                {"label": "National consumption tax, rounded down to ¥100", "amount": f"¥{tax.national_jpy:,}"},
+                {"label": "Local consumption tax: national × 22/78, fractions of a yen dropped",
+                 "amount": f"¥{tax.local_jpy:,}"},
             ]
     if tax.exempt and liquor:
-        steps += [_step("Liquor tax (still due under the exemption)", _yen(tax.excise_unrounded_jpy)),
-                  _step("Liquor tax, rounded down to ¥100", _yen(tax.excise_jpy))]
-    return {"hs_code": hs_code, "skus": skus, "steps": steps}
-
-
-def _step(label: str, amount: str) -> dict:
-    return {"label": label, "amount": amount}
+        steps += [{"label": "Liquor tax (still due under the exemption)",
+                   "amount": _yen(tax.excise_unrounded_jpy)},
+                  {"label": "Liquor tax, rounded down to ¥100", "amount": _yen(tax.excise_jpy)}]
+    return {"hs_code": line["hs_code"], "skus": line["skus"], "steps": steps}
 
 
 def _total_steps(totals: Totals, exempt: bool) -> dict:
@@ -1150,10 +1183,7 @@ def _total_steps(totals: Totals, exempt: bool) -> dict:
             steps += [("Liquor tax: sum of the unrounded line amounts", _yen(totals.excise_unrounded_jpy)),
                       ("Liquor tax payable, rounded down to ¥100", _yen(totals.excise_jpy))]
     steps.append(("Total payable", _yen(totals.total_jpy)))
-    return {"hs_code": "declaration total", "skus": [], "steps": [_step(a, b) for a, b in steps]}
-
-
-_QUANTUM = {4: Decimal("0.0001")}
+    return {"hs_code": "declaration total", "skus": [], "steps": [{"label": a, "amount": b} for a, b in steps]}
 
 
 def _plain(amount: Decimal | int | None, places: int | None = None) -> str | None:
@@ -1173,9 +1203,10 @@ def _plain(amount: Decimal | int | None, places: int | None = None) -> str | Non
     return text.rstrip("0").rstrip(".")
 
 
-def _cut(amount: Decimal) -> Decimal:
-    """``amount`` cut to 4 decimals, as :func:`_plain` with ``places=4`` shows it."""
-    return amount.quantize(_QUANTUM[4], rounding=ROUND_DOWN)
+def _grouped(plain: str) -> str:
+    """:func:`_yen` of an amount from its :func:`_plain` digits: the same text, without formatting the Decimal again."""
+    whole, dot, fraction = plain.partition(".")
+    return f"¥{int(whole):,}{dot}{fraction}"
 
 
 def _yen(amount: Decimal | int | str | None) -> str:
