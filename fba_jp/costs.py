@@ -44,9 +44,9 @@ class CostShares:
     findings: list[Finding] = field(default_factory=list)
     complete: bool = True
 
-    def of(self, skus) -> Fraction:
-        if not self.shares:  # no costs beyond freight, insurance and other additions: the usual case
-            return _NOTHING
+    def of(self, skus) -> Fraction | int:
+        if not self.shares:  # no costs beyond freight, insurance and other additions: the usual case, so the int 0
+            return 0         # (its truth is tested for every line, and Fraction's __bool__ is Python code)
         return sum((self.shares.get(sku, _NOTHING) for sku in skus), _NOTHING)
 
 

@@ -243,18 +243,17 @@ def line_tax(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, e
                 tax_base = round_down(tax_base_raw, 1000)
                 national_raw = tax_base * tax_rate / 100
                 national = round_down(national_raw, 100)
-    extra = {"specific": specific, "duty_basis": basis, "excise_unrounded_jpy": excise_raw, "excise_jpy": excise_jpy}
+    # positional, the last five being (exempt, specific, duty_basis, excise_unrounded_jpy, excise_jpy): no keyword
+    # parsing for a record made for every line
     if duty_raw is None:
         return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, None, None, None, None, None, None, None,
-                       **extra)
+                       False, specific, basis, excise_raw, excise_jpy)
     if excise_jpy is None:
         return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty, None, None, None,
-                       None, None, **extra)
+                       None, None, False, specific, basis, excise_raw, excise_jpy)
     local = national * 22 // 78
-    return LineTax(
-        customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty,
-        tax_base_raw, tax_base, national_raw, national, local, **extra,
-    )
+    return LineTax(customs_value_jpy, duty_rate, tax_rate, duty_base, duty_raw, duty, tax_base_raw, tax_base,
+                   national_raw, national, local, False, specific, basis, excise_raw, excise_jpy)
 
 
 def exempt_line(customs_value_jpy: int, duty_rate: Decimal | None, reduced: bool, excise_jpy: int | None = 0, *,
@@ -328,8 +327,9 @@ class MethodChoice(NamedTuple):
     amount: Decimal = Decimal(0)
     yen: int = 0
     # what an exact yen value (deductive from Amazon's figures) has beyond ``yen``: added to its line before the
-    # line's fractions are dropped, once (DOMAIN §4.1)
-    yen_fraction: Fraction = Fraction(0)
+    # line's fractions are dropped, once (DOMAIN §4.1). The int 0 when there is none: its truth is tested for
+    # every item, and Fraction's __bool__ is Python code
+    yen_fraction: Fraction | int = 0
 
     @property
     def adds_costs(self) -> bool:
@@ -726,8 +726,9 @@ def valuate(
         fallback = [c.sku for c in choices.values() if c.method == "fallback"]
         if fallback:
             findings.append(_fallback_finding(shipment, fallback))
-    findings.extend(unknown_costs(shipment, any(c.adds_costs for c in choices.values())))
-    findings.extend(no_insurance(shipment, any(c.adds_costs for c in choices.values())))
+    adds_costs = any(c.adds_costs for c in choices.values())
+    findings.extend(unknown_costs(shipment, adds_costs))
+    findings.extend(no_insurance(shipment, adds_costs))
     if not valued:
         return Outcome(None, findings)
     valued_skus = {item.msku for item in valued}
@@ -887,7 +888,7 @@ NOTES = (
 
 def _line_value(choices: list[MethodChoice], rate: Decimal, additions: Decimal,
                 weights: Mapping[str, Decimal], total_weight: Decimal,
-                costs: Fraction = Fraction(0)) -> tuple[int, Decimal]:
+                costs: Fraction | int = 0) -> tuple[int, Decimal]:
     """A line's customs value in yen, fractions dropped, and its exact value (for the worksheet).
 
     Σ (amount × rate + yen) + rate × additions × (line's weight / total weight), floored *exactly*:
@@ -1190,9 +1191,9 @@ def _plain(amount: Decimal | int | None, places: int | None = None) -> str | Non
     """A Decimal as plain digits (no exponent, no trailing zeros), cut to ``places`` decimals if given."""
     if amount is None:
         return None
-    if isinstance(amount, int):
-        return str(amount)
-    text = format(amount, "f")
+    text = str(amount)  # plain digits already unless it has an exponent (str is twice as fast as format "f")
+    if "E" in text:
+        text = format(amount, "f")
     dot = text.find(".")
     if dot < 0:
         return text
