@@ -297,7 +297,8 @@ def declaration_totals(lines: Iterable[LineTax]) -> Totals:
             if duty_raw is not None:
                 duty_raw = None if line.duty_unrounded_jpy is None else duty_raw + line.duty_unrounded_jpy
             if national_raw is not None:
-                national_raw = None if line.national_unrounded_jpy is None else national_raw + line.national_unrounded_jpy
+                amount = line.national_unrounded_jpy
+                national_raw = None if amount is None else national_raw + amount
             if excise_raw is not None:
                 excise_raw = None if line.excise_unrounded_jpy is None else excise_raw + line.excise_unrounded_jpy
             if local_sum is not None:
@@ -1154,7 +1155,8 @@ def _steps(line: dict, tax: LineTax) -> dict:
             steps += [
                 {"label": f"Consumption-tax base: {base_label}",
                  "amount": f"¥{tax.consumption_tax_base_unrounded_jpy:,}"},
-                {"label": "Consumption-tax base, rounded down to ¥1,000", "amount": f"¥{tax.consumption_tax_base_jpy:,}"},
+                {"label": "Consumption-tax base, rounded down to ¥1,000",
+                 "amount": f"¥{tax.consumption_tax_base_jpy:,}"},
                 {"label": f"National consumption tax at {tax.consumption_tax_rate}%",
                  "amount": _grouped(line["national_consumption_tax_unrounded_jpy"])},
                 {"label": "National consumption tax, rounded down to ¥100", "amount": f"¥{tax.national_jpy:,}"},
