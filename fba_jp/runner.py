@@ -205,8 +205,10 @@ class Screener:
             result = self.store.record_screening(result, declaration, self.plugin_names, canonical=canonical)
         return result
 
-    def evaluate(self, declaration: Declaration, source: str, account: str | None = None) -> tuple[ShipmentResult, str]:
-        """The screening of one declaration, not recorded yet, and the canonical JSON its hash is of."""
+    def evaluate(self, declaration: Declaration, source: str, account: str | None = None,
+                 canonical: str | None = None) -> tuple[ShipmentResult, str]:
+        """The screening of one declaration, not recorded yet, and the canonical JSON its hash is of
+        (``canonical``, if the caller has it already: ``declaration.canonical_json()`` of the same declaration)."""
         context = self.context(declaration, account)
         context.extensions = self.plugins.item_extensions(declaration, source)
         findings: list[Finding] = []
@@ -223,7 +225,8 @@ class Screener:
                 finding, error = _plugin_error(check.plugin, check.name, exc)
                 findings.append(finding)
                 errors.append(error)
-        canonical = declaration.canonical_json()
+        if canonical is None:
+            canonical = declaration.canonical_json()
         sha = input_sha256(canonical)
         findings = self._apply_policy(findings)
         if self.store is not None:

@@ -733,19 +733,21 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
                 declaration, error = None, unread_plan(synced, unread[synced.inbound_plan_id])
             else:
                 declaration, error = declaration_or_error(synced, account, products, catalog, inputs)
-            sha = input_sha256(declaration) if declaration is not None else invalid_sha256(synced, error)
+            # the canonical JSON once: its hash says whether the input changed, and evaluate() hashes it again
+            canonical = declaration.canonical_json() if declaration is not None else None
+            sha = input_sha256(canonical) if canonical is not None else invalid_sha256(synced, error)
             latest = store.latest_screening(synced.shipment_id)
             fresh = None  # (result, canonical) of screening it now, once
             if not force and latest and latest["input_sha256"] == sha and latest["plugins"] == plugins_json:
                 stored = store.load_result(latest)
                 if declaration is not None:
-                    fresh = screener.evaluate(declaration, synced.source, account.name)
+                    fresh = screener.evaluate(declaration, synced.source, account.name, canonical)
                 if declaration is None or _same_outcome(stored, fresh[0]):
                     report.results.append(stored)
                     report.unchanged += 1
                     continue
             if declaration is not None:
-                result, canonical = fresh or screener.evaluate(declaration, synced.source, account.name)
+                result, canonical = fresh or screener.evaluate(declaration, synced.source, account.name, canonical)
             else:  # stored with no declaration: the shipment's row then holds none (an older one must not look current)
                 result = input_invalid_result(synced, error, account.name, config)  # unwaivable: no waivers to apply
                 canonical = invalid_input(synced, error)
