@@ -46,6 +46,7 @@ import json
 import math
 import multiprocessing
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
         lost = losses(sandbox, args.seller, app.store.db)
         integrity = app.store.db.execute("pragma integrity_check").fetchone()[0]
+        screening = bench_screen_synced(app, args.seller, Path(tmp))
         app.store.close()
 
     floor = max(floors.values())
@@ -203,10 +205,44 @@ def main(argv: list[str] | None = None) -> int:
         "resync_fee_calls": resync_fees,
         "resync_wall_s": round(resync_wall, 2),
         "faults": {k: v for k, v in vars(faults).items() if not k.startswith("bad_")},
+        "screen": screening,
     }
     print(json.dumps(figures))
     bad = any(lost.values()) or integrity != "ok" or report.failed or again.failed or resync_pricing or resync_fees
     return 1 if bad else 0
+
+
+def bench_screen_synced(app, seller: str, tmp: Path) -> dict:
+    """``fba-jp screen`` on what was synced, three times: ``first`` screens every shipment (declarations built
+    from the SP-API data, every check, stored 50 a transaction) and pays the one-time costs (plugins, rule
+    tables); ``unchanged`` finds nothing changed (each shipment evaluated again and compared with its stored
+    screening, nothing stored); ``force`` (``screen --all``) screens and stores every one again, warm. The floor
+    is bench_screen's: plain ``sqlite3`` writing the rows of one screening of each shipment, one transaction a
+    shipment; ``ratio_tx`` is ``force`` over it."""
+    from bench_screen import bench_floor
+
+    from fba_jp.sync import screen_synced
+
+    figures = {}
+    for name in ("first", "unchanged", "force"):
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = screen_synced(app, [seller], force=name == "force")
+        figures[f"{name}_s"] = round(time.perf_counter() - wall, 3)
+        figures[f"{name}_cpu_s"] = round(time.process_time() - cpu, 3)
+        figures[f"{name}_screened"] = report.screened
+    # the floor copies every stored screening: copy the first screening of each shipment only
+    first_only = tmp / "first-screenings.db"
+    with sqlite3.connect(app.store.path) as source, sqlite3.connect(first_only) as target:
+        source.backup(target)
+        target.execute("delete from screenings where id not in (select min(id) from screenings group by shipment_id)")
+        target.execute("update shipments set latest_screening_id = (select min(id) from screenings s"
+                       " where s.shipment_id = shipments.shipment_id)")
+    floor_wall, floor_cpu = bench_floor(first_only, tmp / "floor.db", one_transaction=False)
+    shipments = figures["force_screened"]
+    return {"shipments": shipments, **figures, "floor_tx_s": round(floor_wall, 3),
+            "force_ms_per_shipment": round(figures["force_s"] / shipments * 1000, 2) if shipments else None,
+            "ratio_tx": round(figures["force_s"] / floor_wall, 2) if floor_wall else None,
+            "cpu_ratio_tx": round(figures["force_cpu_s"] / floor_cpu, 2) if floor_cpu else None}
 
 
 ACCOUNT = """
