@@ -4,8 +4,6 @@ Money in a foreign currency is ``Decimal``; yen amounts are ``int``; dates are r
 Every model forbids unknown keys so a typo in a declaration fails instead of passing silently.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
