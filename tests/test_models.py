@@ -1,6 +1,11 @@
 """The declaration model: what an omitted list or dict becomes, and what the schema says about it."""
 
-from fba_jp.models import Declaration
+from decimal import Decimal, InvalidOperation
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fba_jp.models import MAX_AMOUNT, Declaration, _check_magnitude, _decimal
 from fba_jp.testing import declaration_data
 
 
@@ -22,3 +27,34 @@ def test_the_schema_still_gives_the_empty_defaults():
     assert schema["properties"]["licences"]["default"] == [] and schema["properties"]["fx_rates"]["default"] == {}
     item = schema["$defs"]["Item"]["properties"]
     assert item["categories"]["default"] == [] and item["extensions"]["default"] == {}
+
+
+def _parsed(parse, value):
+    try:
+        result = parse(value)
+    except ValueError as exc:
+        return "error", str(exc)
+    return type(result).__name__, str(result)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.from_regex(r"\A\s?-?[0-9_]{0,14}(\.[0-9]{0,15})?([eE][-+]?[0-9]{1,3})?\s?\Z"),
+    st.sampled_from(["12.50", "0.000000000001", "0.0000000000001", "1.0000000000000", "1e-13", "1E+12", "inf",
+                     "-Infinity", "NaN", "sNaN", "1000000000000", "1000000000000.1", "9" * 13, "x", ""]),
+))
+def test_amounts_given_as_text_are_checked_as_the_general_path_checks_them(text):
+    """The short-text fast path of the amount parser accepts and rejects exactly what _check_magnitude does."""
+    for limit in (MAX_AMOUNT, 1000, 100):
+        parse = _decimal(limit).func
+
+        def reference(value, limit=limit):
+            try:
+                number = Decimal(value.strip())
+            except InvalidOperation:
+                return value
+            _check_magnitude(number, limit)
+            return number
+
+        assert _parsed(parse, text) == _parsed(reference, text), (text, limit)
