@@ -221,7 +221,8 @@ class Regime:
 
     def table_hs(self, table: str, item: Item) -> HsPrefix | None:
         """The heading of the extra HS list ``tables.<table>`` (e.g. ``specified_hs``) the item is under."""
-        return hs_prefix(item.hs_digits, self.tables[table]) if item.hs_digits else None
+        digits = item.hs_digits
+        return self.tables[table].find(digits) if digits else None
 
 
 @lru_cache(maxsize=16384)
@@ -240,8 +241,7 @@ def _classify(name: str, categories: tuple[str, ...], hs_code: str | None, produ
         return Match(regime, True, f"declared category {name!r}", from_table=False)
     if title and regime.not_keywords:
         text = normalise_text(title)
-        # the substring test first, as Keyword.search does, without a call per keyword for a new title
-        if any(k.literal in text and k.search(text) for k in regime.not_keywords):
+        if any(k.search(text) for k in _index(name, "not_keywords").candidates(text)):
             return None
     hint = regime._hint(product_type, title)
     digits = (hs_code or "").replace(".", "")
@@ -270,29 +270,82 @@ def _raw_hits(regime_name: str, title: str) -> tuple[str, ...]:
     # reduced_tax_rate hook) asks about each title: memoise.
     regime = load_regime(regime_name)
     text = normalise_text(title)
-    for phrase in regime.exclude:
-        if phrase.literal in text:
-            text = phrase.pattern.sub(" | ", text)
-    candidates = [k for literal, k in _literals(regime_name) if literal in text]  # see Keyword: most titles stop here
+    if _index(regime_name, "exclude").candidates(text):
+        # a phrase that is no candidate in the title cannot match it, so only titles with one are masked
+        # (in table order, on the text masked so far, as always)
+        for phrase in regime.exclude:
+            if phrase.literal in text:
+                text = phrase.pattern.sub(" | ", text)
+    candidates = _index(regime_name, "keywords").candidates(text)
     return tuple(sorted((k.text for k in candidates if k.search(text)), key=len, reverse=True))
-
-
-@lru_cache(maxsize=None)
-def _literals(regime_name: str) -> tuple[tuple[str, Keyword], ...]:
-    # (literal, keyword) pairs of a regime's keywords: the substring scan of a new title reads no attributes
-    return tuple((k.literal, k) for k in load_regime(regime_name).keywords)
 
 
 @lru_cache(maxsize=8192)
 def _table_hits(regime_name: str, table: str, title: str) -> tuple[str, ...]:
     text = normalise_text(title)
-    return tuple(k.text for k in load_regime(regime_name).tables[table] if k.search(text))
+    return tuple(k.text for k in _index(regime_name, table).candidates(text) if k.search(text))
 
 
-def hs_prefix(digits: str, prefixes: Iterable[HsPrefix]) -> HsPrefix | None:
-    """The first of ``prefixes`` that the bare-digit HS code ``digits`` starts with."""
-    headings = prefixes if isinstance(prefixes, Headings) else Headings(prefixes)
-    return headings.find(digits)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
+    """The ASCII words of a normalised text, each also without a plural ``s`` or ``es``."""
+    words = set()
+    for word in _WORD.findall(text):
+        words.add(word)
+        if word.endswith("s"):
+            words.add(word[:-1])
+            if word.endswith("es"):
+                words.add(word[:-2])
+    return frozenset(words)
+
+
+class KeywordIndex:
+    """A keyword list indexed by the first word of each ASCII keyword.
+
+    A new title would otherwise be tested against every keyword of every regime (~600 substring tests).
+    An ASCII keyword's pattern matches only where its first word (the leading run of ``[a-z0-9]``) is a
+    whole word of the text: plain, or with the optional plural ``s``/``es`` when the keyword is that one
+    word. So the title's words (with and without a plural ending) name every keyword that can match, and
+    a dict look-up per word replaces the scan. Keywords without such a first word, and Japanese ones
+    (substrings), are still tested by substring; Japanese ones only when the text is not ASCII.
+    """
+
+    def __init__(self, keywords: Iterable[Keyword]):
+        self.keywords = tuple(keywords)
+        self._by_word: dict[str, list[int]] = {}
+        self._scan: list[tuple[int, str]] = []  # (position, literal) tested by substring
+        self._scan_ascii: list[tuple[int, str]] = []  # the ASCII ones among them
+        for position, keyword in enumerate(self.keywords):
+            first = _WORD.match(keyword.literal) if keyword.literal.isascii() else None
+            if first is not None:
+                self._by_word.setdefault(first.group(), []).append(position)
+                continue
+            self._scan.append((position, keyword.literal))
+            if keyword.literal.isascii():
+                self._scan_ascii.append((position, keyword.literal))
+
+    def candidates(self, text: str) -> list[Keyword]:
+        """The keywords that may occur in the normalised ``text``, in table order: every one whose
+        ``search`` can be true, and a few more (the caller still runs ``search``)."""
+        words = self._by_word.keys() & _words(text)
+        positions = [p for word in words for p in self._by_word[word]]
+        for p, literal in self._scan_ascii if text.isascii() else self._scan:
+            if literal in text:
+                positions.append(p)
+        if not positions:
+            return []
+        keywords = self.keywords
+        return [keywords[p] for p in sorted(set(positions))]
+
+
+@lru_cache(maxsize=None)
+def _index(regime_name: str, table: str) -> KeywordIndex:
+    """The index of a regime's keyword list: ``keywords``, ``not_keywords``, ``exclude`` or a ``tables`` list."""
+    regime = load_regime(regime_name)
+    return KeywordIndex(regime.tables[table] if table in regime.tables else getattr(regime, table))
 
 
 @lru_cache(maxsize=None)
@@ -404,12 +457,20 @@ def classify_items(regime: Regime, shipment, *, needs: str,
     screening's audit row).
     """
     warnings, regulated = [], []
+    # asked for every item of every regime: look for overrides once, and read the memoised classification
+    # of all regimes (what Regime.classify returns) straight from the cache
+    rules = context.config.rules if context is not None else None
+    overrides = rules is not None and rules.regimes.get(regime.name) is not None
+    index = _REGIME_INDEX.get(regime.name)
     for item in shipment.items:
-        match = overridden_match(regime, item, context)
+        match = overridden_match(regime, item, context) if overrides else None
         if match is OUT:
             continue
         if match is None:
-            match = regime.classify(item)
+            if index is None:
+                match = regime.classify(item)
+            else:
+                match = _classify_product(tuple(item.categories), item.hs_code, item.product_type, item.title)[index]
         if match is None:
             continue
         if match.applies:
