@@ -416,6 +416,8 @@ class Store:
             "valuation": None,
             "screening_id": row["id"],
             "screened_at": row["screened_at"],
+            # only when an override changed the screening: model_dump leaves the empty list out
+            **({"rule_overrides": json.loads(row["rule_overrides"])} if row.get("rule_overrides") else {}),
         }, sheets.get(row["id"])) for row in rows]
 
     def latest_screening(self, shipment_id: str) -> dict | None:

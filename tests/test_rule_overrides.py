@@ -93,3 +93,22 @@ def test_bad_overrides_fail_in_one_line_naming_the_key(tmp_path, body, field):
     with pytest.raises(ConfigError) as excinfo:
         load_config(path)
     assert field in str(excinfo.value)
+
+
+def test_a_stored_screening_reads_back_with_the_overrides_that_changed_it(fba_jp_store):
+    """What `fba-jp report` and the unchanged-input check of `fba-jp screen` read: the stored result carries
+    the same rule_overrides as the screening that wrote it (the audit says why the verdict is what it is)."""
+    rules = config(regimes={"tableware": {"warn": ["7323.93"]}}, duty_rates={"7323": "3.5"})
+    result = screen(one(hs_code="7323.93", title="Stainless steel pedal waste bin", duty_rate=None),
+                    config=rules, store=fba_jp_store)
+    assert len(result.rule_overrides) == 2
+    stored = fba_jp_store.latest_results()[0]
+    assert stored.rule_overrides == result.rule_overrides
+    assert stored.model_dump(mode="json", exclude={"screening_id", "screened_at"}) == \
+        result.model_dump(mode="json", exclude={"screening_id", "screened_at"})
+    document, _ = next(fba_jp_store.iter_latest_documents())
+    assert document["rule_overrides"] == result.rule_overrides
+    # a screening no override changed reads back without the key, as its model_dump has none
+    screen(one(hs_code="6306.22", title="Tent", duty_rate="4.5"), config=rules, store=fba_jp_store)
+    document, _ = next(fba_jp_store.iter_latest_documents())
+    assert "rule_overrides" not in document and fba_jp_store.latest_results()[0].rule_overrides == []

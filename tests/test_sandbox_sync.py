@@ -479,3 +479,25 @@ def test_screen_again_says_why_when_the_accounts_product_master_cannot_be_read(w
     refused = site.post("/shipments/FBA15HD0001A/rescreen", data={"csrf": csrf})
     assert refused.status_code == 400 and "gone.csv" in refused.text and "products" in refused.text
     assert app.store.latest_screening("FBA15HD0001A")["id"] == before
+
+
+def test_an_unchanged_resync_under_a_rules_override_is_not_screened_again(world):
+    """A [rules] override that changed the screenings is part of what was stored: screening the same synced
+    inputs with the same config again finds them unchanged (it wrote a new screening of every one before, as
+    the stored result read back without its rule_overrides never equalled a fresh one)."""
+    import csv
+
+    from fba_jp.config import RulesConfig
+
+    sandbox, app = world()
+    sync_accounts(app, ["maple"], lookback_days=None, api_options=FAST)
+    with open(app.config.resolve("products.csv"), encoding="utf-8") as file:
+        chapters = sorted({row["hs_code"][:4] for row in csv.DictReader(file) if row["hs_code"]})
+    app.config.rules = RulesConfig.model_validate({"regimes": {"radio": {"warn": chapters}}})
+    first = screen_synced(app, ["maple"], force=True)
+    assert first.screened and all(r.rule_overrides for r in first.results)
+    count = lambda: app.store.conn.execute("select count(*) from screenings").fetchone()[0]  # noqa: E731
+    before = count()
+    again = screen_synced(app, ["maple"])
+    assert (again.screened, again.unchanged) == (0, first.screened) and count() == before
+    assert [r.rule_overrides for r in again.results] == [r.rule_overrides for r in first.results]
