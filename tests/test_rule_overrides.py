@@ -112,3 +112,30 @@ def test_a_stored_screening_reads_back_with_the_overrides_that_changed_it(fba_jp
     screen(one(hs_code="6306.22", title="Tent", duty_rate="4.5"), config=rules, store=fba_jp_store)
     document, _ = next(fba_jp_store.iter_latest_documents())
     assert "rule_overrides" not in document and fba_jp_store.latest_results()[0].rule_overrides == []
+
+
+def test_screeners_with_different_configs_in_one_process_each_get_their_own_answer():
+    """The memoised classification and reduced-rate answers (regimes.py, plugins/food.py) are keyed on the
+    item only; the config's overrides and [valuation] settings are applied around them, per screening. Two
+    Screeners used in turn (the daemon's accounts, `serve` after a config change) never see each other's."""
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.runner import Screener
+
+    salt = make_declaration(currency="JPY", fx_rates={}, items=[
+        {"msku": "SALT", "quantity": 10, "unit_value": "500", "hs_code": "2501.00", "title": "Sea salt flakes",
+         "origin_country": "FR"}])
+    plugins = get_plugins(load_entrypoints=False)
+    overridden = Screener(plugins, Config.model_validate({
+        "rules": {"regimes": {"food": {"ignore": ["2501"]}}, "duty_rates": {"2501": "9"}},
+        "valuation": {"small_value_excluded_hs": ["2501"]}}))
+    plain = Screener(plugins, Config())
+
+    def outcome(screener):
+        result, _ = screener.evaluate(salt, "x.json")
+        line = result.valuation.lines[0]
+        return ("FOOD_NO_IMPORT_NOTIFICATION" in [f.code for f in result.findings], str(line.consumption_tax_rate),
+                line.duty_rate, result.valuation.small_value_exemption, len(result.rule_overrides))
+
+    for _ in range(2):  # the overridden one first, so its answers would be the ones memoised
+        assert outcome(overridden) == (False, "7.8", Decimal("9"), False, 2)
+        assert outcome(plain) == (True, "6.24", None, True, 0)

@@ -107,3 +107,20 @@ def test_sync_look_ups_use_an_index_not_a_scan(sql):
     store = Store(":memory:")
     plan = " ".join(row[-1] for row in store.db.execute("explain query plan " + sql, ["x"] * sql.count("?")))
     assert "USING INDEX" in plan and "SCAN" not in plan, plan
+
+
+def test_texts_of_a_screening_rolled_back_with_an_outer_transaction_are_stored_again(tmp_path):
+    """Store._text_ids keeps the ids of texts only once the transaction that stored them committed: a
+    screening recorded inside an outer write that then fails leaves no texts, and the next screening of
+    the same findings must store them again, not point its findings at ids that are not there."""
+    store = Store(tmp_path / "a.db")
+    screener = Screener(get_plugins(load_entrypoints=False))
+    result, canonical = screener.evaluate(make_declaration(acp=None), "x.json")
+    with pytest.raises(RuntimeError):
+        with store.write():
+            store.record_screening(result, make_declaration(acp=None), screener.plugin_names, canonical)
+            raise RuntimeError("the outer work failed")
+    assert store.db["texts"].count == 0 and store.db["screenings"].count == 0
+    store.record_screening(result, make_declaration(acp=None), screener.plugin_names, canonical)
+    stored = list(store.db.query("select code, message, remedy from findings order by id"))
+    assert [(f["code"], f["message"], f["remedy"]) for f in stored] == [(f.code, f.message, f.remedy) for f in result.findings]
