@@ -60,3 +60,26 @@ def test_a_third_party_reduced_tax_rate_plugin_is_asked_about_every_item():
     assert asked == ["TENT", "TENT2", "TENT3"] * 2
     rates = {sku: line.consumption_tax_rate for line in valuation.lines for sku in line.skus}
     assert str(rates["TENT"]) == "7.8" and str(rates["TENT2"]) == str(rates["TENT3"]) == "6.24"
+
+
+@pytest.mark.parametrize("prefer_computed", [False, True])
+@pytest.mark.parametrize("window_days", [0, 31, 366])
+@pytest.mark.parametrize("fields", [{}, {"unit_value": None}], ids=["unit value", "no unit value"])
+@pytest.mark.parametrize("transaction", [False, True], ids=["FBA stock", "import transaction"])
+def test_an_item_without_valuation_data_gets_the_reasons_every_method_gives(prefer_computed, window_days, fields,
+                                                                           transaction):
+    """choose_method's short path for items without valuation data (the constants _NO_DATA, worked out once at
+    import) says what walking every method says of the same item with empty valuation data, whatever the
+    [valuation] window and prefer_computed: a reason that came to depend on them would otherwise go stale."""
+    from fba_jp.models import Declaration
+    from fba_jp.valuation import choose_method
+
+    data = declaration_data(import_transaction=transaction, items=[
+        {"msku": "A", "quantity": 3, "unit_value": "12.50", "hs_code": "6306.22", "origin_country": "CN", **fields},
+        {"msku": "B", "quantity": 3, "unit_value": "12.50", "hs_code": "6306.22", "origin_country": "CN",
+         "valuation": {}, **fields}])
+    data["items"] = [{k: v for k, v in item.items() if v is not None} for item in data["items"]]
+    shipment = Declaration.model_validate(data)
+    short, walked = (choose_method(item, shipment, window_days, prefer_computed) for item in shipment.items)
+    assert shipment.items[0].valuation is None and shipment.items[1].valuation is not None
+    assert short._replace(sku="B") == walked
