@@ -483,9 +483,6 @@ def m017_compact_screenings(db: sqlite_utils.Database) -> None:
     * ``zdicts``: the preset dictionaries worksheets are deflated with, by the Adler-32 their zlib header
       names (``fba_jp/data/worksheet.zdict``), so the database holds what it takes to read every row.
     """
-    import zlib
-    from importlib import resources
-
     from .texts import store_texts  # here only: the schema module needs no store
 
     conn = db.conn
