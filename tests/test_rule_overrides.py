@@ -139,3 +139,25 @@ def test_screeners_with_different_configs_in_one_process_each_get_their_own_answ
     for _ in range(2):  # the overridden one first, so its answers would be the ones memoised
         assert outcome(overridden) == (False, "7.8", Decimal("9"), False, 2)
         assert outcome(plain) == (True, "6.24", None, True, 0)
+
+
+def test_documents_show_the_licences_of_the_regimes_the_screening_decided():
+    """A ``[rules.regimes]`` override the screening applied decides which account-wide filings a document
+    line shows, as it decided the findings (the stored result carries it, whatever the config says now)."""
+    from fba_jp.documents.build import licences_for, regime_overrides
+    from fba_jp.models import Filing
+
+    filing = [Filing(kind="food_import_notification", number="2026-TK-000123")]  # every SKU of the account
+    shown = "Food import notification"
+
+    def line(declaration, rules=None):
+        result = screen(declaration, config=config(regimes=rules) if rules else None)
+        item = declaration.items[0]
+        return " ".join(licences_for(item, declaration, filing, regime_overrides(result)))
+
+    mug = one(hs_code="6912.00", title="Stoneware mug")
+    assert shown in line(mug)
+    assert line(mug, {"tableware": {"ignore": ["6912"]}}) == ""  # taken out of the regime: no filing on its line
+    box = one(hs_code="4420.90", title="Wooden display box")
+    assert line(box) == ""
+    assert shown in line(box, {"tableware": {"block": ["4420"]}})

@@ -197,7 +197,8 @@ def build(
     ior = declaration.importer_of_record
     valuation = result.valuation
     extra = (valuation.model_extra or {}) if valuation is not None else {}
-    lines = [_line(n, item, declaration, licences) for n, item in enumerate(declaration.items, 1)]
+    overrides = regime_overrides(result)
+    lines = [_line(n, item, declaration, licences, overrides) for n, item in enumerate(declaration.items, 1)]
     return Documents(
         declaration=declaration,
         result=result,
@@ -221,7 +222,7 @@ def build(
         evidence=list(extra.get("documents_to_keep", [])),
         boxes=[_box(box) for box in declaration.boxes],
         boxes_note=_boxes_note(declaration),
-        travel=_travel(declaration, result, licences, acp),
+        travel=_travel(declaration, result, licences, acp, overrides),
         keep=_keep(extra),
     )
 
@@ -324,19 +325,36 @@ def _rate(declaration: Declaration, valuation, extra: dict) -> str:
     return f"{valuation.exchange_rate} JPY per {declaration.currency} ({week}; Customs Tariff Act Art. 4-7)"
 
 
-def item_regimes(item: Item) -> set[str]:
-    """Regimes the item belongs to: declared categories, or an HS code / category match."""
+def item_regimes(item: Item, overrides: dict[tuple[str, str], str] | None = None) -> set[str]:
+    """Regimes the item belongs to, as its screening decided: declared categories, a ``[rules.regimes]``
+    override that applied to it (``overrides``: (regime, msku) → action, see :func:`regime_overrides`),
+    else an HS code / keyword match."""
     from ..regimes import REGIMES, load_regime
 
     found = set(item.categories)
     for name in REGIMES:
-        match = load_regime(name).classify(item)
-        if match is not None and match.applies:
+        regime = load_regime(name)
+        action = (overrides or {}).get((name, item.msku))
+        if action is None:
+            match = regime.classify(item)
+            applies = match is not None and match.applies
+        else:  # as regimes.overridden_match: ignore takes it out, block puts it in, warn only with a keyword
+            applies = action == "block" or (action == "warn" and bool(regime.hint(item)))
+        if applies:
             found.add(name)
     return found
 
 
-def _line(no: int, item: Item, declaration: Declaration, licences: list[Licence]) -> Line:
+def regime_overrides(result: ShipmentResult) -> dict[tuple[str, str], str]:
+    """The ``[rules.regimes]`` overrides the screening applied, by (regime, msku): the document shows what the
+    screening decided, whatever the config says now (``result.rule_overrides``, stored with the screening)."""
+    return {(entry["table"].removeprefix("regimes/"), sku): entry["action"]
+            for entry in result.rule_overrides if str(entry.get("table", "")).startswith("regimes/")
+            for sku in entry.get("skus", [])}
+
+
+def _line(no: int, item: Item, declaration: Declaration, licences: list[Licence],
+          overrides: dict[tuple[str, str], str]) -> Line:
     return Line(
         no=no,
         sku=item.msku,
@@ -347,15 +365,16 @@ def _line(no: int, item: Item, declaration: Declaration, licences: list[Licence]
         quantity=item.quantity,
         unit_value=item.unit_value,
         line_value=None if item.unit_value is None else item.unit_value * item.quantity,
-        licences=licences_for(item, declaration, licences),
+        licences=licences_for(item, declaration, licences, overrides),
     )
 
 
-def licences_for(item: Item, declaration: Declaration, licences: list[Licence]) -> list[str]:
+def licences_for(item: Item, declaration: Declaration, licences: list[Licence],
+                 overrides: dict[tuple[str, str], str] | None = None) -> list[str]:
     """Licence and filing numbers (from ``licences``: all the records the screening consulted) that cover
-    this item on the declaration date, for its line."""
+    this item on the declaration date, for its line; ``overrides`` as :func:`item_regimes` takes them."""
     on = declaration.declaration_date
-    regimes = item_regimes(item) if licences else set()
+    regimes = item_regimes(item, overrides) if licences else set()
     shown = []
     for record in licences:  # licences and filings: the declaration's, the profile's and the registry's
         if not record.covers(item.msku, on):
@@ -429,7 +448,8 @@ def _cost_row(cost) -> dict:
     return cost.model_dump(mode="json", exclude_none=True)
 
 
-def _travel(declaration: Declaration, result: ShipmentResult, licences: list[Licence], acp: Acp | None) -> list[str]:
+def _travel(declaration: Declaration, result: ShipmentResult, licences: list[Licence], acp: Acp | None,
+            overrides: dict[tuple[str, str], str]) -> list[str]:
     from ..report import REGULATED_DOCUMENTS
 
     docs = [
@@ -439,7 +459,7 @@ def _travel(declaration: Declaration, result: ShipmentResult, licences: list[Lic
     ]
     if not declaration.seller.japan_resident:
         docs.append("ACP notification accepted by Customs (Form C-7500), copy 税関事務管理人届出書の写し")
-    for line in (licences_for(item, declaration, licences) for item in declaration.items):
+    for line in (licences_for(item, declaration, licences, overrides) for item in declaration.items):
         docs.extend(f"Copy 写し: {entry}" for entry in line)
     for f in result.findings:
         if f.code in REGULATED_DOCUMENTS and f.severity == "block" and not f.waived:
