@@ -159,10 +159,26 @@ def run_check(check: Check, shipment: Declaration, context: ScreeningContext) ->
     for finding in findings:
         if not isinstance(finding, Finding):
             raise TypeError(f"returned {type(finding).__name__} {finding!r:.80}, expected fba_jp.Finding")
+        _not_waived(finding)
         if finding.code not in check.codes:
             declared = ", ".join(check.codes) or "none"
             raise TypeError(f"returned code {finding.code!r}, which it did not declare in register(codes=...) (declared: {declared})")
     return _from_plugin(findings, check.plugin)
+
+
+def _not_waived(finding: Finding) -> None:
+    # only a recorded waiver (fba-jp release, audited) waives: a block a plugin hands back already
+    # "waived" would clear its shipment with nothing in the audit trail
+    if finding.waived or finding.waiver is not None:
+        raise TypeError(f"returned {finding.code} marked as waived; only a waiver (fba-jp release) waives a finding")
+
+
+def _is_stop(exc: BaseException, context: ScreeningContext) -> bool:
+    """Whether ``exc`` ends the screening rather than being the plugin's fault: Ctrl-C, or the daemon's
+    stop reaching a check through ``context.sleep``. Anything else a check raises (any BaseException: a
+    generator's GeneratorExit, a library's own BaseException subclass) is a ``PLUGIN_ERROR``: it must not
+    end a gate with no verdict, or a bulk screening with the shipments after it left at their old verdicts."""
+    return isinstance(exc, KeyboardInterrupt) or (isinstance(exc, StopRequested) and context.stop.is_set())
 
 
 def _from_plugin(findings: list[Finding], plugin: str) -> list[Finding]:
@@ -180,8 +196,10 @@ def _from_plugin(findings: list[Finding], plugin: str) -> list[Finding]:
 class Screener:
     """Screens declarations with a set of plugins, applies policy and waivers, and stores the result."""
 
-    def __init__(self, plugins: Plugins, config: Config | None = None, store: Store | None = None):
+    def __init__(self, plugins: Plugins, config: Config | None = None, store: Store | None = None,
+                 stop: threading.Event | None = None):
         self.plugins = plugins
+        self.stop = stop  # the daemon's stop event: a check's context.sleep wakes on it
         self.config = config or Config()
         self.store = store
         self.plugin_names = plugins.names()
@@ -195,6 +213,7 @@ class Screener:
             account=account_for(self.config, declaration, account),
             hook=self.plugins.hook,
             settings=self.settings,
+            **({"stop": self.stop} if self.stop is not None else {}),
         )
 
     def screen(self, declaration: Declaration, source: str, account: str | None = None) -> ShipmentResult:
@@ -218,10 +237,10 @@ class Screener:
         for check in self.plugins.checks:
             try:
                 findings.extend(run_check(check, declaration, context))
-            except StopRequested:
-                raise
             # isolation is the point; SystemExit too, or a check's sys.exit(0) would end the gate with 0
-            except (Exception, SystemExit) as exc:  # noqa: BLE001
+            except BaseException as exc:  # noqa: BLE001
+                if _is_stop(exc, context):
+                    raise
                 finding, error = _plugin_error(check.plugin, check.name, exc)
                 findings.append(finding)
                 errors.append(error)
@@ -256,9 +275,11 @@ class Screener:
                     continue
                 if not isinstance(valuation, Valuation):
                     raise TypeError(f"returned {type(valuation).__name__}, expected fba_jp.Valuation")
-            except StopRequested:
-                raise
-            except (Exception, SystemExit) as exc:  # noqa: BLE001 - as for checks
+                for finding in valuation.findings:
+                    _not_waived(finding)
+            except BaseException as exc:  # noqa: BLE001 - as for checks
+                if _is_stop(exc, context):
+                    raise
                 finding, error = _plugin_error(impl.plugin_name, "valuate_shipment", exc)
                 findings.append(finding)
                 errors.append(error)

@@ -698,6 +698,7 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
     accounts = [config.account(n) for n in account_names] if account_names else list(config.accounts)
     report = ScreenReport()
     screener = app.screener()
+    screener.stop = stop  # a check waiting in context.sleep wakes when the daemon is asked to stop
     plugins_json = to_json(sorted(app.plugins.names()))
     pending: list[tuple[int, ShipmentResult, Declaration | None, str]] = []  # (place in results, …) not stored yet
 

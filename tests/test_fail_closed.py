@@ -171,3 +171,124 @@ def test_an_imported_exchange_rate_is_bounded_too(run_cli, tmp_path):
     assert result.exit_code == 3
     assert f"{tmp_path / 'rates.csv'}:2: rate: must be at most 10,000 (10^4)" in result.stderr
     assert f"{tmp_path / 'rates.csv'}:3: rate: must have at most 12 digits after the decimal point" in result.stderr
+
+
+ODD_RAISES = '''
+from fba_jp import hookimpl
+
+class LibraryAbort(BaseException):
+    """What some libraries raise to unwind: not an Exception."""
+
+@hookimpl
+def register_checks(register):
+    def odd(shipment):
+        if shipment.shipment_id == "ODD1":
+            raise LibraryAbort("unwound")
+        if shipment.shipment_id == "ODD2":
+            raise GeneratorExit("closed")
+        return []
+
+    register(odd, name="odd")
+'''
+
+
+def test_a_check_raising_any_base_exception_blocks_its_shipment_and_the_gate_exits_3(run_cli, write_declaration, tmp_path):
+    """Not only Exception: a BaseException subclass from a check ended the gate with a traceback, exit 1 and
+    no verdict for any file, the files after it never screened."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "odd.py").write_text(ODD_RAISES)
+    files = [write_declaration(declaration_data(shipment_id=sid), name=f"{sid}.json") for sid in ("ODD1", "ODD2", "FINE")]
+    result = run_cli("gate", *files, "--plugins-dir", plugins, "-o", "json")
+    assert result.exit_code == 3, result.stderr
+    verdicts = {r["shipment_id"]: (r["verdict"], [e["message"] for e in r["errors"]])
+                for r in json.loads(result.stdout)["results"]}
+    assert verdicts == {"ODD1": ("blocked", ["LibraryAbort: unwound"]), "ODD2": ("blocked", ["GeneratorExit: closed"]),
+                        "FINE": ("annotated", [])}  # VAL_FALLBACK: its checks all ran
+
+
+def test_a_check_raising_stop_requested_outside_a_stop_is_a_plugin_error():
+    """Only the daemon's stop ends a screening; a check's own StopRequested would leave every shipment after
+    it unscreened at its old verdict, run after run."""
+    from fba_jp.errors import StopRequested
+    from fba_jp.testing import screen
+
+    class Stops:
+        @hookimpl
+        def register_checks(self, register):
+            def stops(shipment):
+                raise StopRequested
+
+            register(stops, name="stops")
+
+    result = screen(declaration_data(), plugins=[Stops()])
+    assert result.verdict == "blocked" and result.errors[0].message == "StopRequested: "
+
+
+@pytest.mark.parametrize("hook", ["check", "valuation"])
+def test_a_plugin_cannot_hand_back_its_own_block_already_waived(hook):
+    """Only an audited waiver (fba-jp release) waives: a block a plugin returns with waived=True cleared the
+    shipment with nothing in the waivers table."""
+    from fba_jp.testing import screen
+
+    def waived_block():
+        return Finding(code="SELF_WAIVED", severity="block", message="banned goods", waived=True,
+                       waiver={"reason": "trust me", "by": "plugin"})
+
+    class Check:
+        @hookimpl
+        def register_checks(self, register):
+            register(lambda shipment: [waived_block()], name="self_waiving", codes=["SELF_WAIVED"])
+
+    class Valuing:
+        @hookimpl
+        def valuate_shipment(self, shipment, context):
+            from fba_jp.plugins.valuation import valuate_shipment
+
+            valuation = valuate_shipment(shipment, context)
+            valuation.findings.append(waived_block())
+            return valuation
+
+    result = screen(declaration_data(), plugins=[Check() if hook == "check" else Valuing()])
+    assert result.verdict == "blocked"
+    assert "marked as waived" in result.finding("PLUGIN_ERROR").message
+
+
+def test_a_check_waiting_in_context_sleep_wakes_when_the_daemon_is_asked_to_stop(tmp_path, monkeypatch):
+    """The daemon's screening (screen_synced) gives checks its stop event: a check waiting in context.sleep
+    used to wait on an event nothing ever set, holding SIGTERM up for as long as it asked to wait."""
+    import sp_api.auth.access_token_client as token_client
+
+    from fba_jp.app import App
+    from fba_jp.demo import demo_credentials, write_demo_config
+    from fba_jp.errors import StopRequested
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.sandbox import Sandbox
+    from fba_jp.sync import screen_synced, sync_accounts
+    import threading
+
+    stop = threading.Event()
+    went_on = []
+
+    class Waits:
+        @hookimpl
+        def register_checks(self, register):
+            def waits(shipment, context):
+                stop.set()  # SIGTERM arrives while this check waits
+                context.sleep(600)  # returns at once when wired; only a regression waits this out
+                went_on.append(shipment.shipment_id)
+                return []
+
+            register(waits, name="waits")
+
+    token_client.cache.clear()
+    with Sandbox(seed=3) as sandbox:
+        config = write_demo_config(tmp_path, sandbox)
+        for name, value in demo_credentials(sandbox).items():
+            monkeypatch.setenv(name, value)
+        app = App(str(config), str(tmp_path / "s.db"), (), get_plugins(load_entrypoints=False, extra=(Waits(),)))
+        sync_accounts(app, ["northwind"])
+        with pytest.raises(StopRequested):
+            screen_synced(app, ["northwind"], stop=stop)
+        app.store.close()
+    assert went_on == []

@@ -380,7 +380,8 @@ def test_a_check_interrupted_by_the_daemon_stopping_is_not_recorded_as_a_plugin_
         @hookimpl
         def register_checks(self, register):
             def check_waits(shipment, context):
-                raise StopRequested
+                context.stop.set()  # the daemon is asked to stop while the check waits
+                context.sleep(3600)
             register(check_waits, name="waits")
 
     with pytest.raises(StopRequested):
