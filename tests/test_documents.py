@@ -11,6 +11,8 @@ from pypdf import PdfReader
 from conftest import EXAMPLES
 
 from fba_jp.documents.labels import WATERMARK
+from fba_jp.store import Store
+from fba_jp.testing import declaration_data
 
 FINAL = {
     "schema": "fba-jp/shipment/v1",
@@ -402,3 +404,22 @@ def test_a_premium_rate_not_yet_worked_out_is_not_printed_as_nothing_added():
     rows = dict(_totals(declaration, [], None))
     assert rows["insurance"] == "0.35 % (amount not worked out 未算出) — policy OC-2026-0415, 0.35 % of 110 %"
     assert rows["cif_total"] == "see the customs value (costs in another currency or unknown)"
+
+
+def test_no_final_documents_from_a_stored_cleared_verdict_that_no_longer_holds(run_cli, tmp_path, write_declaration):
+    """The stored screening said cleared, then the ACP's registration was revoked: screening the same
+    declaration now blocks (ACP_REVOKED), so `documents SHIPMENT_ID` must not issue final papers from the
+    stored verdict; the new screening is recorded."""
+    data = declaration_data(acp=None, acp_id="sak", shipment_id="FBA15DOC1")
+    data["importer_of_record"]["address"] = "1 Main St, Springfield, US"
+    db = tmp_path / "d.db"
+    assert run_cli("acp", "add", "sak", "--name", "Sakura K.K.", "--status", "registered", "--accepted-on", "2026-09-01",
+                   "--address", "Tokyo 1-1", "--customs-office", "Tokyo", "--db", db).exit_code == 0
+    assert run_cli("gate", write_declaration(data), "--db", db, "-o", "json").exit_code == 0
+    assert run_cli("documents", "FBA15DOC1", "--db", db, "--out", tmp_path / "before").exit_code == 0  # final, then
+    assert run_cli("acp", "set-status", "sak", "revoked", "--db", db).exit_code == 0
+    refused = run_cli("documents", "FBA15DOC1", "--db", db, "--out", tmp_path / "after")
+    assert refused.exit_code == 1 and "ACP_REVOKED" in refused.stderr
+    assert not (tmp_path / "after").exists() or not list((tmp_path / "after").iterdir())
+    with Store(db) as store:
+        assert [r["verdict"] for r in store.rows("select verdict from screenings order by id")] == ["annotated", "blocked"]
