@@ -423,3 +423,43 @@ def test_no_final_documents_from_a_stored_cleared_verdict_that_no_longer_holds(r
     assert not (tmp_path / "after").exists() or not list((tmp_path / "after").iterdir())
     with Store(db) as store:
         assert [r["verdict"] for r in store.rows("select verdict from screenings order by id")] == ["annotated", "blocked"]
+
+
+def test_the_dashboard_gives_no_final_documents_from_a_stored_cleared_verdict_that_no_longer_holds(
+        run_cli, tmp_path, write_declaration):
+    """As `documents SHIPMENT_ID`: the ACP was revoked after the screening let it ship, so the download is the
+    watermarked draft listing ACP_REVOKED, and the new screening is recorded."""
+    import re
+    import warnings
+
+    pytest.importorskip("starlette")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
+
+    from fba_jp.config import load_config
+    from fba_jp.web.app import create_app
+    from fba_jp.web.harness import serve_users
+
+    config = tmp_path / "config.toml"
+    config.write_text(serve_users("pw-horse", {"vera": ("viewer", None)}), encoding="utf-8")
+    data = declaration_data(acp=None, acp_id="sak", shipment_id="FBA15DOC2")
+    data["importer_of_record"]["address"] = "1 Main St, Springfield, US"
+    db = tmp_path / "d.db"
+    assert run_cli("acp", "add", "sak", "--name", "Sakura K.K.", "--status", "registered", "--accepted-on", "2026-09-01",
+                   "--address", "Tokyo 1-1", "--customs-office", "Tokyo", "--db", db).exit_code == 0
+    assert run_cli("gate", write_declaration(data), "--db", db, "-o", "json").exit_code == 0
+    site = TestClient(create_app(load_config(config), str(db)), base_url="http://127.0.0.1", follow_redirects=False)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', site.get("/login").text).group(1)
+    site.post("/login", data={"name": "vera", "password": "pw-horse", "csrf": csrf, "next": "/shipments"})
+    final = site.get("/shipments/FBA15DOC2/documents/invoice.pdf")
+    assert final.status_code == 200 and "DRAFT" not in final.headers["content-disposition"]
+    assert run_cli("acp", "set-status", "sak", "revoked", "--db", db).exit_code == 0
+    draft = site.get("/shipments/FBA15DOC2/documents/invoice.pdf")
+    assert draft.status_code == 200 and "DRAFT" in draft.headers["content-disposition"]
+    (tmp_path / "draft.pdf").write_bytes(draft.content)
+    assert "ACP_REVOKED" in "".join(pages_text(tmp_path / "draft.pdf"))
+    with Store(db) as store:
+        verdicts = [v for (v,) in store.conn.execute(
+            "select verdict from screenings where shipment_id = 'FBA15DOC2' order by id")]
+    assert verdicts == ["annotated", "blocked"]

@@ -81,20 +81,10 @@ def _screened(app: App, shipment_id, file_path, account):
     if found is None:
         raise InputError(f"{shipment_id}: no screened shipment with this id in {app.store.path}; "
                          "run fba-jp sync and fba-jp screen, or pass --file DECLARATION")
-    # the stored verdict may no longer hold (its ACP revoked, a waiver expired since): paper is issued from
-    # what screening the same declaration says now, recorded as a new screening when that differs
-    from ..sync import _same_outcome
+    from ..documents import current_screening
 
     declaration, stored = found
-    if stored.account and stored.account not in {a.name for a in app.config.accounts}:
-        # its account's profile and registry are not in this config (the demo's database, read without
-        # one): screening it again here would judge it without them, so the stored screening stands
-        return found
-    screener = app.screener()
-    fresh, canonical = screener.evaluate(declaration, stored.source, stored.account)
-    if _same_outcome(stored, fresh):
-        return found
-    return declaration, app.store.record_screening(fresh, declaration, screener.plugin_names, canonical=canonical)
+    return declaration, current_screening(app.config, app.store, app.screener(), declaration, stored)
 
 
 def _verdict_line(path: str, answer: dict) -> str:

@@ -93,6 +93,21 @@ def documents_for(config, store, declaration: Declaration, result: ShipmentResul
     return build(declaration, result, acp=acp, licences=records, draft=draft)
 
 
+def current_screening(config, store, screener, declaration: Declaration, stored: ShipmentResult) -> ShipmentResult:
+    """The screening a stored shipment's documents are issued from: ``stored``, unless screening the same
+    declaration now says otherwise (its ACP revoked, a waiver expired since), and then that new screening,
+    recorded. A shipment whose account this config does not name keeps its stored screening: screened here it
+    would be judged without its account's profile and registry (the demo's database, read without a config)."""
+    from ..sync import _same_outcome
+
+    if stored.account and stored.account not in {a.name for a in config.accounts}:
+        return stored
+    fresh, canonical = screener.evaluate(declaration, stored.source, stored.account)
+    if _same_outcome(stored, fresh):
+        return stored
+    return store.record_screening(fresh, declaration, screener.plugin_names, canonical=canonical)
+
+
 def issue(store, docs: Documents, out_dir: Path, fmt: str = "pdf") -> list[Issued]:
     """Write every document of ``docs`` in ``fmt`` to ``out_dir`` and record them in the audit trail.
 

@@ -173,13 +173,18 @@ def shipment_result(ctx: Ctx) -> Response:
 def shipment_document(ctx: Ctx) -> Response:
     """A shipping document (fba_jp.documents) of the shipment's latest screening, as a download: final when the
     shipment may ship and its parties are complete, else the watermarked draft that lists why. Recorded."""
-    from ..documents import KINDS, DocumentRefused, documents_for, file_name, issue_record, render
+    from ..documents import KINDS, DocumentRefused, current_screening, documents_for, file_name, issue_record, render
+    from ..runner import Screener
 
     row = _shipment_row(ctx, ctx.path_params["shipment_id"])
     kind, fmt = ctx.path_params["kind"].replace("-", "_"), ctx.path_params["fmt"]
     found = ctx.store.screened_declaration(row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
     if found is None:
         raise Problem(404, f"No {ctx.path_params['kind']}.{fmt} for shipment {row['shipment_id']!r}.")
+    # as `fba-jp documents`: from what screening the stored declaration says now, not a verdict that may be stale
+    config = ctx.server.config
+    found = (found[0], current_screening(config, ctx.store, Screener(ctx.server.get_plugins(), config, ctx.store),
+                                         *found))
     try:
         docs = documents_for(ctx.server.config, ctx.store, *found, draft=found[1].verdict == "blocked")
     except DocumentRefused:  # final documents refused for missing party data: the draft lists what is missing
