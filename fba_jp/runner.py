@@ -228,6 +228,10 @@ class Screener:
                  canonical: str | None = None) -> tuple[ShipmentResult, str]:
         """The screening of one declaration, not recorded yet, and the canonical JSON its hash is of
         (``canonical``, if the caller has it already: ``declaration.canonical_json()`` of the same declaration)."""
+        # the input as given, before any plugin sees it: what is hashed and stored is what was declared, even if a
+        # plugin changes the declaration it is handed
+        if canonical is None:
+            canonical = declaration.canonical_json()
         context = self.context(declaration, account)
         context.extensions = self.plugins.item_extensions(declaration, source)
         findings: list[Finding] = []
@@ -244,8 +248,6 @@ class Screener:
                 finding, error = _plugin_error(check.plugin, check.name, exc)
                 findings.append(finding)
                 errors.append(error)
-        if canonical is None:
-            canonical = declaration.canonical_json()
         sha = input_sha256(canonical)
         findings = self._apply_policy(findings)
         if self.store is not None:

@@ -292,3 +292,30 @@ def test_a_check_waiting_in_context_sleep_wakes_when_the_daemon_is_asked_to_stop
             screen_synced(app, ["northwind"], stop=stop)
         app.store.close()
     assert went_on == []
+
+
+class EmptiesTheItems:
+    """A check that changes the declaration it is handed (a bug in a plugin, or worse)."""
+
+    @hookimpl
+    def register_checks(self, register):
+        def meddle(shipment):
+            shipment.items.clear()
+            return []
+
+        register(meddle, name="meddle")
+
+
+def test_what_is_hashed_and_stored_is_the_declaration_as_given_whatever_a_plugin_does_to_it(tmp_path):
+    from fba_jp.models import Declaration
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.runner import Screener, input_sha256
+
+    declaration = Declaration.model_validate(declaration_data())
+    given = declaration.canonical_json()
+    store = Store(tmp_path / "m.db")
+    screener = Screener(get_plugins(load_entrypoints=False, extra=(EmptiesTheItems(),)), store=store)
+    result = screener.screen(declaration, "m.json")
+    assert not declaration.items  # the plugin did empty them
+    assert result.input_sha256 == input_sha256(given)
+    assert store.declaration(result.input_sha256) == given  # the stored input still has its items
