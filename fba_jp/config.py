@@ -59,8 +59,11 @@ EnvRef = Annotated[str, BeforeValidator(_env_reference), Field(pattern=r"^env:[A
 
 
 def resolve_env(ref: str | None) -> str | None:
-    """The value of an ``env:NAME`` reference (``None`` when unset or empty)."""
-    return (os.environ.get(ref[4:]) or None) if ref else None
+    """The value of an ``env:NAME`` reference (``None`` when unset or empty), remembered as a secret so that
+    :func:`fba_jp.redact.redact` hides it from every message."""
+    from .redact import remember_secret
+
+    return remember_secret(os.environ.get(ref[4:]) or None) if ref else None
 
 
 class FreightConfig(Section):

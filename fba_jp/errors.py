@@ -87,6 +87,9 @@ def validation_lines(
             hidden = redact.intersection(str(p) for p in error["loc"])
             if hidden:
                 got = " (got a literal value, not shown)"
+            elif str(error["loc"][-1]).endswith("url") and isinstance(value, str) and "://" not in value:
+                # a webhook URL typed without its scheme still carries its token in the path
+                got = " (got a value that is not a URL, not shown)"
             elif not isinstance(value, (dict, list)):
                 text = redact_urls(str(value) if not isinstance(value, str) else repr(value))
                 got = f" (got {text[:60]}{'…' if len(text) > 60 else ''})"

@@ -103,6 +103,7 @@ class Plugins:
                 raise ConfigError("\n".join(
                     f"{config.source}: {path}: secrets may only be env: references, e.g. \"env:{name.upper()}_KEY\" "
                     f"(got a literal value, not shown)" for path in secrets))
+            remember_env_secrets(table)
             try:
                 settings[model] = model.model_validate(table)
             except ValidationError as exc:
@@ -253,6 +254,18 @@ def literal_secrets(table: dict, where: str) -> list[str]:
         elif isinstance(value, str) and SECRET_NAME.search(str(key)) and not value.startswith("env:"):
             found.append(path)
     return found
+
+
+def remember_env_secrets(table: dict) -> None:
+    """Resolve the ``env:`` values of keys in ``table`` named like a secret, so that redaction hides them even
+    from a plugin that reads the variable itself instead of through ``resolve_env``."""
+    from .config import resolve_env
+
+    for key, value in table.items():
+        if isinstance(value, dict):
+            remember_env_secrets(value)
+        elif isinstance(value, str) and SECRET_NAME.search(str(key)) and value.startswith("env:"):
+            resolve_env(value)
 
 
 def _load_entrypoints(pm: pluggy.PluginManager, origins: dict[str, str]) -> dict[str, str]:

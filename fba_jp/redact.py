@@ -1,6 +1,10 @@
 """URLs are treated as possibly secret: webhook URLs often carry a token (in the query, the userinfo, or
 the path, as Slack's and Discord's do). Every message, log line and stored error shows a URL only as
 ``scheme://host[:port]/…``.
+
+Every secret value fba-jp reads (an ``env:`` reference resolved, an LWA access token received) is also
+remembered, and :func:`redact` replaces it wherever it appears: a plugin's or a library's exception may
+quote it, and its text reaches findings, the database, reports and tracebacks.
 """
 
 from __future__ import annotations
@@ -17,8 +21,23 @@ def redact_url(url: str) -> str:
     return _URL.sub(_short, url)
 
 
+# shorter values are not worth hiding and would mangle ordinary words ("on", "1")
+_MIN_SECRET = 4
+_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str | None) -> str | None:
+    """Note ``value`` as a secret for :func:`redact` to hide from now on; returns it."""
+    if value and len(value) >= _MIN_SECRET:
+        _SECRETS.add(value)
+    return value
+
+
 def redact(text: str) -> str:
-    """``text`` with every URL in it shortened to its scheme and host."""
+    """``text`` with every secret fba-jp read replaced and every URL shortened to its scheme and host."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # a secret may contain another: longest first
+        if secret in text:
+            text = text.replace(secret, "[secret]")
     return _URL.sub(_short, text) if "://" in text else text
 
 
@@ -28,7 +47,8 @@ def _short(match: re.Match) -> str:
 
 
 class RedactUrls(logging.Filter):
-    """Redact URLs in a logger's records (httpx logs every request's full URL at INFO)."""
+    """Redact secrets and URLs in a logger's records, the traceback of an ``exc_info`` record included
+    (httpx logs every request's full URL at INFO; a plugin's exception may quote its token)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
@@ -36,7 +56,14 @@ class RedactUrls(logging.Filter):
             record.args = None
         elif isinstance(record.msg, str):
             record.msg = redact(record.msg)
+        if record.exc_info and not record.exc_text:
+            # a Formatter uses a record's exc_text when set instead of formatting exc_info again
+            record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
         return True
 
 
-logging.getLogger("httpx").addFilter(RedactUrls())
+_FORMATTER = logging.Formatter()
+# a logger's filters see only the records logged on it, not those of its children: every logger fba-jp logs on
+for _name in ("httpx", "sp_api.base.client", "fba_jp.actions", "fba_jp.cli", "fba_jp.daemon", "fba_jp.runner",
+              "fba_jp.spapi", "fba_jp.sync", "fba_jp.web"):
+    logging.getLogger(_name).addFilter(RedactUrls())

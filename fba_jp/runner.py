@@ -31,6 +31,7 @@ from .models import (
 )
 from .names import normalise_name, same_legal_form
 from .plugin_manager import Check, Plugins
+from .redact import redact
 from .store import Store
 
 log = logging.getLogger("fba_jp.runner")
@@ -135,7 +136,8 @@ def verdict_of(findings: list[Finding], errors: list[ScreeningError]) -> str:
 
 
 def _plugin_error(plugin: str, check: str | None, exc: BaseException | str) -> tuple[Finding, ScreeningError]:
-    message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    # a plugin's message may quote its token, a URL or repr(context.config): it reaches the report and database
+    message = redact(exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}")
     where = f"check {check!r} of plugin {plugin!r}" if check else f"plugin {plugin!r}"
     if isinstance(exc, BaseException):  # the remedy promises it with --debug
         log.debug("%s raised", where, exc_info=exc)

@@ -94,3 +94,88 @@ def test_reports_are_private_to_their_owner(run_cli, write_declaration, tmp_path
     for path in (tmp_path / "new.html", old):
         assert run_cli("report", "--html", path, "-o", "json").exit_code == 0
         assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "fba-jp" in path.read_text()
+
+
+LEAKY_PLUGIN = '''
+from pydantic import BaseModel, ConfigDict
+from fba_jp import hookimpl
+from fba_jp.config import resolve_env
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    api_token: str | None = None
+
+
+@hookimpl
+def register_models(register):
+    register(config=Settings)
+
+
+@hookimpl
+def register_checks(register):
+    register(careless)
+
+
+def careless(shipment, context):
+    token = resolve_env(context.plugin_config(Settings).api_token)
+    raise RuntimeError(f"upstream refused {token} (https://api.example.test/v1?key={token}); config {context.config!r}")
+'''
+
+
+def test_canaries_in_every_secret_setting_reach_no_output_database_report_or_log(
+        run_cli, tmp_path, write_declaration, monkeypatch, caplog):
+    """A plugin that puts its resolved token, a URL carrying it and ``repr(context.config)`` (a webhook URL
+    with a token in its path, every other secret a canary env: reference) into its exception, with --debug."""
+    canaries = {name: f"CANARY-{name}-7f3q" for name in
+                ("REFRESH", "APP", "CLIENT", "SMTP", "HOOKKEY", "SESSION", "PLUGIN")}
+    for name, value in canaries.items():
+        monkeypatch.setenv(f"FBA_JP_TEST_{name}", value)
+    hook_token = "CANARY-HOOKPATH-7f3q"
+    (tmp_path / "plugs").mkdir()
+    (tmp_path / "plugs" / "careless.py").write_text(LEAKY_PLUGIN)
+    config = tmp_path / "config.toml"
+    config.write_text(f'''
+[[accounts]]
+name = "a"
+seller = {{name = "A"}}
+refresh_token = "env:FBA_JP_TEST_REFRESH"
+lwa_app_id = "env:FBA_JP_TEST_APP"
+lwa_client_secret = "env:FBA_JP_TEST_CLIENT"
+[actions.webhook]
+url = "https://hooks.example.test/services/T0/B0/{hook_token}"
+secret = "env:FBA_JP_TEST_HOOKKEY"
+retries = 0
+[actions.email]
+smtp_host = "127.0.0.1"
+smtp_port = 9
+starttls = false
+username = "ops"
+password = "env:FBA_JP_TEST_SMTP"
+sender = "a@example.test"
+to = ["b@example.test"]
+[serve]
+secret_key = "env:FBA_JP_TEST_SESSION"
+[plugins.careless]
+api_token = "env:FBA_JP_TEST_PLUGIN"
+''')
+    caplog.set_level(logging.DEBUG)
+    common = ("--config", config, "--plugins-dir", tmp_path / "plugs", "--db", tmp_path / "t.db")
+    gate = run_cli("--debug", "gate", write_declaration(declaration_data()), *common, "-o", "json")
+    assert gate.exit_code == 3 and "PLUGIN_ERROR" in gate.stdout  # the careless check really ran and raised
+    report = run_cli("report", "--html", tmp_path / "r.html", "--config", config, "--db", tmp_path / "t.db", "-o", "json")
+    assert report.exit_code == 0, report.stderr
+    haystacks = {"stdout": gate.stdout + report.stdout, "stderr": gate.stderr + report.stderr, "log": caplog.text,
+                 "report": (tmp_path / "r.html").read_text()}
+    for path in tmp_path.glob("t.db*"):
+        haystacks[path.name] = path.read_bytes().decode("latin-1")
+    for secret in [*canaries.values(), hook_token]:
+        for where, text in haystacks.items():
+            assert secret not in text, f"{secret} reached {where}"
+
+
+def test_a_webhook_url_without_a_scheme_is_not_echoed(run_cli, tmp_path, write_declaration):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[actions.webhook]\nurl = "hooks.example.test/services/T0/B0/{TOKEN}"\n')
+    result = run_cli("config", "check", "--config", config)
+    assert result.exit_code == 3 and "actions.webhook.url" in result.stderr and TOKEN not in result.stderr

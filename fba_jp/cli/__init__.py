@@ -73,7 +73,7 @@ class FbaJpGroup(click.Group):
             ctx.exit(3)
         except FbaJpError as exc:
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             message = str(exc) if isinstance(exc, InputError) else f"fba-jp: {exc}"
             click.echo("\n".join(_one_line(line) for line in message.split("\n")), err=True)
             ctx.exit(exc.exit_code)
@@ -83,8 +83,11 @@ class FbaJpGroup(click.Group):
                 click.echo(f"fba-jp: cannot write the output: {exc.strerror}", err=True)
                 ctx.exit(3)
             if debug:
-                traceback.print_exc()
-            click.echo(_one_line(f"fba-jp: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"), err=True)
+                _print_traceback()
+            from ..redact import redact  # an exception from a plugin or a library may quote a secret
+
+            click.echo(_one_line(redact(f"fba-jp: internal error: {type(exc).__name__}: {exc} "
+                                        "(run with --debug for the traceback)")), err=True)
             ctx.exit(3)
 
 
@@ -118,6 +121,12 @@ def show_debug_log():
         logger.setLevel(level)
 
     return remove
+
+
+def _print_traceback() -> None:
+    from ..redact import redact
+
+    click.echo(redact(traceback.format_exc()), err=True, nl=False)
 
 
 def _one_line(text: str) -> str:
