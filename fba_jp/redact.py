@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import quote, quote_plus
 
 # scheme://[userinfo@]host[:port][/path][?query][#fragment], up to whitespace or a quote
 _URL = re.compile(r"""(?i)\b([a-z][a-z0-9+.\-]*://)([^\s/?#'"<>]*@)?([^\s/?#'"<>@]*)([^\s'"<>]*)""")
@@ -29,7 +30,8 @@ _SECRETS: set[str] = set()
 def remember_secret(value: str | None) -> str | None:
     """Note ``value`` as a secret for :func:`redact` to hide from now on; returns it."""
     if value and len(value) >= _MIN_SECRET:
-        _SECRETS.add(value)
+        # also as a form body or query string carries it (an LWA error page may echo the request)
+        _SECRETS.update({value, quote(value, safe=""), quote_plus(value)})
     return value
 
 

@@ -53,6 +53,7 @@ from sp_api.base.helpers import fill_query_params
 
 from .config import AccountConfig
 from .errors import SpApiError
+from .redact import redact, remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ class PlanUnavailable(Exception):
 
     def __init__(self, operation: str, status: int | None, code: str | None, message: str | None):
         self.operation, self.status, self.code = operation, status, code
-        super().__init__(f"{operation}: HTTP {status or '?'} {code or ''}: {message or 'no message'}".replace("  ", " "))
+        # Amazon's message may quote the request (its access token): redacted before anything clips it
+        super().__init__(redact(f"{operation}: HTTP {status or '?'} {code or ''}: {message or 'no message'}".replace("  ", " ")))
 
 
 class TokenBucket:
@@ -189,6 +191,7 @@ class LockedTokenClient(AccessTokenClient):
             token = access_token_client.cache.get(key)
         if token is None:
             token = self._request(self.scheme + self.host + self.path, self.data, self.headers)
+            remember_secret(token.get("access_token") if isinstance(token, dict) else None)
             with _TOKEN_CACHE_LOCK:
                 access_token_client.cache[key] = token
         return AccessTokenResponse(**token)
@@ -372,7 +375,10 @@ class SpApi:
                 response = function(*args, **copy.deepcopy(kwargs))
             except SellingApiException as exc:
                 status = self._status.code or exc.code
-                detail = f"HTTP {status} {getattr(exc, 'amzn_code', '') or ''}".rstrip()
+                # the body's code and message are the server's text, which may quote the request (its tokens)
+                exc.amzn_code = redact(str(getattr(exc, "amzn_code", "") or ""))
+                exc.message = redact(str(getattr(exc, "message", "") or ""))
+                detail = f"HTTP {status} {exc.amzn_code}".rstrip()
                 if status == 429:
                     fault = f"throttled ({detail})"
                     self._throttled(bucket)
@@ -396,7 +402,7 @@ class SpApi:
                 else:
                     raise SpApiError(
                         f"account {self.account.name!r}: Login with Amazon refused the credentials "
-                        f"({exc.status_code} {exc.error_code}): check refresh_token, lwa_app_id and lwa_client_secret"
+                        f"({exc.status_code} {redact(str(exc.error_code))}): check refresh_token, lwa_app_id and lwa_client_secret"
                     ) from None
             except json.JSONDecodeError:
                 fault = "LWA token endpoint returned a non-JSON body"  # a gateway error page
@@ -445,7 +451,7 @@ class SpApi:
         plans = response.payload["inboundPlans"]
         if not isinstance(plans, list):  # no plan can be told from another: nothing to skip to
             raise SpApiError(f"account {self.account.name!r}: SP-API listInboundPlans: inboundPlans is not a list "
-                             f"(got {plans!r:.40})")
+                             f"(got {redact(repr(plans)):.40})")
         return plans, response.next_token
 
     def get_inbound_plan(self, plan_id: str) -> dict:
@@ -479,7 +485,7 @@ class SpApi:
             response = self.call(operation, function, *ids, expect=key, **params)
             page = response.payload[key]
             if not isinstance(page, list):
-                raise PlanUnavailable(operation, 200, "MalformedPayload", f"{key} is not a list (got {page!r:.40})")
+                raise PlanUnavailable(operation, 200, "MalformedPayload", f"{key} is not a list (got {redact(repr(page)):.40})")
             items.extend(page)
             token = response.next_token
             if not token:

@@ -179,3 +179,66 @@ def test_a_webhook_url_without_a_scheme_is_not_echoed(run_cli, tmp_path, write_d
     config.write_text(f'[actions.webhook]\nurl = "hooks.example.test/services/T0/B0/{TOKEN}"\n')
     result = run_cli("config", "check", "--config", config)
     assert result.exit_code == 3 and "actions.webhook.url" in result.stderr and TOKEN not in result.stderr
+
+
+def test_an_sp_api_that_echoes_the_request_in_its_errors_leaks_no_credential_or_access_token(
+        tmp_path, monkeypatch, caplog):
+    """The token endpoint echoes the form (refresh token, client id and secret, URL-encoded) into a 401 for
+    one seller, the API echoes the request headers (the access token) into 500s, 400s and an off-model
+    payload for the others: nothing reaches the sync runs, the logs at DEBUG or the errors."""
+    import json
+
+    from sp_api.auth.access_token_client import cache as token_cache
+
+    from fba_jp.app import App
+    from fba_jp.demo import demo_credentials, write_demo_config
+    from fba_jp.sandbox import Sandbox
+    from fba_jp.sandbox import server as sandbox_server
+    from fba_jp.spapi import RetryPolicy
+    from fba_jp.sync import sync_accounts
+
+    class EchoingSandbox(Sandbox):
+        def handle(self, method, path, query, headers, body):
+            seller = self.access_tokens.get(headers.get("x-amz-access-token", ""))
+            echo = body.decode() + json.dumps(dict(headers.items()))
+            if path == sandbox_server.TOKEN_PATH and self.refresh_tokens.get(parse_form(body)) == "maple":
+                return sandbox_server._json(401, {"error": f"invalid_client {echo}", "error_description": echo})
+            if seller == "hinode":
+                return sandbox_server._error(500, "InternalFailure", f"echo {echo}")
+            if seller == "northwind":
+                status = 400 if "/inboundPlans/" in path else 200
+                if status == 200:
+                    return 200, {"content-type": "application/json"}, json.dumps({"inboundPlans": echo}).encode()
+                return sandbox_server._error(400, "BadRequest", f"echo {echo}")
+            return super().handle(method, path, query, headers, body)
+
+    def parse_form(body):
+        from urllib.parse import parse_qs
+        return parse_qs(body.decode()).get("refresh_token", [""])[0]
+
+    token_cache.clear()
+    caplog.set_level(logging.DEBUG)
+    for name in ("sp_api", "sp_api.base.client", "httpx", "httpcore"):
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.DEBUG)
+    with EchoingSandbox(seed=1) as sandbox:
+        config = write_demo_config(tmp_path, sandbox)
+        credentials = demo_credentials(sandbox)
+        for name, value in credentials.items():
+            monkeypatch.setenv(name, value)
+        app = App(str(config), str(tmp_path / "t.db"))
+        reports = sync_accounts(app, lookback_days=3650, concurrency=1,
+                                api_options={"retry": RetryPolicy(tries=2, base_delay=0.001, max_delay=0.001)})
+        app.store.close()
+        access_tokens = list(sandbox.access_tokens)
+    token_cache.clear()
+    assert {r.account for r in reports} == {"maple", "hinode", "northwind"} and len(access_tokens) == 2
+    from urllib.parse import quote
+    secrets = [*credentials.values(), *access_tokens]
+    secrets += [quote(s, safe="") for s in secrets]
+    haystacks = {"log": caplog.text, "reports": repr(reports)}
+    for path in tmp_path.glob("t.db*"):
+        haystacks[path.name] = path.read_bytes().decode("latin-1")
+    assert "echo" in "".join(text for where, text in haystacks.items() if where.startswith("t.db"))  # stored
+    for secret in secrets:
+        for where, text in haystacks.items():
+            assert secret not in text, f"{secret[:20]}… reached {where}"
