@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from urllib.parse import quote, quote_plus
 
 # scheme://[userinfo@]host[:port][/path][?query][#fragment], up to whitespace or a quote
@@ -24,20 +25,36 @@ def redact_url(url: str) -> str:
 
 # shorter values are not worth hiding and would mangle ordinary words ("on", "1")
 _MIN_SECRET = 4
-_SECRETS: set[str] = set()
+# a daemon receives a new access token an account an hour: keep the most recently used secrets only
+# (credentials are resolved again every sync, so they stay)
+_MAX_SECRETS = 1000
+_KNOWN: dict[str, None] = {}  # insertion order = least recently remembered first
+# what redact() reads: longest first (a secret may contain another), replaced whole, never changed in place
+_SECRETS: tuple[str, ...] = ()
+_REMEMBER = threading.Lock()
 
 
 def remember_secret(value: str | None) -> str | None:
     """Note ``value`` as a secret for :func:`redact` to hide from now on; returns it."""
-    if value and len(value) >= _MIN_SECRET:
-        # also as a form body or query string carries it (an LWA error page may echo the request)
-        _SECRETS.update({value, quote(value, safe=""), quote_plus(value)})
+    global _SECRETS
+    if not value or len(value) < _MIN_SECRET:
+        return value
+    with _REMEMBER:
+        new = value not in _KNOWN
+        _KNOWN.pop(value, None)
+        _KNOWN[value] = None
+        if new:
+            while len(_KNOWN) > _MAX_SECRETS:
+                del _KNOWN[next(iter(_KNOWN))]
+            # also as a form body or query string carries it (an LWA error page may echo the request)
+            forms = {form for known in _KNOWN for form in (known, quote(known, safe=""), quote_plus(known))}
+            _SECRETS = tuple(sorted(forms, key=len, reverse=True))
     return value
 
 
 def redact(text: str) -> str:
     """``text`` with every secret fba-jp read replaced and every URL shortened to its scheme and host."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):  # a secret may contain another: longest first
+    for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, "[secret]")
     return _URL.sub(_short, text) if "://" in text else text
