@@ -251,6 +251,8 @@ def literal_secrets(table: dict, where: str) -> list[str]:
         path = f"{where}.{key}"
         if isinstance(value, dict):
             found += literal_secrets(value, path)
+        elif isinstance(value, list):  # an array of tables, [[plugins.NAME.hooks]]
+            found += [p for n, v in enumerate(value) if isinstance(v, dict) for p in literal_secrets(v, f"{path}[{n}]")]
         elif isinstance(value, str) and SECRET_NAME.search(str(key)) and not value.startswith("env:"):
             found.append(path)
     return found
@@ -264,6 +266,10 @@ def remember_env_secrets(table: dict) -> None:
     for key, value in table.items():
         if isinstance(value, dict):
             remember_env_secrets(value)
+        elif isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, dict):
+                    remember_env_secrets(entry)
         elif isinstance(value, str) and SECRET_NAME.search(str(key)) and value.startswith("env:"):
             resolve_env(value)
 

@@ -265,6 +265,10 @@ def test_plugin_settings_and_item_data_are_validated_and_reach_the_check(tmp_pat
     secret = run_cli("config", "check", "--config", config)
     assert secret.exit_code == 3 and "plugins.cells.api_token: secrets may only be env: references" in secret.stderr
     assert "tok-123" not in secret.stderr
+    config.write_text('[[plugins.cells.hooks]]\napi_token = "tok-456"\n')  # in a list of tables
+    secret = run_cli("config", "check", "--config", config)
+    assert secret.exit_code == 3 and "plugins.cells.hooks[0].api_token: secrets may only be env: references" in secret.stderr
+    assert "tok-456" not in secret.stderr
     printed = run_cli("config", "check", "--schema")
     assert printed.exit_code == 0, printed.stderr
     schema = json.loads(printed.stdout)
