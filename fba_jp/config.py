@@ -368,4 +368,18 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"{path}: schedule: give interval_minutes or cron, not both")
     config.base_dir = path.parent
     config.source = str(path)
+    remember_secrets(config)
     return config
+
+
+def remember_secrets(config: Config) -> None:
+    """Resolve every ``env:`` secret ``config`` names, so that redaction hides its value from the start: a
+    plugin's or a library's exception may quote the environment before fba-jp itself reads the variable."""
+    refs = [getattr(a, key) for a in config.accounts for key in ("refresh_token", "lwa_app_id", "lwa_client_secret")]
+    webhook, email, serve = config.actions.webhook, config.actions.email, config.serve
+    if webhook:
+        refs += [webhook.url if webhook.url.startswith("env:") else None, webhook.secret]
+    refs += [email and email.password, serve.secret_key]
+    refs += [u.password_hash for u in serve.users if u.password_hash.startswith("env:")]
+    for ref in refs:
+        resolve_env(ref)

@@ -118,6 +118,8 @@ def database_text(path) -> str:
 
 
 LEAKY_PLUGIN = '''
+import os
+
 from pydantic import BaseModel, ConfigDict
 from fba_jp import hookimpl
 from fba_jp.config import resolve_env
@@ -140,14 +142,16 @@ def register_checks(register):
 
 def careless(shipment, context):
     token = resolve_env(context.plugin_config(Settings).api_token)
-    raise RuntimeError(f"upstream refused {token} (https://api.example.test/v1?key={token}); config {context.config!r}")
+    environment = {k: v for k, v in os.environ.items() if k.startswith("FBA_JP_TEST_")}
+    raise RuntimeError(f"upstream refused {token} (https://api.example.test/v1?key={token}); config {context.config!r}; "
+                       f"environment {environment}")
 '''
 
 
 def test_canaries_in_every_secret_setting_reach_no_output_database_report_or_log(
         run_cli, tmp_path, write_declaration, monkeypatch, caplog):
-    """A plugin that puts its resolved token, a URL carrying it and ``repr(context.config)`` (a webhook URL
-    with a token in its path, every other secret a canary env: reference) into its exception, with --debug."""
+    """A plugin that puts its resolved token, a URL carrying it, ``repr(context.config)`` (a webhook URL with
+    a token in its path) and the environment (every other secret's canary) into its exception, with --debug."""
     canaries = {name: f"CANARY-{name}-7f3q" for name in
                 ("REFRESH", "APP", "CLIENT", "SMTP", "HOOKKEY", "SESSION", "PLUGIN")}
     for name, value in canaries.items():
