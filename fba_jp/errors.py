@@ -87,7 +87,7 @@ def validation_lines(
             hidden = redact.intersection(str(p) for p in error["loc"])
             if hidden:
                 got = " (got a literal value, not shown)"
-            elif str(error["loc"][-1]).endswith("url") and isinstance(value, str) and "://" not in value:
+            elif error["loc"] and str(error["loc"][-1]).endswith("url") and isinstance(value, str) and "://" not in value:
                 # a webhook URL typed without its scheme still carries its token in the path
                 got = " (got a value that is not a URL, not shown)"
             elif not isinstance(value, (dict, list)):
