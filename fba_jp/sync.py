@@ -247,12 +247,18 @@ def _summary_problem(summary) -> str | None:
     try:
         parse_time(summary["lastUpdatedAt"])
     except (KeyError, TypeError, ValueError, AttributeError):
-        return f"plan {summary['inboundPlanId']}: lastUpdatedAt is not a date-time (got {summary.get('lastUpdatedAt')!r:.40})"
+        return f"plan {summary['inboundPlanId']}: lastUpdatedAt is not a date-time (got {_got(summary.get('lastUpdatedAt'))})"
     return None
 
 
 def _is_text(value) -> bool:
     return isinstance(value, str) and bool(value)
+
+
+def _got(value, width: int = 40) -> str:
+    """``value``'s repr for a one-line message: redacted, then cut to ``width`` characters (cut first, a
+    secret Amazon echoed would be cut in half and pass the redaction)."""
+    return redact(repr(value))[:width]
 
 
 def _malformed(operation: str, problem: str) -> PlanUnavailable:
@@ -265,22 +271,22 @@ def _malformed(operation: str, problem: str) -> PlanUnavailable:
 
 def _check_plan(plan: dict, plan_id: str) -> None:
     if plan.get("inboundPlanId") != plan_id:
-        raise _malformed("getInboundPlan", f"inboundPlanId is {plan.get('inboundPlanId')!r:.40}, not {plan_id}")
+        raise _malformed("getInboundPlan", f"inboundPlanId is {_got(plan.get('inboundPlanId'))}, not {plan_id}")
     entries = plan.get("shipments")
     if entries is not None and not isinstance(entries, list):
-        raise _malformed("getInboundPlan", f"shipments is not a list (got {entries!r:.40})")
+        raise _malformed("getInboundPlan", f"shipments is not a list (got {_got(entries)})")
     for n, entry in enumerate(entries or []):
         valid = isinstance(entry, dict) and _is_text(entry.get("shipmentId"))
         if not valid or not isinstance(entry.get("status"), (str, type(None))):
-            raise _malformed("getInboundPlan", f"shipments[{n}] is not a {{shipmentId, status}} summary (got {entry!r:.60})")
+            raise _malformed("getInboundPlan", f"shipments[{n}] is not a {{shipmentId, status}} summary (got {_got(entry, 60)})")
 
 
 def _check_shipment(shipment: dict, shipment_id: str) -> None:
     if shipment.get("shipmentId") != shipment_id:
-        raise _malformed("getShipment", f"shipmentId is {shipment.get('shipmentId')!r:.40}, not {shipment_id}")
+        raise _malformed("getShipment", f"shipmentId is {_got(shipment.get('shipmentId'))}, not {shipment_id}")
     for key in ("shipmentConfirmationId", "status", "name"):
         if not isinstance(shipment.get(key), (str, type(None))):
-            raise _malformed("getShipment", f"shipment {shipment_id}: {key} is not a string (got {shipment[key]!r:.40})")
+            raise _malformed("getShipment", f"shipment {shipment_id}: {key} is not a string (got {_got(shipment[key])})")
 
 
 def fetch_plan(

@@ -264,3 +264,17 @@ def test_an_sp_api_that_echoes_the_request_in_its_errors_leaks_no_credential_or_
     for secret in secrets:
         for where, text in haystacks.items():
             assert secret not in text, f"{secret[:20]}… reached {where}"
+
+
+def test_an_echoed_token_in_a_malformed_payload_is_hidden_before_the_excerpt_is_cut():
+    """A 200 whose ids Amazon filled with the caller's access token: the one-line problem quotes 40 characters of
+    the value, which must not be the first 40 of the token (cut first, the secret would pass the redaction)."""
+    from fba_jp.redact import remember_secret
+    from fba_jp.sync import PlanUnavailable, _check_plan, _check_shipment
+
+    token = remember_secret("Atza|" + "IwEBIExampleAccessToken0123456789abcdefghijklmnop" * 3)
+    for check, payload in ((_check_plan, {"inboundPlanId": token}), (_check_plan, {"inboundPlanId": "wf1",
+                           "shipments": [{"shipmentId": 7, "echo": token}]}), (_check_shipment, {"shipmentId": token})):
+        with pytest.raises(PlanUnavailable) as caught:
+            check(payload, "wf1")
+        assert token[:12] not in str(caught.value) and "[secret]" in str(caught.value)
