@@ -406,16 +406,21 @@ def test_a_premium_rate_not_yet_worked_out_is_not_printed_as_nothing_added():
     assert rows["cif_total"] == "see the customs value (costs in another currency or unknown)"
 
 
-def test_no_final_documents_from_a_stored_cleared_verdict_that_no_longer_holds(run_cli, tmp_path, write_declaration):
-    """The stored screening said cleared, then the ACP's registration was revoked: screening the same
-    declaration now blocks (ACP_REVOKED), so `documents SHIPMENT_ID` must not issue final papers from the
-    stored verdict; the new screening is recorded."""
-    data = declaration_data(acp=None, acp_id="sak", shipment_id="FBA15DOC1")
+def _screened_with_a_registered_acp(run_cli, tmp_path, write_declaration, shipment_id):
+    """A database where ``shipment_id`` was screened with ACP ``sak`` registered: it may ship."""
+    data = declaration_data(acp=None, acp_id="sak", shipment_id=shipment_id)
     data["importer_of_record"]["address"] = "1 Main St, Springfield, US"
     db = tmp_path / "d.db"
     assert run_cli("acp", "add", "sak", "--name", "Sakura K.K.", "--status", "registered", "--accepted-on", "2026-09-01",
                    "--address", "Tokyo 1-1", "--customs-office", "Tokyo", "--db", db).exit_code == 0
     assert run_cli("gate", write_declaration(data), "--db", db, "-o", "json").exit_code == 0
+    return db
+
+def test_no_final_documents_from_a_stored_cleared_verdict_that_no_longer_holds(run_cli, tmp_path, write_declaration):
+    """The stored screening said cleared, then the ACP's registration was revoked: screening the same
+    declaration now blocks (ACP_REVOKED), so `documents SHIPMENT_ID` must not issue final papers from the
+    stored verdict; the new screening is recorded."""
+    db = _screened_with_a_registered_acp(run_cli, tmp_path, write_declaration, "FBA15DOC1")
     assert run_cli("documents", "FBA15DOC1", "--db", db, "--out", tmp_path / "before").exit_code == 0  # final, then
     assert run_cli("acp", "set-status", "sak", "revoked", "--db", db).exit_code == 0
     refused = run_cli("documents", "FBA15DOC1", "--db", db, "--out", tmp_path / "after")
@@ -443,12 +448,7 @@ def test_the_dashboard_gives_no_final_documents_from_a_stored_cleared_verdict_th
 
     config = tmp_path / "config.toml"
     config.write_text(serve_users("pw-horse", {"vera": ("viewer", None)}), encoding="utf-8")
-    data = declaration_data(acp=None, acp_id="sak", shipment_id="FBA15DOC2")
-    data["importer_of_record"]["address"] = "1 Main St, Springfield, US"
-    db = tmp_path / "d.db"
-    assert run_cli("acp", "add", "sak", "--name", "Sakura K.K.", "--status", "registered", "--accepted-on", "2026-09-01",
-                   "--address", "Tokyo 1-1", "--customs-office", "Tokyo", "--db", db).exit_code == 0
-    assert run_cli("gate", write_declaration(data), "--db", db, "-o", "json").exit_code == 0
+    db = _screened_with_a_registered_acp(run_cli, tmp_path, write_declaration, "FBA15DOC2")
     site = TestClient(create_app(load_config(config), str(db)), base_url="http://127.0.0.1", follow_redirects=False)
     csrf = re.search(r'name="csrf" value="([^"]+)"', site.get("/login").text).group(1)
     site.post("/login", data={"name": "vera", "password": "pw-horse", "csrf": csrf, "next": "/shipments"})
