@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 
 from .config import Config, load_config
@@ -53,5 +54,5 @@ class App:
     def plugins(self) -> Plugins:
         return get_plugins(self.plugins_dirs)
 
-    def screener(self) -> Screener:
-        return Screener(self.plugins, self.config, self.store)
+    def screener(self, stop: threading.Event | None = None) -> Screener:
+        return Screener(self.plugins, self.config, self.store, stop)

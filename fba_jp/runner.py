@@ -215,7 +215,7 @@ class Screener:
             account=account_for(self.config, declaration, account),
             hook=self.plugins.hook,
             settings=self.settings,
-            **({"stop": self.stop} if self.stop is not None else {}),
+            stop=self.stop or threading.Event(),
         )
 
     def screen(self, declaration: Declaration, source: str, account: str | None = None) -> ShipmentResult:
@@ -310,6 +310,12 @@ class Screener:
         if not any(map(waivable, findings)):
             return findings
         return apply_waivers(findings, self.store.active_waivers(shipment_id, sha, today))
+
+
+def same_outcome(stored: ShipmentResult, fresh: ShipmentResult) -> bool:
+    """Whether screening the same input now says exactly what the stored screening said."""
+    moment = {"screening_id", "screened_at"}
+    return stored.model_dump(mode="json", exclude=moment) == fresh.model_dump(mode="json", exclude=moment)
 
 
 def waivable(finding: Finding) -> bool:

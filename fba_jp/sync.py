@@ -697,14 +697,13 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
     recorded, then :class:`~fba_jp.errors.StopRequested` is raised. ``only`` limits it to those shipment
     ids (the dashboard's "Screen again" of one synced shipment).
     """
-    from .runner import SCREEN_BATCH, input_sha256
+    from .runner import SCREEN_BATCH, input_sha256, same_outcome
 
     config: Config = app.config
     store: Store = app.store
     accounts = [config.account(n) for n in account_names] if account_names else list(config.accounts)
     report = ScreenReport()
-    screener = app.screener()
-    screener.stop = stop  # a check waiting in context.sleep wakes when the daemon is asked to stop
+    screener = app.screener(stop)  # a check waiting in context.sleep wakes when the daemon is asked to stop
     plugins_json = to_json(sorted(app.plugins.names()))
     pending: list[tuple[int, ShipmentResult, Declaration | None, str]] = []  # (place in results, …) not stored yet
 
@@ -749,7 +748,7 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
                 stored = store.load_result(latest)
                 if declaration is not None:
                     fresh = screener.evaluate(declaration, synced.source, account.name, canonical)
-                if declaration is None or _same_outcome(stored, fresh[0]):
+                if declaration is None or same_outcome(stored, fresh[0]):
                     report.results.append(stored)
                     report.unchanged += 1
                     continue
@@ -765,12 +764,6 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
             report.screened += 1
     record()
     return report
-
-
-def _same_outcome(stored: ShipmentResult, fresh: ShipmentResult) -> bool:
-    """Whether screening the same input now says exactly what the stored screening said."""
-    moment = {"screening_id", "screened_at"}
-    return stored.model_dump(mode="json", exclude=moment) == fresh.model_dump(mode="json", exclude=moment)
 
 
 # --------------------------------------------------------------------------- several accounts, gate --plan

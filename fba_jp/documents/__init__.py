@@ -98,12 +98,12 @@ def current_screening(config, store, screener, declaration: Declaration, stored:
     declaration now says otherwise (its ACP revoked, a waiver expired since), and then that new screening,
     recorded. A shipment whose account this config does not name keeps its stored screening: screened here it
     would be judged without its account's profile and registry (the demo's database, read without a config)."""
-    from ..sync import _same_outcome
+    from ..runner import same_outcome
 
     if stored.account and stored.account not in {a.name for a in config.accounts}:
         return stored
     fresh, canonical = screener.evaluate(declaration, stored.source, stored.account)
-    if _same_outcome(stored, fresh):
+    if same_outcome(stored, fresh):
         return stored
     return store.record_screening(fresh, declaration, screener.plugin_names, canonical=canonical)
 

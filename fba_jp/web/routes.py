@@ -186,9 +186,9 @@ def shipment_document(ctx: Ctx) -> Response:
     found = (found[0], current_screening(config, ctx.store, Screener(ctx.server.get_plugins(), config, ctx.store),
                                          *found))
     try:
-        docs = documents_for(ctx.server.config, ctx.store, *found, draft=found[1].verdict == "blocked")
+        docs = documents_for(config, ctx.store, *found, draft=found[1].verdict == "blocked")
     except DocumentRefused:  # final documents refused for missing party data: the draft lists what is missing
-        docs = documents_for(ctx.server.config, ctx.store, *found, draft=True)
+        docs = documents_for(config, ctx.store, *found, draft=True)
     data = render(docs, kind, fmt)
     name = file_name(docs.shipment_id, kind, fmt, docs.draft)
     ctx.store.record_documents([issue_record(docs, kind, fmt, data, name)])
