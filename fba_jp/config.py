@@ -11,7 +11,7 @@ import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -368,18 +368,25 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"{path}: schedule: give interval_minutes or cron, not both")
     config.base_dir = path.parent
     config.source = str(path)
-    remember_secrets(config)
+    remember_env_refs(data, _config_secret)  # [plugins.NAME] tables: Plugins.settings, by SECRET_NAME
     return config
 
 
-def remember_secrets(config: Config) -> None:
-    """Resolve every ``env:`` secret ``config`` names, so that redaction hides its value from the start: a
-    plugin's or a library's exception may quote the environment before fba-jp itself reads the variable."""
-    refs = [getattr(a, key) for a in config.accounts for key in ("refresh_token", "lwa_app_id", "lwa_client_secret")]
-    webhook, email, serve = config.actions.webhook, config.actions.email, config.serve
-    if webhook:
-        refs += [webhook.url if webhook.url.startswith("env:") else None, webhook.secret]
-    refs += [email and email.password, serve.secret_key]
-    refs += [u.password_hash for u in serve.users if u.password_hash.startswith("env:")]
-    for ref in refs:
-        resolve_env(ref)
+def remember_env_refs(table: dict, is_secret: Callable[[str], bool]) -> None:
+    """Resolve the ``env:`` value of every key of ``table`` (nested tables and arrays of tables included) for
+    which ``is_secret(key)``: redaction then hides the value from the start, though a plugin's or a library's
+    exception may quote the environment before fba-jp itself reads the variable."""
+    for key, value in table.items():
+        if isinstance(value, dict):
+            remember_env_refs(value, is_secret)
+        elif isinstance(value, list):  # [[accounts]], [[serve.users]], [[plugins.NAME.hooks]]
+            for entry in value:
+                if isinstance(entry, dict):
+                    remember_env_refs(entry, is_secret)
+        elif isinstance(value, str) and value.startswith("env:") and is_secret(str(key)):
+            resolve_env(value)
+
+
+def _config_secret(key: str) -> bool:
+    # the config's own secret keys, and the webhook URL (an env: reference when it carries a token)
+    return key in SECRET_KEYS or key == "url"

@@ -259,19 +259,11 @@ def literal_secrets(table: dict, where: str) -> list[str]:
 
 
 def remember_env_secrets(table: dict) -> None:
-    """Resolve the ``env:`` values of keys in ``table`` named like a secret, so that redaction hides them even
-    from a plugin that reads the variable itself instead of through ``resolve_env``."""
-    from .config import resolve_env
+    """Resolve the ``env:`` values of keys in ``table`` named like a secret (:data:`SECRET_NAME`), so that
+    redaction hides them even from a plugin that reads the variable itself instead of through ``resolve_env``."""
+    from .config import remember_env_refs
 
-    for key, value in table.items():
-        if isinstance(value, dict):
-            remember_env_secrets(value)
-        elif isinstance(value, list):
-            for entry in value:
-                if isinstance(entry, dict):
-                    remember_env_secrets(entry)
-        elif isinstance(value, str) and SECRET_NAME.search(str(key)) and value.startswith("env:"):
-            resolve_env(value)
+    remember_env_refs(table, lambda key: bool(SECRET_NAME.search(key)))
 
 
 def _load_entrypoints(pm: pluggy.PluginManager, origins: dict[str, str]) -> dict[str, str]:
