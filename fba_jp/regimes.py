@@ -457,20 +457,15 @@ def classify_items(regime: Regime, shipment, *, needs: str,
     screening's audit row).
     """
     warnings, regulated = [], []
-    # asked for every item of every regime: look for overrides once, and read the memoised classification
-    # of all regimes (what Regime.classify returns) straight from the cache
+    # asked for every item of every regime: look for overrides once a shipment, not once an item
     rules = context.config.rules if context is not None else None
     overrides = rules is not None and rules.regimes.get(regime.name) is not None
-    index = _REGIME_INDEX.get(regime.name)
     for item in shipment.items:
         match = overridden_match(regime, item, context) if overrides else None
         if match is OUT:
             continue
         if match is None:
-            if index is None:
-                match = regime.classify(item)
-            else:
-                match = _classify_product(tuple(item.categories), item.hs_code, item.product_type, item.title)[index]
+            match = regime.classify(item)
         if match is None:
             continue
         if match.applies:
