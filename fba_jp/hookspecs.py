@@ -27,9 +27,11 @@ def register_checks(register):
     unique; ``codes`` lists every finding code the check can emit, or maps each code to a one-line
     description (shown by ``fba-jp plugins``, used as SARIF rules).
 
-    A check that raises, returns something other than findings, or returns a code it did not
-    declare does not stop the run: its shipment gets a ``PLUGIN_ERROR`` block finding naming the
-    plugin and the message, and the other checks and shipments still run.
+    A check that raises (any exception, ``SystemExit`` and ``GeneratorExit`` included), returns something
+    other than findings, returns a code it did not declare, or returns a finding already marked
+    ``waived`` (only ``fba-jp release`` waives) does not stop the run: its shipment gets a
+    ``PLUGIN_ERROR`` block finding naming the plugin and the message (secrets redacted), and the other
+    checks and shipments still run. The declaration is hashed and stored as given, before any check runs.
     Return value of the hook itself: ignored.
     """
 
