@@ -135,10 +135,15 @@ def verdict_of(findings: list[Finding], errors: list[ScreeningError]) -> str:
     return "cleared"
 
 
+CHANGED_ITS_INPUT = ("changed the declaration it was handed (a plugin must not modify its input: the checks after it "
+                     "would screen something other than what was declared)")
+NOT_AGAIN = (f"{CHANGED_ITS_INPUT}; screened again with each plugin handed a copy of its own, none did it again")
+
+
 def _plugin_error(plugin: str, check: str | None, exc: BaseException | str) -> tuple[Finding, ScreeningError]:
     # a plugin's message may quote its token, a URL or repr(context.config): it reaches the report and database
     message = redact(exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}")
-    where = f"check {check!r} of plugin {plugin!r}" if check else f"plugin {plugin!r}"
+    where = f"check {check!r} of plugin {plugin!r}" if check else f"plugin {plugin!r}" if plugin else "a plugin"
     if isinstance(exc, BaseException):  # the remedy promises it with --debug
         log.debug("%s raised", where, exc_info=exc)
     finding = Finding(
@@ -234,22 +239,14 @@ class Screener:
         # plugin changes the declaration it is handed
         if canonical is None:
             canonical = declaration.canonical_json()
-        context = self.context(declaration, account)
-        context.extensions = self.plugins.item_extensions(declaration, source)
-        findings: list[Finding] = []
-        errors: list[ScreeningError] = []
-        # two phases: the valuation once, then the checks, which read it as context.valuation
-        valuation = context.valuation = self._valuate(declaration, context, findings, errors)
-        for check in self.plugins.checks:
-            try:
-                findings.extend(run_check(check, declaration, context))
-            # isolation is the point; SystemExit too, or a check's sys.exit(0) would end the gate with 0
-            except BaseException as exc:  # noqa: BLE001
-                if _is_stop(exc, context):
-                    raise
-                finding, error = _plugin_error(check.plugin, check.name, exc)
-                findings.append(finding)
-                errors.append(error)
+        extensions = self.plugins.item_extensions(declaration, source)
+        context, findings, errors = self._run(declaration, account, extensions)
+        if declaration.canonical_json() != canonical:
+            # a plugin changed the declaration in place, so the checks after it screened something other than what
+            # was declared: put it back as given, and screen again with each plugin on its own copy to name it
+            declaration.__setstate__(Declaration.model_validate_json(canonical).__getstate__())
+            context, findings, errors = self._run(declaration, account, extensions, given=canonical)
+        valuation = context.valuation
         sha = input_sha256(canonical)
         findings = self._apply_policy(findings)
         if self.store is not None:
@@ -268,13 +265,56 @@ class Screener:
         )
         return result, canonical
 
-    def _valuate(self, declaration, context, findings, errors) -> Valuation | None:
+    def _run(self, declaration: Declaration, account: str | None, extensions: dict, given: str | None = None,
+             ) -> tuple[ScreeningContext, list[Finding], list[ScreeningError]]:
+        """Both phases: the valuation once, then the checks, which read it as ``context.valuation``.
+
+        With ``given`` (the declaration's canonical JSON) each plugin is handed a copy of its own, and one that
+        changes its copy gets a ``PLUGIN_ERROR``: the slow path, taken only after a change was seen.
+        """
+        context = self.context(declaration, account)
+        context.extensions = extensions
+        findings: list[Finding] = []
+        errors: list[ScreeningError] = []
+        changed: list[tuple[str, str]] = []
+
+        def handed() -> Declaration:
+            return declaration if given is None else Declaration.model_validate_json(given)
+
+        def after(own: Declaration, plugin: str, name: str) -> None:
+            if given is not None and own.canonical_json() != given:
+                changed.append((plugin, name))
+
+        context.valuation = self._valuate(handed, after, context, findings, errors)
+        for check in self.plugins.checks:
+            own = handed()
+            try:
+                findings.extend(run_check(check, own, context))
+            # isolation is the point; SystemExit too, or a check's sys.exit(0) would end the gate with 0
+            except BaseException as exc:  # noqa: BLE001
+                if _is_stop(exc, context):
+                    raise
+                finding, error = _plugin_error(check.plugin, check.name, exc)
+                findings.append(finding)
+                errors.append(error)
+            after(own, check.plugin, check.name)
+        if given is not None:
+            # a change that did not happen again still misled the first run's checks: that blocks too
+            for plugin, name in changed or [("", None)]:
+                finding, error = _plugin_error(plugin, name, CHANGED_ITS_INPUT if plugin else NOT_AGAIN)
+                findings.append(finding)
+                errors.append(error)
+        return context, findings, errors
+
+    def _valuate(self, handed, after, context, findings, errors) -> Valuation | None:
         # firstresult semantics, but each implementation isolated like a check
         for impl in reversed(self.plugins.hook.valuate_shipment.get_hookimpls()):
+            declaration = handed()
             try:
                 valuation = impl.function(
                     **{arg: {"shipment": declaration, "context": context}[arg] for arg in impl.argnames}
                 )
+                after(declaration, impl.plugin_name, "valuate_shipment")
                 if valuation is None:
                     continue
                 if not isinstance(valuation, Valuation):
@@ -284,6 +324,7 @@ class Screener:
             except BaseException as exc:  # noqa: BLE001 - as for checks
                 if _is_stop(exc, context):
                     raise
+                after(declaration, impl.plugin_name, "valuate_shipment")
                 finding, error = _plugin_error(impl.plugin_name, "valuate_shipment", exc)
                 findings.append(finding)
                 errors.append(error)

@@ -295,27 +295,86 @@ def test_a_check_waiting_in_context_sleep_wakes_when_the_daemon_is_asked_to_stop
 
 
 class EmptiesTheItems:
-    """A check that changes the declaration it is handed (a bug in a plugin, or worse)."""
+    """A check that changes the declaration it is handed (a bug in a plugin, or worse), and one after it that
+    notes how many items it was shown."""
+
+    def __init__(self, times=None):
+        self.times = times  # meddle this many times, then behave (None: always)
+        self.seen = []
 
     @hookimpl
     def register_checks(self, register):
         def meddle(shipment):
-            shipment.items.clear()
+            if self.times is None or self.times > 0:
+                shipment.items.clear()
+                self.times = None if self.times is None else self.times - 1
+            return []
+
+        def witness(shipment):
+            self.seen.append(len(shipment.items))
             return []
 
         register(meddle, name="meddle")
+        register(witness, name="witness")
 
 
-def test_what_is_hashed_and_stored_is_the_declaration_as_given_whatever_a_plugin_does_to_it(tmp_path):
+def screen_with(plugin, tmp_path):
     from fba_jp.models import Declaration
     from fba_jp.plugin_manager import get_plugins
-    from fba_jp.runner import Screener, input_sha256
+    from fba_jp.runner import Screener
 
     declaration = Declaration.model_validate(declaration_data())
     given = declaration.canonical_json()
     store = Store(tmp_path / "m.db")
-    screener = Screener(get_plugins(load_entrypoints=False, extra=(EmptiesTheItems(),)), store=store)
-    result = screener.screen(declaration, "m.json")
-    assert not declaration.items  # the plugin did empty them
+    result = Screener(get_plugins(load_entrypoints=False, extra=(plugin,)), store=store).screen(declaration, "m.json")
+    return declaration, given, store, result
+
+
+def test_a_plugin_that_changes_the_declaration_blocks_it_and_the_other_checks_screen_what_was_declared(tmp_path):
+    from fba_jp.runner import input_sha256
+
+    plugin = EmptiesTheItems()
+    declaration, given, store, result = screen_with(plugin, tmp_path)
+    assert result.verdict == "blocked"
+    [error] = result.errors
+    assert (error.plugin, error.check) == ("EmptiesTheItems", "meddle")
+    assert "changed the declaration it was handed" in error.message
+    assert [f.code for f in result.findings if f.severity == "block"] == ["PLUGIN_ERROR"]
+    assert plugin.seen[-1] == 1  # screened again: the check after the meddler saw the item that was declared
+    assert declaration.canonical_json() == given  # the caller's declaration is as given again
     assert result.input_sha256 == input_sha256(given)
-    assert store.declaration(result.input_sha256) == given  # the stored input still has its items
+    assert store.declaration(result.input_sha256) == given
+    assert store.db.execute("select msku from items").fetchall() == [("TENT-2P",)]  # not the emptied list
+
+
+def test_a_change_that_does_not_happen_again_still_blocks(tmp_path):
+    plugin = EmptiesTheItems(times=1)  # meddles in the first run only: the checks of that run were misled
+    _, _, _, result = screen_with(plugin, tmp_path)
+    assert plugin.seen == [0, 1]
+    assert result.verdict == "blocked"
+    [error] = result.errors
+    assert error.check is None and "none did it again" in error.message
+    [finding] = [f for f in result.findings if f.code == "PLUGIN_ERROR"]
+    assert finding.message.startswith("a plugin failed")
+
+
+def test_plugins_that_leave_the_declaration_alone_are_screened_once(tmp_path):
+    plugin = EmptiesTheItems(times=0)
+    _, _, _, result = screen_with(plugin, tmp_path)
+    assert plugin.seen == [1] and result.errors == []
+
+
+class ChangesTheImporter:
+    """A valuation hook that writes to the declaration, then lets the built-in valuation answer."""
+
+    @hookimpl(tryfirst=True)
+    def valuate_shipment(self, shipment, context):
+        shipment.importer_of_record.name = "Tokyo Import Services K.K."
+        return None
+
+
+def test_a_valuation_hook_that_changes_the_declaration_is_named(tmp_path):
+    declaration, given, _, result = screen_with(ChangesTheImporter(), tmp_path)
+    assert [(e.plugin, e.check) for e in result.errors] == [("ChangesTheImporter", "valuate_shipment")]
+    assert result.valuation is not None  # the built-in valuation still answered, on the declaration as given
+    assert declaration.canonical_json() == given
