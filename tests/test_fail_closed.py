@@ -1,6 +1,7 @@
 """The gate fails closed: nothing clears that was not checked, and what cannot be screened says so in one line."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -356,6 +357,21 @@ def test_a_change_that_does_not_happen_again_still_blocks(tmp_path):
     assert error.check is None and "none did it again" in error.message
     [finding] = [f for f in result.findings if f.code == "PLUGIN_ERROR"]
     assert finding.message.startswith("a plugin failed")
+
+
+@pytest.mark.parametrize("example", sorted(Path(__file__).parent.parent.glob("examples/*.json")), ids=lambda p: p.stem)
+def test_the_built_in_plugins_never_change_what_they_are_handed(example):
+    # so the screener does not look for it when only they are loaded (Screener.watch_input)
+    from fba_jp.inputs import parse_text
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.runner import Screener
+
+    declaration = parse_text(example.read_text(), example.name)
+    given = declaration.canonical_json()
+    screener = Screener(get_plugins(load_entrypoints=False))
+    assert not screener.watch_input
+    assert screener.screen(declaration, example.name).errors == []
+    assert declaration.canonical_json() == given
 
 
 def test_plugins_that_leave_the_declaration_alone_are_screened_once(tmp_path):
