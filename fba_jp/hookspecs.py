@@ -32,8 +32,8 @@ def register_checks(register):
     ``waived`` (only ``fba-jp release`` waives) does not stop the run: its shipment gets a
     ``PLUGIN_ERROR`` block finding naming the plugin and the message (secrets redacted), and the other
     checks and shipments still run. The declaration is hashed and stored as given, before any check runs.
-    A check or hook must not change the declaration it is handed: one that does gets a ``PLUGIN_ERROR``,
-    and the shipment is screened again with each plugin handed a copy of its own.
+    A check or hook must not change the declaration or ``context.valuation``: one that does gets a
+    ``PLUGIN_ERROR``, and the shipment is screened again with each plugin handed copies of its own.
     Return value of the hook itself: ignored.
     """
 

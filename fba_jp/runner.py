@@ -140,6 +140,17 @@ CHANGED_ITS_INPUT = ("changed the declaration it was handed (a plugin must not m
 NOT_AGAIN = (f"{CHANGED_ITS_INPUT}; screened again with each plugin handed a copy of its own, none did it again")
 
 
+def _changed(declaration: Declaration, canonical: str, valuation: Valuation | None, valued) -> bool:
+    """Whether a plugin changed what it was handed: the declaration (``canonical`` is its JSON as given), or the
+    valuation the checks read (``valued``: the object they were handed and its JSON then, or ``None``)."""
+    if declaration.canonical_json() != canonical:
+        return True
+    if valued is None:
+        return False
+    handed, json_then = valued
+    return valuation is not handed or (handed is not None and handed.model_dump_json() != json_then)
+
+
 def _plugin_error(plugin: str, check: str | None, exc: BaseException | str) -> tuple[Finding, ScreeningError]:
     # a plugin's message may quote its token, a URL or repr(context.config): it reaches the report and database
     message = redact(exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}")
@@ -243,12 +254,13 @@ class Screener:
         if canonical is None:
             canonical = declaration.canonical_json()
         extensions = self.plugins.item_extensions(declaration, source)
-        context, findings, errors = self._run(declaration, account, extensions)
-        if self.watch_input and declaration.canonical_json() != canonical:
-            # a plugin changed the declaration in place, so the checks after it screened something other than what
-            # was declared: put it back as given, and screen again with each plugin on its own copy to name it
+        context, findings, errors, valued = self._run(declaration, account, extensions)
+        if self.watch_input and _changed(declaration, canonical, context.valuation, valued):
+            # a plugin changed the declaration (or the valuation) in place, so the checks after it screened something
+            # other than what was declared: put the declaration back as given, and screen again with each plugin
+            # handed a copy of its own, to name it
             declaration.__setstate__(Declaration.model_validate_json(canonical).__getstate__())
-            context, findings, errors = self._run(declaration, account, extensions, given=canonical)
+            context, findings, errors, _ = self._run(declaration, account, extensions, given=canonical)
         valuation = context.valuation
         sha = input_sha256(canonical)
         findings = self._apply_policy(findings)
@@ -268,29 +280,34 @@ class Screener:
         )
         return result, canonical
 
-    def _run(self, declaration: Declaration, account: str | None, extensions: dict, given: str | None = None,
-             ) -> tuple[ScreeningContext, list[Finding], list[ScreeningError]]:
+    def _run(self, declaration: Declaration, account: str | None, extensions: dict, given: str | None = None):
         """Both phases: the valuation once, then the checks, which read it as ``context.valuation``.
 
-        With ``given`` (the declaration's canonical JSON) each plugin is handed a copy of its own, and one that
-        changes its copy gets a ``PLUGIN_ERROR``: the slow path, taken only after a change was seen.
+        Returns the context, findings, errors, and (when ``watch_input``) the valuation with its JSON as the
+        checks were handed it. With ``given`` (the declaration's canonical JSON) each plugin is handed copies
+        of its own, and one that changes them gets a ``PLUGIN_ERROR``: the slow path, taken only after a
+        change was seen.
         """
         context = self.context(declaration, account)
         context.extensions = extensions
         findings: list[Finding] = []
         errors: list[ScreeningError] = []
-        changed: list[tuple[str, str]] = []
+        changed: list[tuple[str, str | None]] = []
 
         def handed() -> Declaration:
             return declaration if given is None else Declaration.model_validate_json(given)
 
-        def after(own: Declaration, plugin: str, name: str) -> None:
-            if given is not None and own.canonical_json() != given:
+        def after(own: Declaration, plugin: str, name: str, valued=None) -> None:
+            if given is not None and _changed(own, given, context.valuation, valued):
                 changed.append((plugin, name))
 
-        context.valuation = self._valuate(handed, after, context, findings, errors)
+        context.valuation = valuation = self._valuate(handed, after, context, findings, errors)
+        valued = (valuation, valuation.model_dump_json() if valuation else None) if self.watch_input else None
         for check in self.plugins.checks:
             own = handed()
+            if given is not None:  # and a valuation of its own
+                context.valuation = copy = Valuation.model_validate_json(valued[1]) if valuation else None
+                valued_copy = (copy, copy.model_dump_json() if copy else None)
             try:
                 findings.extend(run_check(check, own, context))
             # isolation is the point; SystemExit too, or a check's sys.exit(0) would end the gate with 0
@@ -300,14 +317,16 @@ class Screener:
                 finding, error = _plugin_error(check.plugin, check.name, exc)
                 findings.append(finding)
                 errors.append(error)
-            after(own, check.plugin, check.name)
+            if given is not None:
+                after(own, check.plugin, check.name, valued_copy)
         if given is not None:
+            context.valuation = valuation
             # a change that did not happen again still misled the first run's checks: that blocks too
             for plugin, name in changed or [("", None)]:
                 finding, error = _plugin_error(plugin, name, CHANGED_ITS_INPUT if plugin else NOT_AGAIN)
                 findings.append(finding)
                 errors.append(error)
-        return context, findings, errors
+        return context, findings, errors, valued
 
     def _valuate(self, handed, after, context, findings, errors) -> Valuation | None:
         # firstresult semantics, but each implementation isolated like a check

@@ -394,3 +394,31 @@ def test_a_valuation_hook_that_changes_the_declaration_is_named(tmp_path):
     assert [(e.plugin, e.check) for e in result.errors] == [("ChangesTheImporter", "valuate_shipment")]
     assert result.valuation is not None  # the built-in valuation still answered, on the declaration as given
     assert declaration.canonical_json() == given
+
+
+class ChangesTheValuation:
+    """A check that writes to the valuation every check reads (and the audit trail keeps)."""
+
+    def __init__(self, how):
+        self.how = how
+
+    @hookimpl
+    def register_checks(self, register):
+        def cheapen(shipment, context):
+            self.how(context)
+            return []
+
+        register(cheapen, name="cheapen")
+
+
+@pytest.mark.parametrize("how", [
+    lambda context: setattr(context.valuation, "customs_value_jpy", 1),
+    lambda context: context.valuation.lines.clear(),
+    lambda context: setattr(context, "valuation", None),
+], ids=["field", "lines", "replaced"])
+def test_a_check_that_changes_the_valuation_is_named_and_the_valuation_kept_is_the_one_computed(tmp_path, how):
+    _, _, store, result = screen_with(ChangesTheValuation(how), tmp_path)
+    assert [(e.plugin, e.check) for e in result.errors] == [("ChangesTheValuation", "cheapen")]
+    assert result.valuation is not None and result.valuation.customs_value_jpy > 1 and result.valuation.lines
+    [stored] = store.db.execute("select customs_value_jpy from valuations").fetchall()
+    assert stored == (result.valuation.customs_value_jpy,)
