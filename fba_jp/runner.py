@@ -135,8 +135,8 @@ def verdict_of(findings: list[Finding], errors: list[ScreeningError]) -> str:
     return "cleared"
 
 
-CHANGED_ITS_INPUT = ("changed the declaration it was handed (a plugin must not modify its input: the checks after it "
-                     "would screen something other than what was declared)")
+CHANGED_ITS_INPUT = ("changed the declaration or valuation it was handed (a plugin must not modify its input: the "
+                     "checks after it would screen something other than what was declared)")
 NOT_AGAIN = (f"{CHANGED_ITS_INPUT}; screened again with each plugin handed a copy of its own, none did it again")
 
 
@@ -299,10 +299,11 @@ class Screener:
 
         def after(own: Declaration, plugin: str, name: str, valued=None) -> None:
             if given is not None and _changed(own, given, context.valuation, valued):
-                changed.append((plugin, name))
+                changed.extend(self._suspects(plugin, name))
 
         context.valuation = valuation = self._valuate(handed, after, context, findings, errors)
-        valued = (valuation, valuation.model_dump_json() if valuation else None) if self.watch_input else None
+        watching = self.watch_input or given is not None
+        valued = (valuation, valuation.model_dump_json() if valuation else None) if watching else None
         for check in self.plugins.checks:
             own = handed()
             if given is not None:  # and a valuation of its own
@@ -327,6 +328,16 @@ class Screener:
                 findings.append(finding)
                 errors.append(error)
         return context, findings, errors, valued
+
+    def _suspects(self, plugin: str, name: str) -> list[tuple[str, str]]:
+        """Who changed the copy handed to ``plugin``'s ``name``: a built-in valuation does not, so it is
+        the outside plugins whose ``reduced_tax_rate`` it asked, if there are any."""
+        if name == "valuate_shipment" and plugin in self.plugins.builtins:
+            asked = [impl.plugin_name for impl in self.plugins.hook.reduced_tax_rate.get_hookimpls()
+                     if impl.plugin_name not in self.plugins.builtins]
+            if asked:
+                return [(other, "reduced_tax_rate") for other in asked]
+        return [(plugin, name)]
 
     def _valuate(self, handed, after, context, findings, errors) -> Valuation | None:
         # firstresult semantics, but each implementation isolated like a check

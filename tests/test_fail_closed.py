@@ -339,7 +339,7 @@ def test_a_plugin_that_changes_the_declaration_blocks_it_and_the_other_checks_sc
     assert result.verdict == "blocked"
     [error] = result.errors
     assert (error.plugin, error.check) == ("EmptiesTheItems", "meddle")
-    assert "changed the declaration it was handed" in error.message
+    assert "changed the declaration or valuation it was handed" in error.message
     assert [f.code for f in result.findings if f.severity == "block"] == ["PLUGIN_ERROR"]
     assert plugin.seen[-1] == 1  # screened again: the check after the meddler saw the item that was declared
     assert declaration.canonical_json() == given  # the caller's declaration is as given again
@@ -422,3 +422,18 @@ def test_a_check_that_changes_the_valuation_is_named_and_the_valuation_kept_is_t
     assert result.valuation is not None and result.valuation.customs_value_jpy > 1 and result.valuation.lines
     [stored] = store.db.execute("select customs_value_jpy from valuations").fetchall()
     assert stored == (result.valuation.customs_value_jpy,)
+
+
+class RetitlesWhenAsked:
+    """A reduced_tax_rate hook (asked by the built-in valuation about each item) that writes to the item."""
+
+    @hookimpl
+    def reduced_tax_rate(self, item, shipment):
+        item.title = "biscuits"
+        return None
+
+
+def test_a_hook_the_valuation_asks_is_named_when_it_changes_the_item(tmp_path):
+    declaration, given, _, result = screen_with(RetitlesWhenAsked(), tmp_path)
+    assert [(e.plugin, e.check) for e in result.errors] == [("RetitlesWhenAsked", "reduced_tax_rate")]
+    assert declaration.canonical_json() == given
