@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from .. import licences as registry
-from ..errors import validation_lines
+from ..errors import InputError, validation_lines
 from ..models import COULD_NOT_SCREEN, Acp, Declaration, Licence, ResultDocument, Summary
 from ..rates import import_rates_csv
 from ..store import to_json, utcnow
@@ -178,7 +178,10 @@ def shipment_document(ctx: Ctx) -> Response:
 
     row = _shipment_row(ctx, ctx.path_params["shipment_id"])
     kind, fmt = ctx.path_params["kind"].replace("-", "_"), ctx.path_params["fmt"]
-    found = ctx.store.screened_declaration(row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
+    try:
+        found = ctx.store.screened_declaration(row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
+    except InputError as exc:  # its latest screening formed no declaration: the shipment's state, not the request
+        raise Problem(409, str(exc)) from None
     if found is None:
         raise Problem(404, f"No {ctx.path_params['kind']}.{fmt} for shipment {row['shipment_id']!r}.")
     # as `fba-jp documents`: from what screening the stored declaration says now, not a verdict that may be stale
