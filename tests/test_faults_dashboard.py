@@ -69,3 +69,44 @@ def test_documents_of_a_shipment_that_no_longer_forms_a_declaration_are_refused_
                            "draw documents from: ")
     assert "msku 'TENT' is not in the product master" in line and "ValidationError" not in line
     assert not (db.parent / "docs").exists() and rows(db, "select count(*) from documents") == [(0,)]
+
+
+def test_a_release_whose_rescreen_cannot_form_a_declaration_says_the_shipment_is_blocked(site):
+    client, _, db = site
+    posted = client.post(f"/shipments/{SHIPMENT}/release",
+                         data={"csrf": csrf(client), "code": "ACP_MISSING", "reason": "ACP appointed today"})
+    assert posted.status_code == 303
+    page = client.get(f"/shipments/{SHIPMENT}").text
+    assert "Waived ACP_MISSING on this input." in page
+    assert "the waiver is applied" not in page  # it is not: nothing the waiver covers was screened
+    assert "Screened again: blocked → blocked (INPUT_INVALID)." in page
+    assert rows(db, "select verdict from screenings order by id") == [("blocked",), ("blocked",)]
+
+
+def test_a_release_whose_rescreen_meets_a_locked_database_says_the_waiver_is_recorded(site, monkeypatch):
+    client, _, db = site
+    (db.parent / "products.csv").write_text(PRODUCTS.format(msku="TENT"), encoding="utf-8")  # it forms again
+    monkeypatch.setattr("fba_jp.web.app.BUSY_TIMEOUT_MS", 100)  # how long a page waits for the lock
+    token = csrf(client)
+    record = Store.record_screenings
+    blocker = sqlite3.connect(db, check_same_thread=False)  # the request runs in a worker thread
+
+    def locked(self, *args, **kwargs):  # another writer takes the lock between the waiver and the rescreen
+        blocker.execute("BEGIN IMMEDIATE")
+        return record(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "record_screenings", locked)
+    try:
+        posted = client.post(f"/shipments/{SHIPMENT}/release",
+                             data={"csrf": token, "code": "ACP_MISSING", "reason": "ACP appointed today"})
+    finally:
+        blocker.rollback()
+        blocker.close()
+    monkeypatch.setattr(Store, "record_screenings", record)
+    # not "the database is unavailable, try again": the waiver is in, and sending it again would add a second one
+    assert posted.status_code == 303
+    page = client.get(f"/shipments/{SHIPMENT}").text
+    assert "Waived ACP_MISSING on this input. Not screened again:" in page
+    assert "database is locked" in page and "The waiver applies at the next screening that succeeds." in page
+    assert rows(db, "select code from waivers") == [("ACP_MISSING",)]
+    assert rows(db, "select verdict from screenings") == [("blocked",)]  # the rescreen left nothing behind

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from .. import licences as registry
-from ..errors import InputError, validation_lines
+from ..errors import InputError, StoreError, validation_lines
 from ..models import COULD_NOT_SCREEN, Acp, Declaration, Licence, ResultDocument, Summary
 from ..rates import import_rates_csv
 from ..store import to_json, utcnow
@@ -221,8 +221,13 @@ def release(ctx: Ctx):
     message = f"Waived {code} on this input" + (f" until {waiver['expires_on']}" if waiver["expires_on"] else "") + "."
     if not ctx.server.config.serve.rescreen_on_release:
         message += " It applies at the next screening (the daemon's next run, or `fba-jp screen`)."
-    elif (why := _rescreen(ctx, row)) is None:
-        message += " Screened again: the waiver is applied."
+        return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
+    try:
+        why = _rescreen(ctx, row)
+    except StoreError as exc:  # the waiver is committed: a "try again" would only record a second one
+        why = f"{exc}."
+    if why is None:  # the verdict it got, which the waiver may not have changed (another block, INPUT_INVALID)
+        message += " " + _screened_again(ctx, row)[1]
     else:
         message += f" Not screened again: {why} The waiver applies at the next screening that succeeds."
     return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
@@ -233,12 +238,21 @@ def rescreen(ctx: Ctx):
     row = _shipment_row(ctx, ctx.path_params["shipment_id"])
     if (why := _rescreen(ctx, row)) is not None:
         raise Problem(400, f"This shipment could not be screened again: {why}")
-    latest = queries.shipment(ctx.store, ctx.user, row["shipment_id"])
+    latest, message = _screened_again(ctx, row)
     with ctx.store.write():
         _audit(ctx, "rescreen", row["account"], row["shipment_id"],
                {"verdict": latest["latest_verdict"], "previous_verdict": row["latest_verdict"]})
-    return Redirect(shipment_links(row["shipment_id"])["html"],
-                    flash=f"Screened again: {row['latest_verdict']} → {latest['latest_verdict']}.")
+    return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
+
+
+def _screened_again(ctx: Ctx, row: dict) -> tuple[dict, str]:
+    """The shipment's row after a rescreen and what to tell the user: "Screened again: blocked → blocked
+    (INPUT_INVALID)." (the codes that still block it, so a waiver or fix that did not clear it says why)."""
+    latest = queries.shipment(ctx.store, ctx.user, row["shipment_id"])
+    result = queries.latest_result(ctx.store, latest)
+    blocking = sorted({f.code for f in result.findings if f.severity == "block" and not f.waived})
+    codes = f" ({', '.join(blocking)})" if blocking else ""
+    return latest, f"Screened again: {row['latest_verdict']} → {latest['latest_verdict']}{codes}."
 
 
 def _rescreen(ctx: Ctx, row: dict) -> str | None:
