@@ -49,6 +49,7 @@ from .declarations import (
     SyncedShipment,
     build_declaration,
     catalog_summary,
+    catalog_text,
     shipment_key,
 )
 from .errors import ConfigError, InputError, SpApiError, StopRequested, StoreError, UsageError
@@ -542,7 +543,8 @@ def refresh_catalog(store: Store, api: SpApi, asins: Iterable[str], ttl_days: in
 
 def cached_catalog(store: Store, marketplace_id: str) -> dict[str, dict]:
     return {
-        r["asin"]: {"title": r["title"], "product_type": r["product_type"], "classification": r["classification"]}
+        # rows cached before blank texts were dropped may hold one
+        r["asin"]: {key: catalog_text(r[key]) for key in ("title", "product_type", "classification")}
         for r in store.db.query("select * from catalog_items where marketplace_id = ? and found = 1", [marketplace_id])
     }
 
