@@ -112,19 +112,28 @@ def issue(store, docs: Documents, out_dir: Path, fmt: str = "pdf") -> list[Issue
     """Write every document of ``docs`` in ``fmt`` to ``out_dir`` and record them in the audit trail.
 
     Each file is written whole or not at all (:mod:`fba_jp.files`), so a failure never leaves half a document.
+    The files are written inside the transaction that records them, and removed again if it does not commit:
+    the database being locked, full or damaged leaves no paper on disk the audit trail does not know
+    (``--verify`` would say fba-jp never issued it), a file that cannot be written leaves no record.
     """
     out_dir = Path(out_dir)
-    issued = []
-    for kind in DATA_KINDS.get(fmt, KINDS):
-        data = render(docs, kind, fmt)
-        path = out_dir / file_name(docs.shipment_id, kind, fmt, docs.draft)
-        write_atomically(path, data)  # whole or not at all, 0600; a full disk is one line, exit 3
-        issued.append(Issued(path, kind, fmt, hashlib.sha256(data).hexdigest(), docs.draft))
-    store.record_documents([
-        {**issue_record(docs, item.kind, item.format, None, item.path.name), "sha256": item.sha256,
-         "path": str(item.path.resolve()), "bytes": item.path.stat().st_size}
-        for item in issued
-    ])
+    rendered = [(kind, render(docs, kind, fmt)) for kind in DATA_KINDS.get(fmt, KINDS)]
+    issued: list[Issued] = []
+    try:
+        with store.write():  # the write lock first: a locked database is refused before any file is written
+            for kind, data in rendered:
+                path = out_dir / file_name(docs.shipment_id, kind, fmt, docs.draft)
+                write_atomically(path, data)  # whole or not at all, 0600; a full disk is one line, exit 3
+                issued.append(Issued(path, kind, fmt, hashlib.sha256(data).hexdigest(), docs.draft))
+            store.record_documents([
+                {**issue_record(docs, item.kind, item.format, None, item.path.name), "sha256": item.sha256,
+                 "path": str(item.path.resolve()), "bytes": len(data)}
+                for item, (_, data) in zip(issued, rendered)
+            ])
+    except BaseException:
+        for item in issued:
+            item.path.unlink(missing_ok=True)
+        raise
     return issued
 
 
