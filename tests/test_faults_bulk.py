@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+import fba_jp.daemon
 import fba_jp.sync
 from fba_jp import hookimpl
 from fba_jp.app import App
@@ -183,6 +184,30 @@ def test_a_gate_whose_commit_fails_on_a_full_disk_exits_3_and_stores_nothing(tmp
     assert json.loads(result.stdout)["results"] == []
     [line] = result.stderr.splitlines()
     # SQLite names EFBIG "disk I/O error" or "database or disk is full", depending on where the write failed
-    assert line.startswith(f"fba-jp: {db}: write failed (") and "); nothing was saved — " in line
+    assert line.startswith(f"{declaration}: could not be screened: {db}: write failed (") and "); nothing was saved" in line
     with Store(db) as store:
         assert store.conn.execute("select count(*) from screenings").fetchone()[0] == 0
+
+
+def test_verdict_changes_the_database_refused_to_queue_are_announced_once_by_the_next_cycle(synced, monkeypatch):
+    """The screenings are committed, then queueing their announcements fails: the next cycle finds them unchanged
+    and still announces each, once (what announces is the state last announced, not what this cycle screened)."""
+    config, db = synced
+    action = Announced()
+    plugins = get_plugins(load_entrypoints=False, extra=(("announced", action),))
+    monkeypatch.setattr(fba_jp.sync, "sync_accounts", lambda app, names, **_: [fba_jp.sync.SyncReport(names[0])])
+    factory = lambda: App(str(config), str(db), plugins=plugins)  # noqa: E731
+    queue = fba_jp.daemon.act_on
+
+    def refused(store, *args, **kwargs):
+        store.conn.set_authorizer(lambda action, table, *_: sqlite3.SQLITE_DENY
+                                  if action == sqlite3.SQLITE_INSERT and table == "notifications" else sqlite3.SQLITE_OK)
+        return queue(store, *args, **kwargs)
+
+    monkeypatch.setattr(fba_jp.daemon, "act_on", refused)
+    assert run_account(factory, "acme", threading.Event(), Unrecorded()) == "error"
+    assert len(stored(db)) == SHIPMENTS and action.changes == {}
+    monkeypatch.setattr(fba_jp.daemon, "act_on", queue)
+    assert run_account(factory, "acme", threading.Event(), Unrecorded()) == "ok"
+    assert stored(db) == {f"FBA15AC{n:04}": [1, 1, 1, 1] for n in range(SHIPMENTS)}  # nothing screened twice
+    assert action.changes == {f"FBA15AC{n:04}": 1 for n in range(SHIPMENTS)}
