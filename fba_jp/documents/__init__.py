@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
 from ..files import write_atomically
 from ..models import Declaration, ShipmentResult
 from .build import DocumentRefused, Documents, build
@@ -24,7 +25,7 @@ FORMATS = ("pdf", "html", "csv", "json")
 DATA_KINDS = {"csv": ("invoice",), "json": ("invoice",)}
 
 __all__ = ["DocumentRefused", "Documents", "Issued", "build", "documents_for", "file_name", "issue", "issue_record",
-           "links", "render", "verify"]
+           "links", "render", "screened_now", "verify"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,30 @@ def documents_for(config, store, declaration: Declaration, result: ShipmentResul
     if elsewhere and store is not None:
         records += records_for(store, result.account, "licence") + records_for(store, result.account, "filing")
     return build(declaration, result, acp=acp, licences=records, draft=draft)
+
+
+def screened_now(app, shipment_id: str) -> tuple[Declaration, ShipmentResult] | None:
+    """The declaration and screening a stored shipment's documents are issued from, or ``None`` if it has none.
+
+    A synced shipment of an account in the config is first screened as ``fba-jp screen`` does, from its SP-API
+    data and the product master, profile and caches as they are now: papers must not show a product row since
+    corrected, nor clear a shipment whose row is gone (then ``INPUT_INVALID``: :class:`InputError`, no
+    documents). Then :func:`current_screening` of the declaration that gives. ``app``: an :class:`~fba_jp.app.App`.
+    """
+    from ..sync import screen_synced
+
+    store = app.store
+    current = store.resolve(shipment_id)
+    row = store.rows("select account, source from shipments where shipment_id = ?", [current])
+    if row and (row[0]["source"] or "").startswith("spapi:") and row[0]["account"] in {a.name for a in app.config.accounts}:
+        report = screen_synced(app, [row[0]["account"]], only={current})
+        if not report.results and report.errors:  # the account's product master or quotes could not be read
+            raise InputError(f"{shipment_id}: cannot draw documents: {' '.join(report.errors)}")
+    found = store.screened_declaration(shipment_id)
+    if found is None:
+        return None
+    declaration, stored = found
+    return declaration, current_screening(app.config, store, app.screener(), declaration, stored)
 
 
 def current_screening(config, store, screener, declaration: Declaration, stored: ShipmentResult) -> ShipmentResult:

@@ -173,21 +173,18 @@ def shipment_result(ctx: Ctx) -> Response:
 def shipment_document(ctx: Ctx) -> Response:
     """A shipping document (fba_jp.documents) of the shipment's latest screening, as a download: final when the
     shipment may ship and its parties are complete, else the watermarked draft that lists why. Recorded."""
-    from ..documents import KINDS, DocumentRefused, current_screening, documents_for, file_name, issue_record, render
-    from ..runner import Screener
+    from ..documents import KINDS, DocumentRefused, documents_for, file_name, issue_record, render, screened_now
 
     row = _shipment_row(ctx, ctx.path_params["shipment_id"])
     kind, fmt = ctx.path_params["kind"].replace("-", "_"), ctx.path_params["fmt"]
     try:
-        found = ctx.store.screened_declaration(row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
-    except InputError as exc:  # its latest screening formed no declaration: the shipment's state, not the request
+        # as `fba-jp documents`: from what the shipment's data says now, not a screening that may be stale
+        found = screened_now(_app(ctx), row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
+    except InputError as exc:  # it forms no declaration now: the shipment's state, not the request
         raise Problem(409, str(exc)) from None
     if found is None:
         raise Problem(404, f"No {ctx.path_params['kind']}.{fmt} for shipment {row['shipment_id']!r}.")
-    # as `fba-jp documents`: from what screening the stored declaration says now, not a verdict that may be stale
     config = ctx.server.config
-    found = (found[0], current_screening(config, ctx.store, Screener(ctx.server.get_plugins(), config, ctx.store),
-                                         *found))
     try:
         docs = documents_for(config, ctx.store, *found, draft=found[1].verdict == "blocked")
     except DocumentRefused:  # final documents refused for missing party data: the draft lists what is missing
@@ -255,6 +252,15 @@ def _screened_again(ctx: Ctx, row: dict) -> tuple[dict, str]:
     return latest, f"Screened again: {row['latest_verdict']} → {latest['latest_verdict']}{codes}."
 
 
+def _app(ctx: Ctx):
+    """An :class:`~fba_jp.app.App` of this dashboard's config, plugins and this request's store connection."""
+    from ..app import App
+
+    app = App(None, ctx.server.db_path, plugins=ctx.server.get_plugins())
+    app.config, app.store = ctx.server.config, ctx.store
+    return app
+
+
 def _rescreen(ctx: Ctx, row: dict) -> str | None:
     """Screen the shipment again; ``None`` when done, else why it could not be (a sentence to show).
 
@@ -266,12 +272,9 @@ def _rescreen(ctx: Ctx, row: dict) -> str | None:
     if row["account"] and row["account"] not in {a.name for a in config.accounts}:
         return f"its account {row['account']!r} is not in this dashboard's config."
     if row["source"].startswith("spapi:") and row["account"]:
-        from ..app import App
         from ..sync import screen_synced
 
-        app = App(None, ctx.server.db_path, plugins=ctx.server.get_plugins())
-        app.config, app.store = config, ctx.store
-        report = screen_synced(app, [row["account"]], force=True, only={row["shipment_id"]})
+        report = screen_synced(_app(ctx), [row["account"]], force=True, only={row["shipment_id"]})
         if report.results:
             return None
         # the account's product master or freight quotes could not be read: say what, as `fba-jp screen` does
