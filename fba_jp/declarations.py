@@ -96,17 +96,20 @@ def catalog_summary(item: dict | None, marketplace_id: str) -> dict:
         entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
         return next((e for e in entries if e.get("marketplaceId") == marketplace_id), entries[0] if entries else {})
 
-    def text(value):
-        return value if isinstance(value, str) else None
-
     summary = pick(item.get("summaries"))
     product_type = pick(item.get("productTypes"))
     browse = summary.get("browseClassification")
     return {
-        "title": text(summary.get("itemName")),
-        "product_type": text(product_type.get("productType")),
-        "classification": text(browse.get("displayName")) if isinstance(browse, dict) else None,
+        "title": catalog_text(summary.get("itemName")),
+        "product_type": catalog_text(product_type.get("productType")),
+        "classification": catalog_text(browse.get("displayName")) if isinstance(browse, dict) else None,
     }
+
+
+def catalog_text(value) -> str | None:
+    """A catalog field as Amazon gave it, or ``None`` when it is not a string or is blank: a blank itemName
+    must not replace the product master's title, which the keyword checks read."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 @dataclass

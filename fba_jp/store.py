@@ -43,7 +43,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .errors import StoreError, WaiverError
+from pydantic import ValidationError
+
+from .errors import InputError, StoreError, WaiverError
 from .migrations import SchemaError, migrate
 from .models import (
     COULD_NOT_SCREEN,
@@ -447,12 +449,23 @@ class Store:
     # ----- shipping documents (fba_jp/documents)
 
     def screened_declaration(self, shipment_id: str) -> tuple[Declaration, ShipmentResult] | None:
-        """The latest screening of a shipment with the exact declaration it screened, or ``None``."""
+        """The latest screening of a shipment with the exact declaration it screened, or ``None``.
+
+        Raises :class:`InputError` when that screening is a synced shipment's ``INPUT_INVALID``: its stored
+        input is the SP-API data and the problems, no declaration to draw documents from."""
         latest = self.latest_screening(shipment_id)
         body = self.declaration(latest["input_sha256"]) if latest is not None else None
         if body is None:
             return None
-        return Declaration.model_validate_json(body), self.load_result(latest)
+        try:
+            declaration = Declaration.model_validate_json(body)
+        except ValidationError:
+            problems = json.loads(body).get("input_invalid")
+            if not problems:
+                raise
+            raise InputError(f"{shipment_id}: its latest screening is INPUT_INVALID, so there is no declaration to "
+                             f"draw documents from: {'; '.join(problems)}; fix that and run `fba-jp screen`") from None
+        return declaration, self.load_result(latest)
 
     def record_documents(self, rows: list[dict]) -> None:
         """Record issued documents (one transaction): ``sha256``, ``screening_id``, ``kind``, ``format``…"""

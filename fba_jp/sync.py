@@ -49,9 +49,10 @@ from .declarations import (
     SyncedShipment,
     build_declaration,
     catalog_summary,
+    catalog_text,
     shipment_key,
 )
-from .errors import ConfigError, InputError, SpApiError, StopRequested, UsageError
+from .errors import ConfigError, InputError, SpApiError, StopRequested, StoreError, UsageError
 from .freight import latest_invoices, load_quotes
 from .models import JST, Declaration, Finding, ShipmentResult
 from .pricing import amazon_figures, refresh_for_account
@@ -542,7 +543,8 @@ def refresh_catalog(store: Store, api: SpApi, asins: Iterable[str], ttl_days: in
 
 def cached_catalog(store: Store, marketplace_id: str) -> dict[str, dict]:
     return {
-        r["asin"]: {"title": r["title"], "product_type": r["product_type"], "classification": r["classification"]}
+        # rows cached before blank texts were dropped may hold one
+        r["asin"]: {key: catalog_text(r[key]) for key in ("title", "product_type", "classification")}
         for r in store.db.query("select * from catalog_items where marketplace_id = ? and found = 1", [marketplace_id])
     }
 
@@ -706,9 +708,19 @@ def screen_synced(app, account_names: Iterable[str] = (), force: bool = False,
     screener = app.screener(stop)  # a check waiting in context.sleep wakes when the daemon is asked to stop
     plugins_json = to_json(sorted(app.plugins.names()))
     pending: list[tuple[int, ShipmentResult, Declaration | None, str]] = []  # (place in results, …) not stored yet
+    recorded = 0  # screenings committed by earlier batches of this call
 
     def record() -> None:  # SCREEN_BATCH screenings a transaction: each whole, the batch all or nothing
-        stored = store.record_screenings([entry[1:] for entry in pending], screener.plugin_names)
+        nonlocal recorded
+        try:
+            stored = store.record_screenings([entry[1:] for entry in pending], screener.plugin_names)
+        except StoreError as exc:
+            if not recorded:
+                raise
+            # the store's "nothing was saved" is of this batch only: say the earlier ones are in the audit trail
+            raise StoreError(f"{exc}; {recorded} screening{'s' if recorded != 1 else ''} recorded before it in this "
+                             "run are kept, the other shipments were not recorded: run `fba-jp screen` again") from None
+        recorded += len(stored)
         for (place, *_), result in zip(pending, stored):
             report.results[place] = result
         pending.clear()

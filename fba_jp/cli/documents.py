@@ -77,14 +77,13 @@ def _screened(app: App, shipment_id, file_path, account):
         return declaration, app.screener().screen(declaration, source, account)
     if not shipment_id:
         raise UsageError("documents: give SHIPMENT_ID (a stored shipment), --file DECLARATION or --verify FILE")
-    found = app.store.screened_declaration(shipment_id)
+    from ..documents import screened_now
+
+    found = screened_now(app, shipment_id)
     if found is None:
         raise InputError(f"{shipment_id}: no screened shipment with this id in {app.store.path}; "
                          "run fba-jp sync and fba-jp screen, or pass --file DECLARATION")
-    from ..documents import current_screening
-
-    declaration, stored = found
-    return declaration, current_screening(app.config, app.store, app.screener(), declaration, stored)
+    return found
 
 
 def _verdict_line(path: str, answer: dict) -> str:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
 from ..files import write_atomically
 from ..models import Declaration, ShipmentResult
 from .build import DocumentRefused, Documents, build
@@ -24,7 +25,7 @@ FORMATS = ("pdf", "html", "csv", "json")
 DATA_KINDS = {"csv": ("invoice",), "json": ("invoice",)}
 
 __all__ = ["DocumentRefused", "Documents", "Issued", "build", "documents_for", "file_name", "issue", "issue_record",
-           "links", "render", "verify"]
+           "links", "render", "screened_now", "verify"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,30 @@ def documents_for(config, store, declaration: Declaration, result: ShipmentResul
     return build(declaration, result, acp=acp, licences=records, draft=draft)
 
 
+def screened_now(app, shipment_id: str) -> tuple[Declaration, ShipmentResult] | None:
+    """The declaration and screening a stored shipment's documents are issued from, or ``None`` if it has none.
+
+    A synced shipment of an account in the config is first screened as ``fba-jp screen`` does, from its SP-API
+    data and the product master, profile and caches as they are now: papers must not show a product row since
+    corrected, nor clear a shipment whose row is gone (then ``INPUT_INVALID``: :class:`InputError`, no
+    documents). Then :func:`current_screening` of the declaration that gives. ``app``: an :class:`~fba_jp.app.App`.
+    """
+    from ..sync import screen_synced
+
+    store = app.store
+    current = store.resolve(shipment_id)
+    row = store.rows("select account, source from shipments where shipment_id = ?", [current])
+    if row and (row[0]["source"] or "").startswith("spapi:") and row[0]["account"] in {a.name for a in app.config.accounts}:
+        report = screen_synced(app, [row[0]["account"]], only={current})
+        if not report.results and report.errors:  # the account's product master or quotes could not be read
+            raise InputError(f"{shipment_id}: cannot draw documents: {' '.join(report.errors)}")
+    found = store.screened_declaration(shipment_id)
+    if found is None:
+        return None
+    declaration, stored = found
+    return declaration, current_screening(app.config, store, app.screener(), declaration, stored)
+
+
 def current_screening(config, store, screener, declaration: Declaration, stored: ShipmentResult) -> ShipmentResult:
     """The screening a stored shipment's documents are issued from: ``stored``, unless screening the same
     declaration now says otherwise (its ACP revoked, a waiver expired since), and then that new screening,
@@ -112,19 +137,28 @@ def issue(store, docs: Documents, out_dir: Path, fmt: str = "pdf") -> list[Issue
     """Write every document of ``docs`` in ``fmt`` to ``out_dir`` and record them in the audit trail.
 
     Each file is written whole or not at all (:mod:`fba_jp.files`), so a failure never leaves half a document.
+    The files are written inside the transaction that records them, and removed again if it does not commit:
+    the database being locked, full or damaged leaves no paper on disk the audit trail does not know
+    (``--verify`` would say fba-jp never issued it), a file that cannot be written leaves no record.
     """
     out_dir = Path(out_dir)
-    issued = []
-    for kind in DATA_KINDS.get(fmt, KINDS):
-        data = render(docs, kind, fmt)
-        path = out_dir / file_name(docs.shipment_id, kind, fmt, docs.draft)
-        write_atomically(path, data)  # whole or not at all, 0600; a full disk is one line, exit 3
-        issued.append(Issued(path, kind, fmt, hashlib.sha256(data).hexdigest(), docs.draft))
-    store.record_documents([
-        {**issue_record(docs, item.kind, item.format, None, item.path.name), "sha256": item.sha256,
-         "path": str(item.path.resolve()), "bytes": item.path.stat().st_size}
-        for item in issued
-    ])
+    rendered = [(kind, render(docs, kind, fmt)) for kind in DATA_KINDS.get(fmt, KINDS)]
+    issued: list[Issued] = []
+    try:
+        with store.write():  # the write lock first: a locked database is refused before any file is written
+            for kind, data in rendered:
+                path = out_dir / file_name(docs.shipment_id, kind, fmt, docs.draft)
+                write_atomically(path, data)  # whole or not at all, 0600; a full disk is one line, exit 3
+                issued.append(Issued(path, kind, fmt, hashlib.sha256(data).hexdigest(), docs.draft))
+            store.record_documents([
+                {**issue_record(docs, item.kind, item.format, None, item.path.name), "sha256": item.sha256,
+                 "path": str(item.path.resolve()), "bytes": len(data)}
+                for item, (_, data) in zip(issued, rendered)
+            ])
+    except BaseException:
+        for item in issued:
+            item.path.unlink(missing_ok=True)
+        raise
     return issued
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from .. import licences as registry
-from ..errors import validation_lines
+from ..errors import InputError, StoreError, validation_lines
 from ..models import COULD_NOT_SCREEN, Acp, Declaration, Licence, ResultDocument, Summary
 from ..rates import import_rates_csv
 from ..store import to_json, utcnow
@@ -173,18 +173,18 @@ def shipment_result(ctx: Ctx) -> Response:
 def shipment_document(ctx: Ctx) -> Response:
     """A shipping document (fba_jp.documents) of the shipment's latest screening, as a download: final when the
     shipment may ship and its parties are complete, else the watermarked draft that lists why. Recorded."""
-    from ..documents import KINDS, DocumentRefused, current_screening, documents_for, file_name, issue_record, render
-    from ..runner import Screener
+    from ..documents import KINDS, DocumentRefused, documents_for, file_name, issue_record, render, screened_now
 
     row = _shipment_row(ctx, ctx.path_params["shipment_id"])
     kind, fmt = ctx.path_params["kind"].replace("-", "_"), ctx.path_params["fmt"]
-    found = ctx.store.screened_declaration(row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
+    try:
+        # as `fba-jp documents`: from what the shipment's data says now, not a screening that may be stale
+        found = screened_now(_app(ctx), row["shipment_id"]) if kind in KINDS and fmt in ("pdf", "html") else None
+    except InputError as exc:  # it forms no declaration now: the shipment's state, not the request
+        raise Problem(409, str(exc)) from None
     if found is None:
         raise Problem(404, f"No {ctx.path_params['kind']}.{fmt} for shipment {row['shipment_id']!r}.")
-    # as `fba-jp documents`: from what screening the stored declaration says now, not a verdict that may be stale
     config = ctx.server.config
-    found = (found[0], current_screening(config, ctx.store, Screener(ctx.server.get_plugins(), config, ctx.store),
-                                         *found))
     try:
         docs = documents_for(config, ctx.store, *found, draft=found[1].verdict == "blocked")
     except DocumentRefused:  # final documents refused for missing party data: the draft lists what is missing
@@ -218,8 +218,13 @@ def release(ctx: Ctx):
     message = f"Waived {code} on this input" + (f" until {waiver['expires_on']}" if waiver["expires_on"] else "") + "."
     if not ctx.server.config.serve.rescreen_on_release:
         message += " It applies at the next screening (the daemon's next run, or `fba-jp screen`)."
-    elif (why := _rescreen(ctx, row)) is None:
-        message += " Screened again: the waiver is applied."
+        return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
+    try:
+        why = _rescreen(ctx, row)
+    except StoreError as exc:  # the waiver is committed: a "try again" would only record a second one
+        why = f"{exc}."
+    if why is None:  # the verdict it got, which the waiver may not have changed (another block, INPUT_INVALID)
+        message += " " + _screened_again(ctx, row)[1]
     else:
         message += f" Not screened again: {why} The waiver applies at the next screening that succeeds."
     return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
@@ -230,12 +235,30 @@ def rescreen(ctx: Ctx):
     row = _shipment_row(ctx, ctx.path_params["shipment_id"])
     if (why := _rescreen(ctx, row)) is not None:
         raise Problem(400, f"This shipment could not be screened again: {why}")
-    latest = queries.shipment(ctx.store, ctx.user, row["shipment_id"])
+    latest, message = _screened_again(ctx, row)
     with ctx.store.write():
         _audit(ctx, "rescreen", row["account"], row["shipment_id"],
                {"verdict": latest["latest_verdict"], "previous_verdict": row["latest_verdict"]})
-    return Redirect(shipment_links(row["shipment_id"])["html"],
-                    flash=f"Screened again: {row['latest_verdict']} → {latest['latest_verdict']}.")
+    return Redirect(shipment_links(row["shipment_id"])["html"], flash=message)
+
+
+def _screened_again(ctx: Ctx, row: dict) -> tuple[dict, str]:
+    """The shipment's row after a rescreen and what to tell the user: "Screened again: blocked → blocked
+    (INPUT_INVALID)." (the codes that still block it, so a waiver or fix that did not clear it says why)."""
+    latest = queries.shipment(ctx.store, ctx.user, row["shipment_id"])
+    result = queries.latest_result(ctx.store, latest)
+    blocking = sorted({f.code for f in result.findings if f.severity == "block" and not f.waived})
+    codes = f" ({', '.join(blocking)})" if blocking else ""
+    return latest, f"Screened again: {row['latest_verdict']} → {latest['latest_verdict']}{codes}."
+
+
+def _app(ctx: Ctx):
+    """An :class:`~fba_jp.app.App` of this dashboard's config, plugins and this request's store connection."""
+    from ..app import App
+
+    app = App(None, ctx.server.db_path, plugins=ctx.server.get_plugins())
+    app.config, app.store = ctx.server.config, ctx.store
+    return app
 
 
 def _rescreen(ctx: Ctx, row: dict) -> str | None:
@@ -249,12 +272,9 @@ def _rescreen(ctx: Ctx, row: dict) -> str | None:
     if row["account"] and row["account"] not in {a.name for a in config.accounts}:
         return f"its account {row['account']!r} is not in this dashboard's config."
     if row["source"].startswith("spapi:") and row["account"]:
-        from ..app import App
         from ..sync import screen_synced
 
-        app = App(None, ctx.server.db_path, plugins=ctx.server.get_plugins())
-        app.config, app.store = config, ctx.store
-        report = screen_synced(app, [row["account"]], force=True, only={row["shipment_id"]})
+        report = screen_synced(_app(ctx), [row["account"]], force=True, only={row["shipment_id"]})
         if report.results:
             return None
         # the account's product master or freight quotes could not be read: say what, as `fba-jp screen` does
