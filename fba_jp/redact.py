@@ -9,6 +9,7 @@ quote it, and its text reaches findings, the database, reports and tracebacks.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
@@ -50,6 +51,14 @@ def remember_secret(value: str | None) -> str | None:
             forms = {form for known in _KNOWN for form in (known, quote(known, safe=""), quote_plus(known))}
             _SECRETS = tuple(sorted(forms, key=len, reverse=True))
     return value
+
+
+def remember_login(user: str, password: str) -> None:
+    """Note how an SMTP login sends ``password`` as secrets too: base64 of AUTH PLAIN's ``\\0user\\0password``
+    and of AUTH LOGIN's password alone. A server that refuses the login may quote the line it got, and the
+    plain value is not in it."""
+    for sent in (f"\0{user}\0{password}", password):
+        remember_secret(base64.b64encode(sent.encode("utf-8")).decode("ascii"))
 
 
 def redact(text: str) -> str:
