@@ -16,8 +16,10 @@ def set_canaries(monkeypatch) -> list[str]:
     return [*CANARIES.values(), HOOK_TOKEN]
 
 
-def canary_config(*, hook_url: str = "https://hooks.example.test", smtp_port: int = 9, account: str = "") -> str:
-    """A config.toml whose every secret is a canary; ``account`` replaces the default ``[[accounts]]`` table."""
+def canary_config(*, hook_url: str = "https://hooks.example.test", smtp_port: int = 9, account: str = "",
+                  plugin: bool = True) -> str:
+    """A config.toml whose every secret is a canary; ``account`` replaces the default ``[[accounts]]`` table;
+    ``plugin``: with the settings of :data:`LEAKY_PLUGIN`."""
     return (account or '''
 [[accounts]]
 name = "a"
@@ -40,9 +42,7 @@ sender = "a@example.test"
 to = ["b@example.test"]
 [serve]
 secret_key = "env:FBA_JP_TEST_SESSION"
-[plugins.careless]
-api_token = "env:FBA_JP_TEST_PLUGIN"
-'''
+''' + ('[plugins.careless]\napi_token = "env:FBA_JP_TEST_PLUGIN"\n' if plugin else "")
 
 
 # a check that puts its resolved token, a URL carrying it, repr(context.config) (the webhook URL with a token
@@ -78,12 +78,29 @@ def careless(shipment, context):
 """
 
 
-def write_leaky_plugin(directory):
+# the same check, which also logs its token on a logger of its own (not one fba-jp filters) before it raises
+LOGGING_LEAKY_PLUGIN = "import logging\n" + LEAKY_PLUGIN.replace(
+    "    raise RuntimeError(", '    logging.getLogger("careless").warning("upstream refused %s", token)\n    raise RuntimeError(')
+
+
+def write_leaky_plugin(directory, source: str = LEAKY_PLUGIN):
     """``directory/plugs/careless.py``; returns the directory to give as ``--plugins-dir``."""
     plugs = directory / "plugs"
     plugs.mkdir(exist_ok=True)
-    (plugs / "careless.py").write_text(LEAKY_PLUGIN)
+    (plugs / "careless.py").write_text(source)
     return plugs
+
+
+def install_leaky_plugin(directory, source: str = LEAKY_PLUGIN):
+    """``careless`` as an installed plugin (a module and its ``fba_jp`` entry point) in ``directory``, for a
+    subprocess whose PYTHONPATH holds it (the daemon takes no --plugins-dir)."""
+    directory.mkdir(exist_ok=True)
+    (directory / "careless.py").write_text(source)
+    info = directory / "careless-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: careless\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[fba_jp]\ncareless = careless\n")
+    return directory
 
 
 def database_text(path) -> str:
@@ -106,7 +123,7 @@ def database_text(path) -> str:
 
 
 def assert_nothing_leaks(secrets, haystacks: dict[str, str]) -> None:
-    """No secret in any of ``haystacks`` (where → text)."""
-    for secret in secrets:
-        for where, text in haystacks.items():
-            assert secret not in text, f"{secret[:20]}… reached {where}"
+    """No secret in any of ``haystacks`` (where → text); the message lists every leak."""
+    leaks = [f"{secret[:20]}… reached {where}" for secret in secrets for where, text in haystacks.items()
+             if secret in text]
+    assert not leaks, "; ".join(leaks)

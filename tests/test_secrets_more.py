@@ -3,12 +3,21 @@ servers that echo the request, the e-mail action's refused logins, documents, db
 plugins, the dashboard, and secrets too short to redact."""
 
 import base64
+import json
 import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from fake_smtp import FakeSMTP, fake_smtp_server
-from secrets_canary import CANARIES, assert_nothing_leaks, database_text
+from recorded_state import query, wait_for
+from secrets_canary import (CANARIES, LOGGING_LEAKY_PLUGIN, assert_nothing_leaks, canary_config, database_text,
+                            install_leaky_plugin, set_canaries)
 
 SMTP_PASSWORD = CANARIES["SMTP"]
 
@@ -16,6 +25,98 @@ SMTP_PASSWORD = CANARIES["SMTP"]
 def smtp_forms(user: str, password: str) -> list[str]:
     """How smtplib sends a login: AUTH PLAIN's ``\\0user\\0password`` and AUTH LOGIN's password, in base64."""
     return [base64.b64encode(f"\0{user}\0{password}".encode()).decode(), base64.b64encode(password.encode()).decode()]
+
+
+class EchoingHook(BaseHTTPRequestHandler):
+    """A webhook receiver that fails with a 500 quoting the request: URL (whole, and its path alone), headers
+    and body, in its headers and its body."""
+
+    requests = 0
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        EchoingHook.requests += 1
+        url = f"http://{self.headers['Host']}{self.path}"
+        echo = f"{self.requestline} {url} {dict(self.headers.items())} {body.decode()}".encode()
+        self.send_response(500)
+        self.send_header("X-Echo-Url", url)
+        self.send_header("X-Echo-Path", self.path)
+        self.send_header("Content-Length", str(len(echo)))
+        self.end_headers()
+        self.wfile.write(echo)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def echoing_hook():
+    """The base URL of an :class:`EchoingHook` on loopback."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingHook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    EchoingHook.requests = 0
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_daemon_cycle_whose_actions_fail_against_echoing_servers_leaks_nothing(tmp_path, monkeypatch, echoing_hook):
+    """The daemon (subprocess, real scheduler, --log-level DEBUG) syncs the sandbox's sellers, screens, and
+    delivers each verdict change to a webhook that answers 500 quoting the request, and by e-mail to a server
+    that refuses the login quoting the base64 AUTH line; an installed plugin's check logs its token on its own
+    logger and raises with every canary in its exception: no credential, access token, webhook token or key,
+    SMTP password (as typed or as sent) reaches the log, the database or `status --json`."""
+    from fba_jp.demo import demo_credentials, write_demo_config
+    from fba_jp.sandbox import Sandbox
+
+    secrets = set_canaries(monkeypatch) + smtp_forms("ops", SMTP_PASSWORD)
+    with Sandbox(seed=7) as sandbox, fake_smtp_server() as smtp_port:
+        FakeSMTP.refuse_auth = True
+        demo = write_demo_config(tmp_path, sandbox).read_text()
+        config = tmp_path / "config.toml"
+        config.write_text("[schedule]\ninterval_seconds = 3600\njitter_seconds = 0\n"
+                          + canary_config(hook_url=echoing_hook, smtp_port=smtp_port, account=demo))
+        credentials = demo_credentials(sandbox)
+        site = install_leaky_plugin(tmp_path / "site", LOGGING_LEAKY_PLUGIN)
+        # the plugin dumps FBA_JP_TEST_*: there, the demo accounts' credentials (the canaries no account references)
+        for name, value in (("REFRESH", credentials["FBA_JP_DEMO_MAPLE_REFRESH_TOKEN"]),
+                            ("APP", credentials["FBA_JP_DEMO_LWA_APP_ID"]), ("CLIENT", credentials["FBA_JP_DEMO_LWA_CLIENT_SECRET"])):
+            monkeypatch.setenv(f"FBA_JP_TEST_{name}", value)
+            secrets.remove(CANARIES[name])
+        env = {**os.environ, **credentials, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+        env.pop("SP_API_DEFAULT_MARKETPLACE", None)
+        db = tmp_path / "daemon.db"
+        with open(tmp_path / "daemon.log", "w") as log:
+            daemon = subprocess.Popen([sys.executable, "-m", "fba_jp", "daemon", "--config", str(config), "--db", str(db),
+                                       "--log-level", "DEBUG"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+        try:
+            accounts = 3
+
+            def cycle_done():
+                finished = query(db, "select count(*) from daemon_accounts where last_finished_at is not null")[0][0]
+                failed = {action for (action,) in query(
+                    db, "select action from notifications where status = 'failed' and last_error is not null")}
+                return finished == accounts and {"notify_webhook", "notify_email"} <= failed
+
+            wait_for(lambda: db.exists() and _has_tables(db) and cycle_done(), "a daemon cycle with failed actions")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
+        access_tokens = list(sandbox.access_tokens)
+    assert daemon.returncode == 0 and access_tokens and EchoingHook.requests and FakeSMTP.logins
+    status = subprocess.run([sys.executable, "-m", "fba_jp", "status", "--json", "--db", str(db)], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, check=True)
+    errors = [error for (error,) in query(db, "select last_error from notifications where status = 'failed'")]
+    assert any("HTTP 500" in e for e in errors) and any("535" in e for e in errors)  # the servers' answers are kept
+    log_text = (tmp_path / "daemon.log").read_text()
+    assert "HTTP Request: POST" in log_text and "careless: upstream refused [secret]" in log_text  # DEBUG, every logger
+    assert "PLUGIN_ERROR" in database_text(db)  # the installed check ran in the daemon and raised
+    secrets += [*credentials.values(), *access_tokens]
+    assert_nothing_leaks(secrets, {"log": log_text, "database": database_text(db), "status": status.stdout + status.stderr})
+
+
+def _has_tables(db) -> bool:
+    return bool(query(db, "select 1 from sqlite_master where name = 'notifications'"))
 
 
 @pytest.mark.parametrize("mechanism", [b"PLAIN", b"LOGIN"])
