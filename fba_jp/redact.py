@@ -95,3 +95,7 @@ _FORMATTER = logging.Formatter()
 for _name in ("httpx", "sp_api.base.client", "fba_jp.actions", "fba_jp.cli", "fba_jp.daemon", "fba_jp.runner",
               "fba_jp.spapi", "fba_jp.sync", "fba_jp.web"):
     logging.getLogger(_name).addFilter(RedactUrls())
+# a logger with no handler anywhere (a plugin's own, on a command that configures no logging) ends at Python's
+# last-resort handler, which prints WARNING and above on stderr: filtered there, its records are redacted too
+if logging.lastResort is not None:
+    logging.lastResort.addFilter(RedactUrls())

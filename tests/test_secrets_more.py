@@ -14,10 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from fba_jp.testing import declaration_data
+
 from fake_smtp import FakeSMTP, fake_smtp_server
 from recorded_state import query, wait_for
 from secrets_canary import (CANARIES, LOGGING_LEAKY_PLUGIN, assert_nothing_leaks, canary_config, database_text,
-                            install_leaky_plugin, set_canaries)
+                            install_leaky_plugin, set_canaries, write_leaky_plugin)
 
 SMTP_PASSWORD = CANARIES["SMTP"]
 
@@ -147,3 +149,57 @@ def test_an_smtp_server_that_quotes_the_refused_login_reaches_no_stored_error_or
     assert error.startswith("SMTPAuthenticationError: (535, b'5.7.8 authentication failed for AUTH " + mechanism.decode())
     assert_nothing_leaks([SMTP_PASSWORD, *smtp_forms("ops", SMTP_PASSWORD)],
                          {"error": error, "log": caplog.text, "database": database_text(tmp_path / "mail.db")})
+
+
+def test_documents_db_config_and_plugins_commands_leak_no_canary(run_cli, tmp_path, write_declaration, monkeypatch, caplog):
+    """After a gate whose plugin raised with every canary: draft documents in each format (PDF text extracted),
+    `db check`, `db backup` (every cell of the copy), `config check`, `plugins --all` and `status --json`."""
+    from pypdf import PdfReader
+
+    secrets = set_canaries(monkeypatch)
+    caplog.set_level(logging.DEBUG)
+    config = tmp_path / "config.toml"
+    config.write_text(canary_config())
+    plugs = write_leaky_plugin(tmp_path)
+    db = tmp_path / "t.db"
+    declaration = write_declaration(declaration_data())
+    common = ("--config", config, "--plugins-dir", plugs, "--db", db)
+    results = [run_cli("--debug", "gate", declaration, *common, "-o", "json")]
+    assert results[0].exit_code == 3 and "PLUGIN_ERROR" in results[0].stdout
+    texts = {}
+    for fmt in ("pdf", "html", "csv", "json"):
+        out = tmp_path / f"docs-{fmt}"
+        results.append(run_cli("--debug", "documents", "--file", declaration, "--format", fmt, "--draft", "--out", out, *common))
+        assert results[-1].exit_code == 1, results[-1].stderr  # blocked (PLUGIN_ERROR): drafts only
+        files = sorted(out.iterdir())
+        assert files, f"no {fmt} drafts written"
+        for path in files:
+            texts[str(path)] = ("\n".join(page.extract_text() for page in PdfReader(path).pages) if fmt == "pdf"
+                                else path.read_text(encoding="utf-8"))
+    assert any("PLUGIN_ERROR" in text for text in texts.values())  # the drafts list the blocking code
+    backup = tmp_path / "backup.db"
+    for args in (("db", "check", "--config", config, "--db", db), ("db", "backup", backup, "--config", config, "--db", db),
+                 ("config", "check", *common[:4]), ("plugins", "--all", "--plugins-dir", plugs),
+                 ("status", "--json", "--config", config, "--db", db)):
+        results.append(run_cli("--debug", *args))
+        assert results[-1].exit_code == 0, (args, results[-1].stderr)
+    assert "careless" in results[-2].stdout and "careless" in database_text(backup)
+    assert_nothing_leaks(secrets, {
+        "stdout": "".join(r.stdout for r in results), "stderr": "".join(r.stderr for r in results),
+        "log": caplog.text, "documents": "\n".join(texts.values()), "backup": database_text(backup),
+        "database": database_text(db)})
+
+
+def test_a_plugins_own_logger_leaks_no_canary_on_the_command_line(tmp_path, write_declaration, monkeypatch):
+    """A plugin that logs its token on a logger of its own: `fba-jp gate` configures no logging, so Python prints
+    the warning itself on stderr (a subprocess: under pytest its own log handler would take the record)."""
+    secrets = set_canaries(monkeypatch)
+    config = tmp_path / "config.toml"
+    config.write_text(canary_config())
+    plugs = write_leaky_plugin(tmp_path, LOGGING_LEAKY_PLUGIN)
+    gate = subprocess.run([sys.executable, "-m", "fba_jp", "gate", str(write_declaration(declaration_data())), "--config",
+                           str(config), "--plugins-dir", str(plugs), "--db", str(tmp_path / "t.db"), "-o", "json"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert gate.returncode == 3 and "PLUGIN_ERROR" in gate.stdout
+    assert "upstream refused [secret]" in gate.stderr  # the plugin's warning, redacted
+    assert_nothing_leaks(secrets, {"stdout": gate.stdout, "stderr": gate.stderr})
