@@ -117,6 +117,14 @@ def test_a_daemon_cycle_whose_actions_fail_against_echoing_servers_leaks_nothing
     assert_nothing_leaks(secrets, {"log": log_text, "database": database_text(db), "status": status.stdout + status.stderr})
 
 
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def _has_tables(db) -> bool:
     return bool(query(db, "select 1 from sqlite_master where name = 'notifications'"))
 
@@ -154,8 +162,6 @@ def test_an_smtp_server_that_quotes_the_refused_login_reaches_no_stored_error_or
 def test_documents_db_config_and_plugins_commands_leak_no_canary(run_cli, tmp_path, write_declaration, monkeypatch, caplog):
     """After a gate whose plugin raised with every canary: draft documents in each format (PDF text extracted),
     `db check`, `db backup` (every cell of the copy), `config check`, `plugins --all` and `status --json`."""
-    from pypdf import PdfReader
-
     secrets = set_canaries(monkeypatch)
     caplog.set_level(logging.DEBUG)
     config = tmp_path / "config.toml"
@@ -174,8 +180,7 @@ def test_documents_db_config_and_plugins_commands_leak_no_canary(run_cli, tmp_pa
         files = sorted(out.iterdir())
         assert files, f"no {fmt} drafts written"
         for path in files:
-            texts[str(path)] = ("\n".join(page.extract_text() for page in PdfReader(path).pages) if fmt == "pdf"
-                                else path.read_text(encoding="utf-8"))
+            texts[str(path)] = pdf_text(path.read_bytes()) if fmt == "pdf" else path.read_text(encoding="utf-8")
     assert any("PLUGIN_ERROR" in text for text in texts.values())  # the drafts list the blocking code
     backup = tmp_path / "backup.db"
     for args in (("db", "check", "--config", config, "--db", db), ("db", "backup", backup, "--config", config, "--db", db),
@@ -203,3 +208,67 @@ def test_a_plugins_own_logger_leaks_no_canary_on_the_command_line(tmp_path, writ
     assert gate.returncode == 3 and "PLUGIN_ERROR" in gate.stdout
     assert "upstream refused [secret]" in gate.stderr  # the plugin's warning, redacted
     assert_nothing_leaks(secrets, {"stdout": gate.stdout, "stderr": gate.stderr})
+
+
+def test_every_dashboard_page_its_json_twin_and_error_pages_leak_no_canary(
+        run_cli, tmp_path, write_declaration, monkeypatch, caplog):
+    """The dashboard over a database whose plugin raised with every canary, that plugin loaded (documents and
+    "Screen again" run it): every page, its JSON twin, every link they hold, and a 500, a 400 and a 503 whose
+    exceptions quote a secret."""
+    import re
+    import warnings
+
+    from fba_jp.config import load_config
+    from fba_jp.errors import FbaJpError, StoreError
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.web import queries
+    from fba_jp.web.app import create_app
+    from fba_jp.web.routes import ROUTES
+
+    secrets = set_canaries(monkeypatch)
+    caplog.set_level(logging.DEBUG)
+    config = tmp_path / "config.toml"
+    config.write_text(canary_config())
+    plugs = write_leaky_plugin(tmp_path)
+    db = tmp_path / "t.db"
+    assert run_cli("gate", write_declaration(declaration_data()), "--config", config, "--plugins-dir", plugs,
+                   "--db", db, "-o", "json").exit_code == 3
+    app = create_app(load_config(config), str(db))
+    app.state.server.plugins = get_plugins((plugs,))
+    with warnings.catch_warnings():  # Starlette 1.x would rather its test client ran on httpx2
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
+
+        client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False, raise_server_exceptions=False)
+    pages = {path for path, methods, _, _ in ROUTES if methods == ["GET"] and "{" not in path}
+    pages |= {"/shipments/FBA15TEST001", "/shipments/FBA15TEST001.json", "/shipments/FBA15TEST001/result.json"}
+    seen, answers = set(), {}
+    while pages:
+        path = pages.pop()
+        seen.add(path)
+        response = client.get(path)
+        assert response.status_code in (200, 303), (path, response.status_code)
+        answers[path] = pdf_text(response.content) if path.endswith(".pdf") else response.text
+        twin = client.get(path, headers={"Accept": "application/json"})  # the JSON twin of every page
+        answers[f"{path} as JSON"] = twin.text
+        for link in re.findall(r'href="(/[^"#]*)"', response.text):
+            if not link.startswith("/static") and link.replace("&amp;", "&") not in seen:
+                pages.add(link.replace("&amp;", "&"))
+    assert any("/documents/invoice.pdf" in p for p in seen) and "PLUGIN_ERROR" in answers["/shipments/FBA15TEST001.json"]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/shipments/FBA15TEST001").text).group(1)
+    rescreen = client.post("/shipments/FBA15TEST001/rescreen", data={"csrf": csrf})
+    assert rescreen.status_code == 303
+    answers["rescreen"] = client.get(rescreen.headers["location"]).text
+    canary = CANARIES["PLUGIN"]
+    for exc, status in ((RuntimeError(f"upstream refused {canary}"), 500), (FbaJpError(f"refused {canary}"), 400),
+                        (StoreError(f"database is locked by {canary}"), 503)):
+        def fail(*args, exc=exc, **kwargs):
+            raise exc
+
+        monkeypatch.setattr(queries, "status", fail)
+        for path in ("/status", "/status.json"):
+            response = client.get(path)
+            assert response.status_code == status
+            answers[f"{path} {status}"] = response.text
+    assert "database is locked by [secret]" in answers["/status 503"] and "refused [secret]" in answers["/status.json 400"]
+    assert_nothing_leaks(secrets, {**answers, "log": caplog.text, "database": database_text(db)})
