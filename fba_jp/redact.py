@@ -24,8 +24,9 @@ def redact_url(url: str) -> str:
     return _URL.sub(_short, url)
 
 
-# shorter values are not worth hiding and would mangle ordinary words ("on", "1")
-_MIN_SECRET = 4
+# shorter values cannot be hidden without mangling ordinary words ("on", "1"): a credential set to one is
+# refused where the config is read (fba_jp.config.resolve_env)
+MIN_SECRET = 4
 # a daemon receives a new access token an account an hour: keep the most recently used secrets only
 # (credentials are resolved again every sync, so they stay)
 _MAX_SECRETS = 1000
@@ -38,7 +39,7 @@ _REMEMBER = threading.Lock()
 def remember_secret(value: str | None) -> str | None:
     """Note ``value`` as a secret for :func:`redact` to hide from now on; returns it."""
     global _SECRETS
-    if not value or len(value) < _MIN_SECRET:
+    if not value or len(value) < MIN_SECRET:
         return value
     with _REMEMBER:
         new = value not in _KNOWN

@@ -272,3 +272,46 @@ def test_every_dashboard_page_its_json_twin_and_error_pages_leak_no_canary(
             answers[f"{path} {status}"] = response.text
     assert "database is locked by [secret]" in answers["/status 503"] and "refused [secret]" in answers["/status.json 400"]
     assert_nothing_leaks(secrets, {**answers, "log": caplog.text, "database": database_text(db)})
+
+
+@pytest.mark.parametrize("key, where", [("refresh_token", "accounts[0].refresh_token"),
+                                        ("smtp", "actions.email.password"), ("plugin", "plugins.careless.api_token")])
+def test_a_secret_too_short_to_redact_is_refused_naming_its_field(run_cli, tmp_path, write_declaration, monkeypatch,
+                                                                    key, where):
+    """Three characters cannot be hidden from text without garbling it (every "Q7z" in a message would go):
+    such a credential is refused where the config is read, one line naming the field, never the value."""
+    set_canaries(monkeypatch)
+    monkeypatch.setenv({"refresh_token": "FBA_JP_TEST_REFRESH", "smtp": "FBA_JP_TEST_SMTP",
+                        "plugin": "FBA_JP_TEST_PLUGIN"}[key], "Q7z")
+    config = tmp_path / "config.toml"
+    config.write_text(canary_config())
+    plugs = write_leaky_plugin(tmp_path)
+    for args in (("config", "check"), ("gate", write_declaration(declaration_data()), "-o", "json")):
+        result = run_cli(*args, "--config", config, "--plugins-dir", plugs, "--db", tmp_path / "t.db")
+        assert result.exit_code == 3, (args, result.stdout, result.stderr)
+        [line] = result.stderr.splitlines()
+        assert f"{config}: {where}: env:FBA_JP_TEST_" in line and "3 character(s)" in line and "Q7z" not in line
+
+
+def test_a_short_secret_given_to_an_action_directly_fails_it_closed(tmp_path, monkeypatch):
+    """A config built in code (not read from a file) meets the same rule where the secret is used: the webhook
+    is not sent unsigned, its failure says why."""
+    import respx
+
+    from fba_jp.actions import act_on
+    from fba_jp.config import Config
+    from fba_jp.plugin_manager import get_plugins
+    from fba_jp.runner import Screener
+    from fba_jp.store import Store
+    from fba_jp.testing import make_declaration
+
+    monkeypatch.setenv("FBA_JP_TEST_HOOKKEY", "Q7z")
+    config = Config.model_validate({"actions": {"log": False, "webhook": {
+        "url": "https://hooks.example.test/x", "secret": "env:FBA_JP_TEST_HOOKKEY", "retries": 0}}})
+    plugins = get_plugins(load_entrypoints=False)
+    with Store(tmp_path / "short.db") as store, respx.mock(assert_all_called=False) as mock:
+        route = mock.post("https://hooks.example.test/x")
+        result = Screener(plugins, config, store).screen(make_declaration(acp=None), "x.json")
+        assert act_on(store, plugins, config, [result])["failed"] == 1
+        [error] = store.db.execute("select last_error from notifications where action = 'notify_webhook'").fetchone()
+    assert route.call_count == 0 and "env:FBA_JP_TEST_HOOKKEY is set to 3 character(s)" in error and "Q7z" not in error
