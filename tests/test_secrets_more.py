@@ -3,7 +3,6 @@ servers that echo the request, the e-mail action's refused logins, documents, db
 plugins, the dashboard, and secrets too short to redact."""
 
 import base64
-import json
 import logging
 import os
 import signal
@@ -81,11 +80,11 @@ def test_a_daemon_cycle_whose_actions_fail_against_echoing_servers_leaks_nothing
         credentials = demo_credentials(sandbox)
         site = install_leaky_plugin(tmp_path / "site", LOGGING_LEAKY_PLUGIN)
         # the plugin dumps FBA_JP_TEST_*: there, the demo accounts' credentials (the canaries no account references)
-        for name, value in (("REFRESH", credentials["FBA_JP_DEMO_MAPLE_REFRESH_TOKEN"]),
-                            ("APP", credentials["FBA_JP_DEMO_LWA_APP_ID"]), ("CLIENT", credentials["FBA_JP_DEMO_LWA_CLIENT_SECRET"])):
-            monkeypatch.setenv(f"FBA_JP_TEST_{name}", value)
+        for name, demo_name in (("REFRESH", "MAPLE_REFRESH_TOKEN"), ("APP", "LWA_APP_ID"), ("CLIENT", "LWA_CLIENT_SECRET")):
+            monkeypatch.setenv(f"FBA_JP_TEST_{name}", credentials[f"FBA_JP_DEMO_{demo_name}"])
             secrets.remove(CANARIES[name])
-        env = {**os.environ, **credentials, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+        path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, **credentials, "PYTHONPATH": path}
         env.pop("SP_API_DEFAULT_MARKETPLACE", None)
         db = tmp_path / "daemon.db"
         with open(tmp_path / "daemon.log", "w") as log:
