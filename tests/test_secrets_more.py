@@ -234,8 +234,8 @@ def test_every_dashboard_page_its_json_twin_and_error_pages_leak_no_canary(
                    "--db", db, "-o", "json").exit_code == 3
     app = create_app(load_config(config), str(db))
     app.state.server.plugins = get_plugins((plugs,))
-    with warnings.catch_warnings():  # Starlette 1.x would rather its test client ran on httpx2
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with warnings.catch_warnings():  # Starlette 1.x would rather its test client ran on httpx2 (a UserWarning)
+        warnings.simplefilter("ignore", UserWarning)
         from starlette.testclient import TestClient
 
         client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False, raise_server_exceptions=False)
