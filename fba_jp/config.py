@@ -60,10 +60,15 @@ EnvRef = Annotated[str, BeforeValidator(_env_reference), Field(pattern=r"^env:[A
 
 def resolve_env(ref: str | None) -> str | None:
     """The value of an ``env:NAME`` reference (``None`` when unset or empty), remembered as a secret so that
-    :func:`fba_jp.redact.redact` hides it from every message."""
-    from .redact import remember_secret
+    :func:`fba_jp.redact.redact` hides it from every message. A value too short to hide is a
+    :class:`ConfigError`."""
+    from .redact import MIN_SECRET, remember_secret
 
-    return remember_secret(os.environ.get(ref[4:]) or None) if ref else None
+    value = (os.environ.get(ref[4:]) or None) if ref else None
+    if value is not None and len(value) < MIN_SECRET:
+        raise ConfigError(f"{ref} is set to {len(value)} character(s): a secret that short cannot be kept out of "
+                          "messages and logs (hiding it would garble ordinary text); set it to the real credential")
+    return remember_secret(value)
 
 
 class FreightConfig(Section):
@@ -368,23 +373,28 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"{path}: schedule: give interval_minutes or cron, not both")
     config.base_dir = path.parent
     config.source = str(path)
-    remember_env_refs(data, _config_secret)  # [plugins.NAME] tables: Plugins.settings, by SECRET_NAME
+    remember_env_refs(data, _config_secret, str(path))  # [plugins.NAME] tables: Plugins.settings, by SECRET_NAME
     return config
 
 
-def remember_env_refs(table: dict, is_secret: Callable[[str], bool]) -> None:
+def remember_env_refs(table: dict, is_secret: Callable[[str], bool], source: str, where: str = "") -> None:
     """Resolve the ``env:`` value of every key of ``table`` (nested tables and arrays of tables included) for
     which ``is_secret(key)``: redaction then hides the value from the start, though a plugin's or a library's
-    exception may quote the environment before fba-jp itself reads the variable."""
+    exception may quote the environment before fba-jp itself reads the variable. A value too short to hide
+    is a :class:`ConfigError` naming ``source`` and the key (``where`` is the table's own path)."""
     for key, value in table.items():
+        path = f"{where}.{key}" if where else str(key)
         if isinstance(value, dict):
-            remember_env_refs(value, is_secret)
+            remember_env_refs(value, is_secret, source, path)
         elif isinstance(value, list):  # [[accounts]], [[serve.users]], [[plugins.NAME.hooks]]
-            for entry in value:
+            for n, entry in enumerate(value):
                 if isinstance(entry, dict):
-                    remember_env_refs(entry, is_secret)
+                    remember_env_refs(entry, is_secret, source, f"{path}[{n}]")
         elif isinstance(value, str) and value.startswith("env:") and is_secret(str(key)):
-            resolve_env(value)
+            try:
+                resolve_env(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: {path}: {exc}") from None
 
 
 def _config_secret(key: str) -> bool:

@@ -103,7 +103,7 @@ class Plugins:
                 raise ConfigError("\n".join(
                     f"{config.source}: {path}: secrets may only be env: references, e.g. \"env:{name.upper()}_KEY\" "
                     f"(got a literal value, not shown)" for path in secrets))
-            remember_env_secrets(table)
+            remember_env_secrets(table, config.source, where)
             try:
                 settings[model] = model.model_validate(table)
             except ValidationError as exc:
@@ -258,12 +258,13 @@ def literal_secrets(table: dict, where: str) -> list[str]:
     return found
 
 
-def remember_env_secrets(table: dict) -> None:
+def remember_env_secrets(table: dict, source: str, where: str) -> None:
     """Resolve the ``env:`` values of keys in ``table`` named like a secret (:data:`SECRET_NAME`), so that
-    redaction hides them even from a plugin that reads the variable itself instead of through ``resolve_env``."""
+    redaction hides them even from a plugin that reads the variable itself instead of through ``resolve_env``.
+    ``source`` and ``where`` (the table's path) name a value too short to hide in the error."""
     from .config import remember_env_refs
 
-    remember_env_refs(table, lambda key: bool(SECRET_NAME.search(key)))
+    remember_env_refs(table, lambda key: bool(SECRET_NAME.search(key)), source, where)
 
 
 def _load_entrypoints(pm: pluggy.PluginManager, origins: dict[str, str]) -> dict[str, str]:

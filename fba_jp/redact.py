@@ -9,6 +9,7 @@ quote it, and its text reaches findings, the database, reports and tracebacks.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
@@ -23,8 +24,9 @@ def redact_url(url: str) -> str:
     return _URL.sub(_short, url)
 
 
-# shorter values are not worth hiding and would mangle ordinary words ("on", "1")
-_MIN_SECRET = 4
+# shorter values cannot be hidden without mangling ordinary words ("on", "1"): a credential set to one is
+# refused where the config is read (fba_jp.config.resolve_env)
+MIN_SECRET = 4
 # a daemon receives a new access token an account an hour: keep the most recently used secrets only
 # (credentials are resolved again every sync, so they stay)
 _MAX_SECRETS = 1000
@@ -37,7 +39,7 @@ _REMEMBER = threading.Lock()
 def remember_secret(value: str | None) -> str | None:
     """Note ``value`` as a secret for :func:`redact` to hide from now on; returns it."""
     global _SECRETS
-    if not value or len(value) < _MIN_SECRET:
+    if not value or len(value) < MIN_SECRET:
         return value
     with _REMEMBER:
         new = value not in _KNOWN
@@ -50,6 +52,14 @@ def remember_secret(value: str | None) -> str | None:
             forms = {form for known in _KNOWN for form in (known, quote(known, safe=""), quote_plus(known))}
             _SECRETS = tuple(sorted(forms, key=len, reverse=True))
     return value
+
+
+def remember_login(user: str, password: str) -> None:
+    """Note how an SMTP login sends ``password`` as secrets too: base64 of AUTH PLAIN's ``\\0user\\0password``
+    and of AUTH LOGIN's password alone. A server that refuses the login may quote the line it got, and the
+    plain value is not in it."""
+    for sent in (f"\0{user}\0{password}", password):
+        remember_secret(base64.b64encode(sent.encode("utf-8")).decode("ascii"))
 
 
 def redact(text: str) -> str:
@@ -86,3 +96,7 @@ _FORMATTER = logging.Formatter()
 for _name in ("httpx", "sp_api.base.client", "fba_jp.actions", "fba_jp.cli", "fba_jp.daemon", "fba_jp.runner",
               "fba_jp.spapi", "fba_jp.sync", "fba_jp.web"):
     logging.getLogger(_name).addFilter(RedactUrls())
+# a logger with no handler anywhere (a plugin's own, on a command that configures no logging) ends at Python's
+# last-resort handler, which prints WARNING and above on stderr: filtered there, its records are redacted too
+if logging.lastResort is not None:
+    logging.lastResort.addFilter(RedactUrls())

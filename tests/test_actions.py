@@ -3,8 +3,6 @@
 import hashlib
 import hmac
 import json
-import socketserver
-import threading
 
 import httpx
 import pytest
@@ -16,6 +14,7 @@ from fba_jp.config import Config
 from fba_jp.plugin_manager import get_plugins
 from fba_jp.runner import Screener
 from fba_jp.testing import make_declaration
+from fake_smtp import FakeSMTP, fake_smtp_server
 
 URL = "https://hooks.example.test/fba-jp"
 
@@ -93,69 +92,12 @@ def test_unconfigured_actions_are_skipped_not_sent(setup, fba_jp_store):
     assert statuses["notify_webhook"] == "skipped" and statuses["notify_email"] == "skipped"
 
 
-class FakeSMTP(socketserver.StreamRequestHandler):
-    """Just enough SMTP to receive one message on loopback; with ``tls`` (an ``ssl.SSLContext``) it offers
-    STARTTLS and AUTH, or with ``implicit`` speaks TLS from the first byte (SMTPS)."""
-
-    received: list = []
-    logins: list = []
-    tls = None
-    implicit = False
-
-    def _secure(self):
-        self.request = self.tls.wrap_socket(self.request, server_side=True)
-        self.rfile, self.wfile = self.request.makefile("rb"), self.request.makefile("wb", buffering=0)
-
-    def handle(self):
-        if self.implicit:
-            try:
-                self._secure()
-            except OSError:  # the client refused our certificate
-                return
-        self.wfile.write(b"220 fake ESMTP\r\n")
-        data_mode, lines = False, []
-        while line := self.rfile.readline():
-            if data_mode:
-                if line == b".\r\n":
-                    FakeSMTP.received.append(b"".join(lines).decode())
-                    data_mode = False
-                    self.wfile.write(b"250 queued\r\n")
-                else:
-                    lines.append(line)
-                continue
-            verb = line[:4].upper()
-            if verb == b"EHLO":
-                offers = b"250-STARTTLS\r\n" if self.tls and not self.implicit else b""
-                self.wfile.write(b"250-fake\r\n" + offers + b"250 AUTH PLAIN\r\n")
-            elif line.upper().startswith(b"STARTTLS"):
-                self.wfile.write(b"220 go ahead\r\n")
-                try:
-                    self._secure()
-                except OSError:  # the client refused our certificate
-                    return
-            elif verb == b"AUTH":
-                FakeSMTP.logins.append(line.decode().strip())
-                self.wfile.write(b"235 ok\r\n")
-            elif verb == b"DATA":
-                data_mode = True
-                self.wfile.write(b"354 go\r\n")
-            elif verb == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
 @pytest.fixture
 def smtp():
     """An ``[actions.email]`` table for a fake SMTP server on loopback (plain, no STARTTLS)."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), FakeSMTP)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    FakeSMTP.received, FakeSMTP.logins, FakeSMTP.tls, FakeSMTP.implicit = [], [], None, False
-    yield {"smtp_host": "127.0.0.1", "smtp_port": server.server_address[1], "starttls": False,
-           "sender": "fba-jp@example.test", "to": ["ops@example.test"]}
-    server.shutdown()
-    server.server_close()
+    with fake_smtp_server() as port:
+        yield {"smtp_host": "127.0.0.1", "smtp_port": port, "starttls": False,
+               "sender": "fba-jp@example.test", "to": ["ops@example.test"]}
 
 
 def test_email_action_sends_one_message(setup, smtp):

@@ -247,7 +247,7 @@ def test_sigterm_while_a_request_hangs_exits_within_5_s_and_leaves_nothing_half_
         f'endpoint = "{url}"\ntoken_url = "{url}/auth/o2/token"\nrefresh_token = "env:T_REFRESH"\n'
         'lwa_app_id = "env:T_APP"\nlwa_client_secret = "env:T_SECRET"\nseller = { name = "Shop LLC", country = "US" }\n'
     )
-    env = {**os.environ, "T_REFRESH": "Atzr|x", "T_APP": "app", "T_SECRET": "secret", "NO_PROXY": "127.0.0.1"}
+    env = {**os.environ, "T_REFRESH": "Atzr|x", "T_APP": "app-id", "T_SECRET": "secret", "NO_PROXY": "127.0.0.1"}
     db = tmp_path / "hang.db"
     process = daemon(config, db, env, tmp_path, "hang")
     try:

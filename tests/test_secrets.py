@@ -16,6 +16,7 @@ from fba_jp.redact import redact
 from fba_jp.runner import Screener
 from fba_jp.store import Store
 from fba_jp.testing import declaration_data, make_declaration
+from secrets_canary import assert_nothing_leaks, canary_config, database_text, set_canaries, write_leaky_plugin
 
 TOKEN = "xoxb-1234-SECRET-TOKEN"
 SECRET_URLS = [
@@ -96,96 +97,15 @@ def test_reports_are_private_to_their_owner(run_cli, write_declaration, tmp_path
         assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "fba-jp" in path.read_text()
 
 
-def database_text(path) -> str:
-    """Every cell of every table of the SQLite file at ``path``, compressed inputs and worksheets unpacked."""
-    import sqlite3
-
-    from fba_jp.store import unpack_input, worksheet_bytes
-
-    def cell(value):
-        if not isinstance(value, bytes):
-            return str(value)
-        for unpack in (lambda v: unpack_input(v), lambda v: worksheet_bytes(v).decode("utf-8")):
-            try:
-                return unpack(value)
-            except Exception:  # noqa: BLE001 - not that kind of blob
-                pass
-        return value.decode("latin-1")
-
-    with sqlite3.connect(path) as db:
-        tables = [name for (name,) in db.execute("select name from sqlite_master where type = 'table'")]
-        return "\n".join(cell(v) for t in tables for row in db.execute(f'select * from "{t}"') for v in row)
-
-
-LEAKY_PLUGIN = '''
-import os
-
-from pydantic import BaseModel, ConfigDict
-from fba_jp import hookimpl
-from fba_jp.config import resolve_env
-
-
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    api_token: str | None = None
-
-
-@hookimpl
-def register_models(register):
-    register(config=Settings)
-
-
-@hookimpl
-def register_checks(register):
-    register(careless)
-
-
-def careless(shipment, context):
-    token = resolve_env(context.plugin_config(Settings).api_token)
-    environment = {k: v for k, v in os.environ.items() if k.startswith("FBA_JP_TEST_")}
-    raise RuntimeError(f"upstream refused {token} (https://api.example.test/v1?key={token}); config {context.config!r}; "
-                       f"environment {environment}")
-'''
-
-
 def test_canaries_in_every_secret_setting_reach_no_output_database_report_or_log(
         run_cli, tmp_path, write_declaration, monkeypatch, caplog):
     """A plugin that puts its resolved token, a URL carrying it, ``repr(context.config)`` (a webhook URL with
     a token in its path) and the environment (every other secret's canary) into its exception, with --debug."""
-    canaries = {name: f"CANARY-{name}-7f3q" for name in
-                ("REFRESH", "APP", "CLIENT", "SMTP", "HOOKKEY", "SESSION", "PLUGIN")}
-    for name, value in canaries.items():
-        monkeypatch.setenv(f"FBA_JP_TEST_{name}", value)
-    hook_token = "CANARY-HOOKPATH-7f3q"
-    (tmp_path / "plugs").mkdir()
-    (tmp_path / "plugs" / "careless.py").write_text(LEAKY_PLUGIN)
+    secrets = set_canaries(monkeypatch)
     config = tmp_path / "config.toml"
-    config.write_text(f'''
-[[accounts]]
-name = "a"
-seller = {{name = "A"}}
-refresh_token = "env:FBA_JP_TEST_REFRESH"
-lwa_app_id = "env:FBA_JP_TEST_APP"
-lwa_client_secret = "env:FBA_JP_TEST_CLIENT"
-[actions.webhook]
-url = "https://hooks.example.test/services/T0/B0/{hook_token}"
-secret = "env:FBA_JP_TEST_HOOKKEY"
-retries = 0
-[actions.email]
-smtp_host = "127.0.0.1"
-smtp_port = 9
-starttls = false
-username = "ops"
-password = "env:FBA_JP_TEST_SMTP"
-sender = "a@example.test"
-to = ["b@example.test"]
-[serve]
-secret_key = "env:FBA_JP_TEST_SESSION"
-[plugins.careless]
-api_token = "env:FBA_JP_TEST_PLUGIN"
-''')
+    config.write_text(canary_config())
     caplog.set_level(logging.DEBUG)
-    common = ("--config", config, "--plugins-dir", tmp_path / "plugs", "--db", tmp_path / "t.db")
+    common = ("--config", config, "--plugins-dir", write_leaky_plugin(tmp_path), "--db", tmp_path / "t.db")
     gate = run_cli("--debug", "gate", write_declaration(declaration_data()), *common, "-o", "json")
     assert gate.exit_code == 3 and "PLUGIN_ERROR" in gate.stdout  # the careless check really ran and raised
     report = run_cli("report", "--html", tmp_path / "r.html", "--config", config, "--db", tmp_path / "t.db", "-o", "json")
@@ -193,9 +113,7 @@ api_token = "env:FBA_JP_TEST_PLUGIN"
     haystacks = {"stdout": gate.stdout + report.stdout, "stderr": gate.stderr + report.stderr, "log": caplog.text,
                  "report": (tmp_path / "r.html").read_text(), "database": database_text(tmp_path / "t.db")}
     assert "careless" in haystacks["database"]  # the unpacked screening, with its PLUGIN_ERROR, is in there
-    for secret in [*canaries.values(), hook_token]:
-        for where, text in haystacks.items():
-            assert secret not in text, f"{secret} reached {where}"
+    assert_nothing_leaks(secrets, haystacks)
 
 
 def test_a_webhook_url_without_a_scheme_is_not_echoed(run_cli, tmp_path, write_declaration):
@@ -261,9 +179,7 @@ def test_an_sp_api_that_echoes_the_request_in_its_errors_leaks_no_credential_or_
     secrets += [quote(s, safe="") for s in secrets]
     haystacks = {"log": caplog.text, "reports": repr(reports), "database": database_text(tmp_path / "t.db")}
     assert "echo" in haystacks["database"]  # the servers' messages were stored
-    for secret in secrets:
-        for where, text in haystacks.items():
-            assert secret not in text, f"{secret[:20]}… reached {where}"
+    assert_nothing_leaks(secrets, haystacks)
 
 
 def test_an_echoed_token_in_a_malformed_payload_is_hidden_before_the_excerpt_is_cut():

@@ -18,9 +18,16 @@ from ..output.table import columns
 @common_options
 def daemon(app: App, log_level):
     """Run sync, screen and actions for every account on the configured schedule until SIGTERM/SIGINT."""
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ..redact import RedactUrls
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # on the handler, so every logger's records are redacted: a plugin's or a library's own logger too
+    handler.addFilter(RedactUrls())
+    logging.basicConfig(level=getattr(logging, log_level), handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # httpcore's DEBUG trace quotes every response's headers, where a webhook receiver may echo the URL's token
+    logging.getLogger("httpcore").setLevel(logging.INFO)
     from ..daemon import run_daemon
 
     app.config  # fail fast on a bad config, before the scheduler starts  # noqa: B018

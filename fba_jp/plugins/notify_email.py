@@ -41,6 +41,8 @@ def on_verdict_change(change, context):
     import smtplib
     import ssl
 
+    from fba_jp.redact import remember_login
+
     message = compose(change, email.sender, email.to)
     # the system's CAs and the host name checked (SSL_CERT_FILE names a private CA): smtplib's own default
     # context verifies nothing, so anyone on the path could pose as the server and read the password
@@ -59,6 +61,7 @@ def on_verdict_change(change, context):
                     f"[actions.email] password: {email.password} is not set in the environment"
                     if email.password else
                     '[actions.email] password: username is set but password is not; add password = "env:NAME"')
+            remember_login(email.username, password)  # a refusal may quote the base64 AUTH line
             smtp.login(email.username, password)
         smtp.send_message(message)
     return True

@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ..config import Config
 from ..errors import FbaJpError, StoreError
+from ..redact import redact
 from ..report import template_environment
 from ..store import Store, to_json
 from .auth import COOKIE, Auth, Session, User
@@ -139,6 +140,7 @@ def render(server: Server, ctx: Ctx, page: Page) -> Response:
 
 
 def problem_response(server: Server, ctx: Ctx | None, status: int, message: str) -> Response:
+    message = redact(message)  # a store's or a plugin's exception may quote a secret
     if ctx is not None and ctx.wants_json:
         return Response(to_json({"error": message, "status": status}), status_code=status, media_type="application/json")
     html = server.env.get_template("error.html").render(
