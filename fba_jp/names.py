@@ -39,8 +39,11 @@ from importlib import resources
 from typing import NamedTuple
 
 # Japanese legal forms are written without spaces, before or after the name (前株 "株式会社日新", 後株
-# "日新株式会社"); the abbreviations (株), ㈱ (NFKC "(株)"), (同), (有) are the same forms.
-_JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|一般社団法人|\(株\)|\(同\)|\(有\)|㈱|㈲")
+# "日新株式会社"); the abbreviations (株), ㈱ (NFKC "(株)"), (同), (有) are the same forms. Chinese sellers and
+# forwarders write theirs the same way, after the name ("顺丰速运有限公司", "深圳市阳光电子有限公司"): 有限公司
+# is "Co., Ltd."; the longer forms come first so that the whole form is set apart.
+_JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|一般社団法人|股份有限公司|有限责任公司|有限責任公司|"
+                       r"有限公司|\(株\)|\(同\)|\(有\)|㈱|㈲")
 _JA_LEGAL_PARTS = re.compile(f"({_JA_LEGAL.pattern})")
 _JA_ABBREVIATED = {"株": "株式会社", "同": "合同会社", "有": "有限会社"}
 _WORD_CHAR = re.compile(r"[^\W_]")
@@ -71,12 +74,14 @@ _LEGAL_SUFFIXES = [
     ("corporation",), ("co",), ("company",), ("kk",), ("gk",), ("gmbh",), ("ag",), ("sa",), ("bv",),
     ("plc",), ("sarl",), ("srl",), ("spa",), ("oy",), ("ab",), ("as",), ("nv",), ("sas",), ("bvba",),
     ("pvt",), ("the",),
+    # India's "Private Limited" (= Pvt. Ltd.), Malaysia's "Sdn. Bhd.", Canada's unlimited liability company
+    ("private", "limited"), ("sdn", "bhd"), ("ulc",),
 ]
 _LEGAL_SINGLE = frozenset(s[0] for s in _LEGAL_SUFFIXES if len(s) == 1) | {"kabushiki", "godo", "kaisha"}
 # Legal forms that end a company's name when they stand inside a longer one ("Amazon Japan G.K. Meguro"):
 # not the short ones that are also ordinary words or name parts ("co", "as", "sa", "ab", "the"…).
 _CLOSING_LEGAL = frozenset({"gk", "kk", "kaisha", "llc", "inc", "incorporated", "ltd", "limited", "corp",
-                            "corporation", "gmbh", "plc", "sarl", "pte", "pty"})
+                            "corporation", "gmbh", "plc", "sarl", "pte", "pty", "ulc", "bhd"})
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt): invisible in rendering, so a name
 # carrying one looks exactly like the name without it.
 _DEFAULT_IGNORABLE = (
@@ -602,7 +607,8 @@ def party_tokens(name: str) -> tuple[str, ...]:
 # One legal form however it is spelt ("K.K.", "Kabushiki Kaisha", "株式会社"; "Limited", "Ltd"), for
 # telling a company from a sister company under another legal form (same_legal_form).
 _JA_FORMS = {"kabushikikaisha": "kk", "株式会社": "kk", "godokaisha": "gk", "合同会社": "gk",
-             "yugenkaisha": "yk", "有限会社": "yk"}
+             "yugenkaisha": "yk", "有限会社": "yk", "有限公司": "ltd", "股份有限公司": "ltd", "有限责任公司": "ltd",
+             "有限責任公司": "ltd"}
 _FORM_SPELLINGS = {"limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co"}
 
 

@@ -1,0 +1,37 @@
+"""Party names as sellers really write them, screened through the IOR and consignee checks (DOMAIN §1 rules 2–4).
+
+``tests/data/realistic_names.tsv`` holds Amazon entities worldwide, carriers, forwarders and brokers in their
+English, Japanese and Chinese spellings, and legitimate sellers, buyers and ACP firms whose names contain a
+trap word; each row says what the gate must make of it and why. ``tests/data/realistic_sellers.tsv`` holds
+a seller's own company written two ways (which must be the seller, not a nominal importer) and third parties.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from fba_jp.testing import declaration_data, make_declaration, screen
+
+DATA = Path(__file__).parent / "data"
+
+
+def rows(filename: str, width: int) -> list[list[str]]:
+    """The data rows of a tab-separated corpus (``#`` lines are comments), each with ``width`` fields."""
+    lines = (DATA / filename).read_text(encoding="utf-8").splitlines()
+    out = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    assert all(len(row) == width and row[-1].strip() for row in out), "every row needs all fields and a reason"
+    return out
+
+
+SELLERS = rows("realistic_sellers.tsv", 4)
+
+
+def ior_codes(result) -> list[str]:
+    return [code for code in result.codes if code.startswith("IOR_")]
+
+
+@pytest.mark.parametrize("seller, ior, expect, reason", SELLERS, ids=[f"{row[0]} | {row[1]}" for row in SELLERS])
+def test_the_seller_written_another_way_is_the_seller(seller, ior, expect, reason):
+    base = declaration_data()
+    result = screen(make_declaration(seller={**base["seller"], "name": seller}, importer_of_record={"name": ior}))
+    assert ior_codes(result) == ([] if expect == "seller" else ["IOR_NOMINAL"]), reason
