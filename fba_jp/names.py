@@ -360,7 +360,7 @@ class NameList:
         # only aliases whose first word is in the name are tried
         candidates = [hit for word in dict.fromkeys(core) for hit in self._by_first_word.get(word, ())]
         found = [(len(alias), -i, entity) for alias, i, entity in candidates
-                 if self._is_alias_in_context(core, raw, alias)]
+                 if self._is_alias_in_context(core, raw, alias, entity.aliases)]
         if found:
             return max(found, key=lambda hit: hit[:2])[2]
         if self._harmless(core, raw) and any(p.fullmatch(t) for t in raw for p in self.qualifier_patterns):
@@ -417,22 +417,58 @@ class NameList:
             return False
         return True
 
-    def _is_alias_in_context(self, core: tuple[str, ...], raw: tuple[str, ...], alias: tuple[str, ...]) -> bool:
+    def _is_alias_in_context(self, core: tuple[str, ...], raw: tuple[str, ...], alias: tuple[str, ...],
+                             own: tuple[tuple[str, ...], ...] = ()) -> bool:
+        """Whether ``alias`` stands in ``core`` with only harmless words around it; the entity's ``own``
+        other aliases count as harmless there, since one company is often written under two of its names
+        ("Amazon.co.jp (Amazon Japan G.K.)", "NX日本通運")."""
         n = len(alias)
         for start in range(len(core) - n + 1):
             if core[start : start + n] == alias:
-                if self._harmless(core[:start], raw[:start]) and self._harmless_after(core[start + n :], raw[start + n :]):
+                before = _without_aliases(core[:start], raw[:start], own)
+                after = _without_aliases(core[start + n :], raw[start + n :], own)
+                if self._harmless(*before) and self._harmless_after(*after):
                     return True
         return False
 
     def _harmless_after(self, core: tuple[str, ...], raw: tuple[str, ...]) -> bool:
         """Whether the words after an alias leave it the name: harmless words, or harmless words up to a
         legal form that closes the company name, whatever follows it (an address or site: "Amazon Japan
-        G.K. Meguro", "Nippon Express Co., Ltd. 2-2 Kanda")."""
+        G.K. Meguro", "Nippon Express Co., Ltd. 2-2 Kanda"), or harmless words up to an address that a site
+        ends or that is written in Japanese ("Amazon FC NRT5 千葉県市川市塩浜2-13-1", "アマゾン 目黒区下目黒1-8-1";
+        not "UPS 5 Star Trading": a number after the name alone may be more of it)."""
         for end, word in enumerate(core):
             if _closes_name(word) and self._harmless(core[:end], raw[:end]):
                 return True
+        end = _address_start(raw, 0)
+        if end is not None and self._harmless(core[:end], raw[:end]) and (
+                not raw[end].isascii() or (end and self._is_site(core[end - 1], raw[end - 1]))):
+            return True
         return self._harmless(core, raw)
+
+    def _is_site(self, word: str, folded: str) -> bool:
+        """Whether a word names a site: a site word, a place or an FC code."""
+        return word in self.site_words or word in self.places or any(p.fullmatch(folded) for p in self.qualifier_patterns)
+
+
+def _without_aliases(core: tuple[str, ...], raw: tuple[str, ...],
+                     aliases: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``core`` and ``raw`` without the words of any of ``aliases`` standing in them (longest first)."""
+    if not aliases or not core:
+        return core, raw
+    keep_core: list[str] = []
+    keep_raw: list[str] = []
+    i = 0
+    by_length = sorted(aliases, key=len, reverse=True)
+    while i < len(core):
+        alias = next((a for a in by_length if core[i : i + len(a)] == a), None)
+        if alias is not None:
+            i += len(alias)
+            continue
+        keep_core.append(core[i])
+        keep_raw.append(raw[i])
+        i += 1
+    return tuple(keep_core), tuple(keep_raw)
 
 
 def _segment(word: str, vocabulary: frozenset[str]) -> list[str]:

@@ -13,6 +13,7 @@ import pytest
 from fba_jp.testing import declaration_data, make_declaration, screen
 
 DATA = Path(__file__).parent / "data"
+IOR_CODES = {"amazon": "IOR_AMAZON", "carrier": "IOR_CARRIER", "neither": "IOR_NOMINAL"}
 
 
 def rows(filename: str, width: int) -> list[list[str]]:
@@ -23,11 +24,31 @@ def rows(filename: str, width: int) -> list[list[str]]:
     return out
 
 
+NAMES = rows("realistic_names.tsv", 3)
 SELLERS = rows("realistic_sellers.tsv", 4)
 
 
 def ior_codes(result) -> list[str]:
     return [code for code in result.codes if code.startswith("IOR_")]
+
+
+def test_the_corpus_covers_both_directions():
+    kinds = [expect for _, expect, _ in NAMES]
+    assert set(kinds) == set(IOR_CODES)
+    assert kinds.count("amazon") + kinds.count("carrier") >= 120 and kinds.count("neither") >= 80
+    assert len({name for name, _, _ in NAMES}) == len(NAMES), "a name is listed twice"
+
+
+@pytest.mark.parametrize("name, expect, reason", NAMES, ids=[row[0] for row in NAMES])
+def test_importer_of_record(name, expect, reason):
+    # no import transaction (the FBA case): a name on no list is a third party, so IOR_NOMINAL
+    assert ior_codes(screen(make_declaration(importer_of_record={"name": name}))) == [IOR_CODES[expect]], reason
+
+
+@pytest.mark.parametrize("name, expect, reason", NAMES, ids=[row[0] for row in NAMES])
+def test_invoice_consignee(name, expect, reason):
+    codes = screen(make_declaration(consignee={"name": name})).codes
+    assert ("CONSIGNEE_AMAZON" in codes) == (expect == "amazon"), reason
 
 
 @pytest.mark.parametrize("seller, ior, expect, reason", SELLERS, ids=[f"{row[0]} | {row[1]}" for row in SELLERS])
