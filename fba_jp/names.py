@@ -39,8 +39,11 @@ from importlib import resources
 from typing import NamedTuple
 
 # Japanese legal forms are written without spaces, before or after the name (前株 "株式会社日新", 後株
-# "日新株式会社"); the abbreviations (株), ㈱ (NFKC "(株)"), (同), (有) are the same forms.
-_JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|一般社団法人|\(株\)|\(同\)|\(有\)|㈱|㈲")
+# "日新株式会社"); the abbreviations (株), ㈱ (NFKC "(株)"), (同), (有) are the same forms. Chinese sellers and
+# forwarders write theirs the same way, after the name ("顺丰速运有限公司", "深圳市阳光电子有限公司"): 有限公司
+# is "Co., Ltd."; the longer forms come first so that the whole form is set apart.
+_JA_LEGAL = re.compile(r"株式会社|合同会社|有限会社|合資会社|合名会社|一般社団法人|股份有限公司|有限责任公司|有限責任公司|"
+                       r"有限公司|\(株\)|\(同\)|\(有\)|㈱|㈲")
 _JA_LEGAL_PARTS = re.compile(f"({_JA_LEGAL.pattern})")
 _JA_ABBREVIATED = {"株": "株式会社", "同": "合同会社", "有": "有限会社"}
 _WORD_CHAR = re.compile(r"[^\W_]")
@@ -71,12 +74,14 @@ _LEGAL_SUFFIXES = [
     ("corporation",), ("co",), ("company",), ("kk",), ("gk",), ("gmbh",), ("ag",), ("sa",), ("bv",),
     ("plc",), ("sarl",), ("srl",), ("spa",), ("oy",), ("ab",), ("as",), ("nv",), ("sas",), ("bvba",),
     ("pvt",), ("the",),
+    # India's "Private Limited" (= Pvt. Ltd.), Malaysia's "Sdn. Bhd.", Canada's unlimited liability company
+    ("private", "limited"), ("sdn", "bhd"), ("ulc",),
 ]
 _LEGAL_SINGLE = frozenset(s[0] for s in _LEGAL_SUFFIXES if len(s) == 1) | {"kabushiki", "godo", "kaisha"}
 # Legal forms that end a company's name when they stand inside a longer one ("Amazon Japan G.K. Meguro"):
 # not the short ones that are also ordinary words or name parts ("co", "as", "sa", "ab", "the"…).
 _CLOSING_LEGAL = frozenset({"gk", "kk", "kaisha", "llc", "inc", "incorporated", "ltd", "limited", "corp",
-                            "corporation", "gmbh", "plc", "sarl", "pte", "pty"})
+                            "corporation", "gmbh", "plc", "sarl", "pte", "pty", "ulc", "bhd"})
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt): invisible in rendering, so a name
 # carrying one looks exactly like the name without it.
 _DEFAULT_IGNORABLE = (
@@ -355,7 +360,7 @@ class NameList:
         # only aliases whose first word is in the name are tried
         candidates = [hit for word in dict.fromkeys(core) for hit in self._by_first_word.get(word, ())]
         found = [(len(alias), -i, entity) for alias, i, entity in candidates
-                 if self._is_alias_in_context(core, raw, alias)]
+                 if self._is_alias_in_context(core, raw, alias, entity.aliases)]
         if found:
             return max(found, key=lambda hit: hit[:2])[2]
         if self._harmless(core, raw) and any(p.fullmatch(t) for t in raw for p in self.qualifier_patterns):
@@ -412,22 +417,58 @@ class NameList:
             return False
         return True
 
-    def _is_alias_in_context(self, core: tuple[str, ...], raw: tuple[str, ...], alias: tuple[str, ...]) -> bool:
+    def _is_alias_in_context(self, core: tuple[str, ...], raw: tuple[str, ...], alias: tuple[str, ...],
+                             own: tuple[tuple[str, ...], ...] = ()) -> bool:
+        """Whether ``alias`` stands in ``core`` with only harmless words around it; the entity's ``own``
+        other aliases count as harmless there, since one company is often written under two of its names
+        ("Amazon.co.jp (Amazon Japan G.K.)", "NX日本通運")."""
         n = len(alias)
         for start in range(len(core) - n + 1):
             if core[start : start + n] == alias:
-                if self._harmless(core[:start], raw[:start]) and self._harmless_after(core[start + n :], raw[start + n :]):
+                before = _without_aliases(core[:start], raw[:start], own)
+                after = _without_aliases(core[start + n :], raw[start + n :], own)
+                if self._harmless(*before) and self._harmless_after(*after):
                     return True
         return False
 
     def _harmless_after(self, core: tuple[str, ...], raw: tuple[str, ...]) -> bool:
         """Whether the words after an alias leave it the name: harmless words, or harmless words up to a
         legal form that closes the company name, whatever follows it (an address or site: "Amazon Japan
-        G.K. Meguro", "Nippon Express Co., Ltd. 2-2 Kanda")."""
+        G.K. Meguro", "Nippon Express Co., Ltd. 2-2 Kanda"), or harmless words up to an address that a site
+        ends or that is written in Japanese ("Amazon FC NRT5 千葉県市川市塩浜2-13-1", "アマゾン 目黒区下目黒1-8-1";
+        not "UPS 5 Star Trading": a number after the name alone may be more of it)."""
         for end, word in enumerate(core):
             if _closes_name(word) and self._harmless(core[:end], raw[:end]):
                 return True
+        end = _address_start(raw, 0)
+        if end is not None and self._harmless(core[:end], raw[:end]) and (
+                not raw[end].isascii() or (end and self._is_site(core[end - 1], raw[end - 1]))):
+            return True
         return self._harmless(core, raw)
+
+    def _is_site(self, word: str, folded: str) -> bool:
+        """Whether a word names a site: a site word, a place or an FC code."""
+        return word in self.site_words or word in self.places or any(p.fullmatch(folded) for p in self.qualifier_patterns)
+
+
+def _without_aliases(core: tuple[str, ...], raw: tuple[str, ...],
+                     aliases: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``core`` and ``raw`` without the words of any of ``aliases`` standing in them (longest first)."""
+    if not aliases or not core:
+        return core, raw
+    keep_core: list[str] = []
+    keep_raw: list[str] = []
+    i = 0
+    by_length = sorted(aliases, key=len, reverse=True)
+    while i < len(core):
+        alias = next((a for a in by_length if core[i : i + len(a)] == a), None)
+        if alias is not None:
+            i += len(alias)
+            continue
+        keep_core.append(core[i])
+        keep_raw.append(raw[i])
+        i += 1
+    return tuple(keep_core), tuple(keep_raw)
 
 
 def _segment(word: str, vocabulary: frozenset[str]) -> list[str]:
@@ -602,7 +643,8 @@ def party_tokens(name: str) -> tuple[str, ...]:
 # One legal form however it is spelt ("K.K.", "Kabushiki Kaisha", "株式会社"; "Limited", "Ltd"), for
 # telling a company from a sister company under another legal form (same_legal_form).
 _JA_FORMS = {"kabushikikaisha": "kk", "株式会社": "kk", "godokaisha": "gk", "合同会社": "gk",
-             "yugenkaisha": "yk", "有限会社": "yk"}
+             "yugenkaisha": "yk", "有限会社": "yk", "有限公司": "ltd", "股份有限公司": "ltd", "有限责任公司": "ltd",
+             "有限責任公司": "ltd"}
 _FORM_SPELLINGS = {"limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co"}
 
 
