@@ -158,15 +158,19 @@ def test_an_smtp_server_that_quotes_the_refused_login_reaches_no_stored_error_or
                          {"error": error, "log": caplog.text, "database": database_text(tmp_path / "mail.db")})
 
 
-def test_documents_db_config_and_plugins_commands_leak_no_canary(run_cli, tmp_path, write_declaration, monkeypatch, caplog):
-    """After a gate whose plugin raised with every canary: draft documents in each format (PDF text extracted),
-    `db check`, `db backup` (every cell of the copy), `config check`, `plugins --all` and `status --json`."""
+def canary_setup(tmp_path, monkeypatch, caplog):
+    """Canary secrets set, DEBUG captured, a config naming them and the leaky plugin: (secrets, config, plugins dir, db)."""
     secrets = set_canaries(monkeypatch)
     caplog.set_level(logging.DEBUG)
     config = tmp_path / "config.toml"
     config.write_text(canary_config())
-    plugs = write_leaky_plugin(tmp_path)
-    db = tmp_path / "t.db"
+    return secrets, config, write_leaky_plugin(tmp_path), tmp_path / "t.db"
+
+
+def test_documents_db_config_and_plugins_commands_leak_no_canary(run_cli, tmp_path, write_declaration, monkeypatch, caplog):
+    """After a gate whose plugin raised with every canary: draft documents in each format (PDF text extracted),
+    `db check`, `db backup` (every cell of the copy), `config check`, `plugins --all` and `status --json`."""
+    secrets, config, plugs, db = canary_setup(tmp_path, monkeypatch, caplog)
     declaration = write_declaration(declaration_data())
     common = ("--config", config, "--plugins-dir", plugs, "--db", db)
     results = [run_cli("--debug", "gate", declaration, *common, "-o", "json")]
@@ -224,12 +228,7 @@ def test_every_dashboard_page_its_json_twin_and_error_pages_leak_no_canary(
     from fba_jp.web.app import create_app
     from fba_jp.web.routes import ROUTES
 
-    secrets = set_canaries(monkeypatch)
-    caplog.set_level(logging.DEBUG)
-    config = tmp_path / "config.toml"
-    config.write_text(canary_config())
-    plugs = write_leaky_plugin(tmp_path)
-    db = tmp_path / "t.db"
+    secrets, config, plugs, db = canary_setup(tmp_path, monkeypatch, caplog)
     assert run_cli("gate", write_declaration(declaration_data()), "--config", config, "--plugins-dir", plugs,
                    "--db", db, "-o", "json").exit_code == 3
     app = create_app(load_config(config), str(db))
