@@ -100,20 +100,23 @@ def screened_now(app, shipment_id: str) -> tuple[Declaration, ShipmentResult] | 
     A synced shipment of an account in the config is first screened as ``fba-jp screen`` does, from its SP-API
     data and the product master, profile and caches as they are now: papers must not show a product row since
     corrected, nor clear a shipment whose row is gone (then ``INPUT_INVALID``: :class:`InputError`, no
-    documents). Then :func:`current_screening` of the declaration that gives. ``app``: an :class:`~fba_jp.app.App`.
+    documents); that screening is then the latest, screened once. Any other shipment: :func:`current_screening`
+    of its stored declaration. ``app``: an :class:`~fba_jp.app.App`.
     """
     from ..sync import screen_synced
 
     store = app.store
     current = store.resolve(shipment_id)
     row = store.rows("select account, source from shipments where shipment_id = ?", [current])
+    screened = False  # by screen_synced, whose latest screening is then what screening it now says
     if row and (row[0]["source"] or "").startswith("spapi:") and row[0]["account"] in {a.name for a in app.config.accounts}:
         report = screen_synced(app, [row[0]["account"]], only={current})
         if not report.results and report.errors:  # the account's product master or quotes could not be read
             raise InputError(f"{shipment_id}: cannot draw documents: {' '.join(report.errors)}")
+        screened = bool(report.results)
     found = store.screened_declaration(shipment_id)
-    if found is None:
-        return None
+    if found is None or screened:
+        return found
     declaration, stored = found
     return declaration, current_screening(app.config, store, app.screener(), declaration, stored)
 
